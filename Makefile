@@ -17,7 +17,7 @@ export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lab-image lint unit molecule test demo demo-destroy clean
+.PHONY: help venv collection lab-image lint unit package-check molecule test demo demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,7 +54,18 @@ molecule: venv collection lab-image ## run the Molecule scenarios ($(SCENARIOS))
 	  (cd $(COLL_LINK) && $(BIN)/molecule test -s $$s) || exit 1; \
 	done
 
-test: lint unit molecule ## everything CI runs: lint, unit, Molecule
+# Build the tarball, install it into an empty collections path and run the
+# site playbook by FQCN from there (syntax check and the controller-side play).
+package-check: venv ## build the collection tarball, install it cleanly, run playbooks by FQCN
+	rm -rf .build/package && mkdir -p .build/package/collections
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/package .
+	$(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
+	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
+	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --syntax-check
+	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
+	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --limit localhost
+
+test: lint unit package-check molecule ## everything CI runs: lint, unit, packaging, Molecule
 	@echo "make test: all green"
 
 demo: venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open

@@ -1,0 +1,55 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every role default is declared in meta/argument_specs.yml with the same value, and vice versa."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
+# Cluster-wide inventory variables: documented in each role's spec, defined in no role's defaults.
+CLUSTER_WIDE = {"bbb_cluster_proxy_hostname", "bbb_cluster_nodes_group"}
+
+
+def _load(role: str):
+    defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    return defaults, spec["argument_specs"]["main"]["options"]
+
+
+def test_roles_found():
+    assert ROLES == ["bbb_node", "bbb_proxy"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_default_is_specified_with_the_same_value(role):
+    defaults, options = _load(role)
+    for name, value in defaults.items():
+        assert name in options, f"{role}: default {name} is missing from meta/argument_specs.yml"
+        assert options[name].get("default") == value, f"{role}: {name} default differs from argument_specs"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_specified_default_exists_in_defaults(role):
+    defaults, options = _load(role)
+    for name, option in options.items():
+        if "default" in option and name not in CLUSTER_WIDE:
+            assert name in defaults, f"{role}: {name} has a spec default but no entry in defaults/main.yml"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_variables_are_role_prefixed_or_cluster_wide(role):
+    _, options = _load(role)
+    for name in options:
+        assert name.startswith(role + "_") or name in CLUSTER_WIDE, f"{role}: {name} lacks the role prefix"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_option_is_described_and_typed(role):
+    _, options = _load(role)
+    for name, option in options.items():
+        assert option.get("description"), f"{role}: {name} has no description"
+        assert option.get("type"), f"{role}: {name} has no type"
