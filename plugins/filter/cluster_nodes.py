@@ -1,0 +1,97 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: cluster_nodes
+short_description: Derive and validate the path of every BigBlueButton node of the cluster
+version_added: 0.1.0
+description:
+  - Takes the inventory hostnames of the node group and returns, per node, its public hostname, path label,
+    client basename and URLs, sorted by label.
+  - The label is the first DNS label of the node's public hostname (V(bbb-01.example.com) gives V(bbb-01)),
+    unless the host sets C(bbb_node_label). The public hostname is C(bbb_node_public_hostname), else the inventory hostname.
+  - Checks the whole cluster at once and fails with one error that lists every problem, each naming the host,
+    the variable, the value and the fix. Checked are the proxy hostname (a bare lowercase FQDN), every node
+    hostname, every label (lowercase letters, digits, inner dashes; not a reserved BBB path), unique labels,
+    unique public hostnames, and that no node uses the proxy's hostname.
+  - Both roles of the collection call this filter, so the proxy and the nodes always agree on the paths.
+options:
+  _input:
+    description: Inventory hostnames of the BBB nodes, usually C(groups['bbb_nodes']).
+    type: list
+    elements: str
+    required: true
+  hostvars:
+    description: The C(hostvars) mapping, from which C(bbb_node_public_hostname), C(bbb_node_label) and C(bbb_node_version) are read.
+    type: dict
+    required: true
+  proxy_hostname:
+    description: Public FQDN of the cluster proxy (C(bbb_cluster_proxy_hostname)), without scheme or path.
+    type: str
+    required: true
+positional: hostvars, proxy_hostname
+author:
+  - bbb.cluster_proxy maintainers
+"""
+
+EXAMPLES = r"""
+- name: Derive the node paths
+  ansible.builtin.set_fact:
+    cluster: "{{ groups['bbb_nodes'] | bbb.cluster_proxy.cluster_nodes(hostvars, bbb_cluster_proxy_hostname) }}"
+  # cluster[0].client_url == 'https://proxy.example.com/bbb-01/html5client/'
+"""
+
+RETURN = r"""
+_value:
+  description: One entry per node, sorted by label.
+  type: list
+  elements: dict
+  contains:
+    inventory_hostname:
+      description: The node's inventory hostname.
+      type: str
+    hostname:
+      description: The node's public FQDN.
+      type: str
+      sample: bbb-01.example.com
+    label:
+      description: The node's path segment on the proxy.
+      type: str
+      sample: bbb-01
+    basename:
+      description: The client's base path, without trailing slash.
+      type: str
+      sample: /bbb-01/html5client
+    node_origin:
+      description: The node's origin.
+      type: str
+      sample: https://bbb-01.example.com
+    proxy_origin:
+      description: The proxy's origin.
+      type: str
+      sample: https://proxy.example.com
+    client_url:
+      description: The node's client URL on the proxy, with trailing slash.
+      type: str
+      sample: https://proxy.example.com/bbb-01/html5client/
+    version:
+      description: The node's C(bbb_node_version) as a string, or null when it is to be detected.
+      type: str
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import cluster_nodes as _cluster_nodes
+
+
+def cluster_nodes(hosts, hostvars, proxy_hostname):
+    try:
+        return _cluster_nodes(hosts, hostvars, proxy_hostname)
+    except ClusterError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {"cluster_nodes": cluster_nodes}

@@ -1,0 +1,261 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Derivation and validation of the cluster's node paths.
+
+This is the single place where a node's path label and basename are derived
+from the inventory and where the set of nodes is checked. The filter plugins
+``cluster_nodes``, ``node_label`` and ``prefix_locations`` are thin wrappers,
+and both roles call them, so proxy and node can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+BASENAME_RE = re.compile(r"^/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/html5client$")
+
+# Paths a BBB node or the proxy uses for itself; a node label equal to one of
+# them would make /<label>/... ambiguous for operators and for nginx.
+RESERVED_LABELS = frozenset(
+    {
+        "html5client",
+        "bigbluebutton",
+        "graphql",
+        "api",
+        "pad",
+        "playback",
+        "presentation",
+        "learning-analytics-dashboard",
+        "livekit",
+        "ws",
+        "bbb-webrtc-sfu",
+        "rtmp",
+        "stun",
+        "turn",
+    }
+)
+
+NODE_VARS = ("bbb_node_public_hostname", "bbb_node_label", "bbb_node_version")
+
+
+class ClusterError(ValueError):
+    """Invalid cluster definition; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(
+            "Invalid BBB cluster inventory ({} problem{}):\n  - {}".format(
+                len(self.problems), "" if len(self.problems) == 1 else "s", "\n  - ".join(self.problems)
+            )
+        )
+
+
+def hostname_problem(value):
+    """Return why ``value`` is not a valid lowercase FQDN without scheme, port or path, or None."""
+    if not isinstance(value, str):
+        return f"is a {type(value).__name__}, not a string"
+    if value == "":
+        return "is empty"
+    if "://" in value:
+        return "contains a scheme ('://'); give the bare hostname"
+    if "/" in value:
+        return "contains a path ('/'); give the bare hostname"
+    if ":" in value:
+        return "contains a port (':'); the cluster uses port 443"
+    if any(c.isspace() for c in value):
+        return "contains white space"
+    if value != value.lower():
+        return "contains uppercase letters; use the lowercase hostname"
+    if len(value) > 253:
+        return "is longer than 253 characters"
+    labels = value.rstrip(".").split(".")
+    if len(labels) < 2:
+        return "is not a fully qualified domain name (it needs at least one dot)"
+    for label in labels:
+        if not HOST_LABEL_RE.match(label):
+            return f"has an invalid DNS label '{label}' (letters, digits and inner dashes, at most 63 characters)"
+    return None
+
+
+def label_problem(value):
+    """Return why ``value`` is not a valid node label, or None."""
+    if not isinstance(value, str):
+        return f"is a {type(value).__name__}, not a string"
+    if value in RESERVED_LABELS:
+        return "is reserved (a path BBB uses itself)"
+    if not LABEL_RE.match(value):
+        bad = sorted({c for c in value if not (c.islower() or c.isdigit() or c == "-")})
+        why = []
+        if value == "":
+            why.append("is empty")
+        if bad:
+            why.append("contains " + " ".join(repr(c) for c in bad))
+        if value[:1] == "-" or value[-1:] == "-":
+            why.append("starts or ends with '-'")
+        if len(value) > 63:
+            why.append("is longer than 63 characters")
+        return (", ".join(why) or "is not a valid label") + "; allowed: lowercase letters, digits, inner dashes"
+    return None
+
+
+def node_label(hostname):
+    """Return the first DNS label of a valid hostname."""
+    problem = hostname_problem(hostname)
+    if problem:
+        raise ClusterError([f"hostname '{hostname}' {problem}"])
+    return hostname.split(".", 1)[0]
+
+
+def _get(hostvars, host, name):
+    """Read one variable of one host from a dict or an Ansible HostVars object (None if unset)."""
+    try:
+        variables = hostvars[host]
+    except KeyError:
+        return None
+    try:
+        if name not in variables:
+            return None
+        return variables[name]
+    except (KeyError, TypeError):
+        return None
+
+
+def _normalise_version(value):
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None, f"is a {type(value).__name__}; give a version string such as '3.0'"
+    value = str(value).strip()
+    if not re.match(r"^[0-9]+\.[0-9]+([.\-+~][0-9A-Za-z.\-+~]*)?$", value):
+        return None, "is not a version such as '3.0' or '3.0.30'"
+    return value, None
+
+
+def cluster_nodes(hosts, hostvars, proxy_hostname):
+    """Derive and validate every node of the cluster; raise ClusterError naming every problem."""
+    problems = []
+    proxy_problem = hostname_problem(proxy_hostname)
+    if proxy_problem:
+        problems.append(
+            f"bbb_cluster_proxy_hostname: '{proxy_hostname}' {proxy_problem}. "
+            "Fix: set bbb_cluster_proxy_hostname once in the inventory (group_vars/all), e.g. proxy.example.com"
+        )
+    if not hosts:
+        problems.append(
+            "bbb_cluster_nodes_group: the node group has no hosts. "
+            "Fix: put the BBB nodes into the group (default 'bbb_nodes') or set bbb_cluster_nodes_group"
+        )
+        raise ClusterError(problems)
+    if isinstance(hosts, str) or not all(isinstance(h, str) for h in hosts):
+        raise ClusterError(problems + ["the node list must be a list of inventory hostnames"])
+
+    nodes = []
+    for host in hosts:
+        public = _get(hostvars, host, "bbb_node_public_hostname")
+        public_from_var = public is not None
+        if public is None:
+            public = host
+        where = "bbb_node_public_hostname" if public_from_var else "inventory_hostname (bbb_node_public_hostname unset)"
+        problem = hostname_problem(public)
+        if problem:
+            problems.append(
+                f"host {host}: {where} '{public}' {problem}. Fix: set bbb_node_public_hostname to the node's public FQDN"
+            )
+            continue
+
+        label = _get(hostvars, host, "bbb_node_label")
+        label_from_var = label is not None
+        if label is None:
+            label = public.split(".", 1)[0]
+        problem = label_problem(label)
+        if problem:
+            if label_from_var:
+                fix = "set bbb_node_label to lowercase letters, digits and dashes, e.g. 'bbb-01'"
+                problems.append(f"host {host}: bbb_node_label '{label}' {problem}. Fix: {fix}")
+            else:
+                fix = "set bbb_node_label for this host"
+                problems.append(f"host {host}: label '{label}' derived from '{public}' {problem}. Fix: {fix}")
+            continue
+
+        version, problem = _normalise_version(_get(hostvars, host, "bbb_node_version"))
+        if problem:
+            problems.append(f"host {host}: bbb_node_version {problem}")
+            continue
+
+        if not proxy_problem and public.rstrip(".") == proxy_hostname.rstrip("."):
+            problems.append(
+                f"host {host}: public hostname '{public}' is the proxy's hostname (bbb_cluster_proxy_hostname). "
+                "Fix: the proxy and each node need their own hostnames"
+            )
+            continue
+        nodes.append({"host": host, "public": public.rstrip("."), "label": label, "label_from_var": label_from_var})
+
+    for key, what, fix in (
+        ("label", "path label", "set a distinct bbb_node_label for all but one of them"),
+        ("public", "public hostname", "give each node its own bbb_node_public_hostname"),
+    ):
+        seen = {}
+        for node in nodes:
+            seen.setdefault(node[key], []).append(node["host"])
+        for value, owners in sorted(seen.items()):
+            if len(owners) > 1:
+                problems.append(f"hosts {', '.join(owners)}: share the {what} '{value}'. Fix: {fix}")
+
+    if problems:
+        raise ClusterError(problems)
+
+    proxy = proxy_hostname.rstrip(".")
+    result = []
+    for node in sorted(nodes, key=lambda n: n["label"]):
+        basename = "/{}/html5client".format(node["label"])
+        result.append(
+            {
+                "inventory_hostname": node["host"],
+                "hostname": node["public"],
+                "label": node["label"],
+                "basename": basename,
+                "node_origin": "https://" + node["public"],
+                "proxy_origin": "https://" + proxy,
+                "client_url": "https://{}{}/".format(proxy, basename),
+                "version": _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0],
+            }
+        )
+    return result
+
+
+_LOCATION_RE = re.compile(
+    r"^(?P<head>\s*location\s+)(?P<mod>(?:=|\^~|~\*|~)\s*)?(?P<path>\^?/html5client(?![A-Za-z0-9_-])\S*)(?P<tail>.*)$"
+)
+
+
+def prefix_locations(text, basename):
+    """Prefix every ``/html5client`` nginx location of ``text`` with ``basename``.
+
+    ``location @html5client`` (a named location), ``alias``/``proxy_pass``
+    targets and everything else stay as they are.
+    """
+    if not isinstance(text, str):
+        raise ClusterError([f"prefix_locations: input is a {type(text).__name__}, not the text of an nginx file"])
+    if not isinstance(basename, str) or not BASENAME_RE.match(basename):
+        raise ClusterError([f"prefix_locations: basename '{basename}' is not of the form /<label>/html5client"])
+    prefix = basename[: -len("/html5client")]
+    out = []
+    count = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body) :]
+        match = _LOCATION_RE.match(body)
+        if match:
+            path = match.group("path")
+            if path.startswith("^"):
+                path = "^" + prefix + path[1:]
+            else:
+                path = prefix + path
+            body = "{}{}{}{}".format(match.group("head"), match.group("mod") or "", path, match.group("tail"))
+            count += 1
+        out.append(body + ending)
+    if count == 0:
+        raise ClusterError(["prefix_locations: the nginx text has no location starting with /html5client"])
+    return "".join(out)
