@@ -1,0 +1,2 @@
+// Lab fixture: a client asset.
+window.bbbLab = { asset: "app.js" };
