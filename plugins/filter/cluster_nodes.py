@@ -80,7 +80,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import cluster_nodes as _cluster_nodes
 

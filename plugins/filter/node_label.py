@@ -33,7 +33,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import node_label as _node_label
 

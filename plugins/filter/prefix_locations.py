@@ -38,7 +38,6 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import prefix_locations as _prefix_locations
 

@@ -162,7 +162,7 @@ def main():
     dest = os.path.abspath(module.params["dest"])
     content = module.params["content"]
     if os.path.isdir(dest):
-        module.fail_json(msg="nginx_file: {} is a directory".format(dest))
+        module.fail_json(msg=f"nginx_file: {dest} is a directory")
     before = None
     if os.path.exists(dest):
         with open(dest, "rb") as handle:
@@ -176,9 +176,7 @@ def main():
         ok, message = validate(module, dest, content)
         if not ok:
             module.fail_json(
-                msg="nginx_file: the nginx configuration with the new {} fails nginx -t, so it was not written: {}".format(
-                    dest, message
-                ),
+                msg=f"nginx_file: the nginx configuration with the new {dest} fails nginx -t, so it was not written: {message}",
                 **{k: v for k, v in result.items() if k != "changed"},
             )
         result["validated"] = True
@@ -194,7 +192,7 @@ def main():
                 os.chmod(tmp, 0o644)
             module.atomic_move(tmp, dest)
         except OSError as exc:
-            module.fail_json(msg="nginx_file: writing {} failed: {}".format(dest, to_native(exc)))
+            module.fail_json(msg=f"nginx_file: writing {dest} failed: {to_native(exc)}")
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -101,7 +101,7 @@ def update_lines(lines, values):
     new = list(lines)
     changed = set()
     for key, value in values.items():
-        wanted = "{}={}".format(key, value)
+        wanted = f"{key}={value}"
         pattern = _key_re(key)
         found = False
         for i, line in enumerate(new):
@@ -136,16 +136,18 @@ def main():
     values = {}
     for key, value in module.params["values"].items():
         if not key or re.search(r"[\s=:#!]", key):
-            module.fail_json(msg="properties_file: invalid key {!r} for {} (no white space, '=', ':', '#', '!')".format(key, path))
+            module.fail_json(
+                msg=f"properties_file: invalid key {key!r} for {path} (no white space, '=', ':', '#', '!')"
+            )
         value = "" if value is None else to_native(value)
         if "\n" in value or "\r" in value:
             shown = MASK if key in secret_keys else repr(value)
-            module.fail_json(msg="properties_file: the value of {} for {} has a line break: {}".format(key, path, shown))
+            module.fail_json(msg=f"properties_file: the value of {key} for {path} has a line break: {shown}")
         values[key] = value
 
     exists = os.path.exists(path)
     if not exists and not module.params["create"]:
-        module.fail_json(msg="properties_file: {} does not exist (set create: true to create it)".format(path))
+        module.fail_json(msg=f"properties_file: {path} does not exist (set create: true to create it)")
     if exists:
         with open(path, encoding="utf-8", newline="") as handle:
             lines = handle.readlines()

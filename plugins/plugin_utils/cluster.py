@@ -10,7 +10,6 @@ and both roles call them, so proxy and node can never disagree.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -218,7 +217,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname):
                 "basename": basename,
                 "node_origin": "https://" + node["public"],
                 "proxy_origin": "https://" + proxy,
-                "client_url": "https://{}{}/".format(proxy, basename),
+                "client_url": f"https://{proxy}{basename}/",
                 "version": _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0],
             }
         )
