@@ -133,6 +133,11 @@ def main():
     )
     path = module.params["path"]
     secret_keys = module.params["secret_keys"]
+    # Ansible masks these strings in everything the module returns, invocation included.
+    for key in secret_keys:
+        value = module.params["values"].get(key)
+        if value not in (None, ""):
+            module.no_log_values.add(to_native(value))
     values = {}
     for key, value in module.params["values"].items():
         if not key or re.search(r"[\s=:#!]", key):
