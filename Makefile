@@ -59,7 +59,8 @@ molecule: venv collection lab-image ## run the Molecule scenarios ($(SCENARIOS))
 package-check: venv ## build the collection tarball, install it cleanly, run playbooks by FQCN
 	rm -rf .build/package && mkdir -p .build/package/collections
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/package .
-	$(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
+	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --syntax-check
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \

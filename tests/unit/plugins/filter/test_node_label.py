@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bbb.cluster_proxy.plugins.filter.node_label import FilterModule, node_label
 
 

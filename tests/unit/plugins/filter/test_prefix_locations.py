@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.bbb.cluster_proxy.plugins.filter.prefix_locations import FilterModule, prefix_locations
 
 # Our own fixtures with the shapes of the BBB package files (3.0 .static, 2.6/2.7 meteor file).

@@ -8,7 +8,6 @@ import os
 import shutil
 
 import pytest
-
 from ansible_collections.bbb.cluster_proxy.plugins.modules.nginx_file import main
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
