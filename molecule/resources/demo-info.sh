@@ -2,7 +2,7 @@
 # Print what to open after `make demo`. The proxy container publishes its
 # port 443 on 127.0.0.1:8443 of this machine.
 set -euo pipefail
-ca_dir=$(ls -d "${HOME}"/.ansible/tmp/molecule.*.default/pki 2>/dev/null | head -n 1 || true)
+ca_dir=$(ls -td "${HOME}"/.ansible/tmp/molecule.*.default/pki 2>/dev/null | head -n 1 || true)
 ca="${ca_dir:-<molecule ephemeral dir>/pki}/ca.crt"
 [[ -f "$ca" ]] && cp "$ca" .build/bbb-lab-ca.crt && ca=$(pwd)/.build/bbb-lab-ca.crt
 
