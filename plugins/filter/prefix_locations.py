@@ -20,7 +20,13 @@ options:
     description: The node's client basename, for example C(/bbb-01/html5client).
     type: str
     required: true
-positional: basename
+  drop_named:
+    description:
+      - Leave out named locations such as C(location @html5client). Use it for a prefixed copy that is included
+        next to the package's own file, where nginx would refuse a second named location of the same name.
+    type: bool
+    default: false
+positional: basename, drop_named
 author:
   - bbb.cluster_proxy maintainers
 """
@@ -42,9 +48,9 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import C
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import prefix_locations as _prefix_locations
 
 
-def prefix_locations(text, basename):
+def prefix_locations(text, basename, drop_named=False):
     try:
-        return _prefix_locations(text, basename)
+        return _prefix_locations(text, basename, drop_named=bool(drop_named))
     except ClusterError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 

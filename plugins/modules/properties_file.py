@@ -23,6 +23,12 @@ options:
     description: Keys and the values to set. Values are written verbatim after C(=).
     type: dict
     required: true
+  remove:
+    description:
+      - Keys to remove. A key is removed only where its current value equals the value given here, so that a value
+        set by the operator survives; give V(null) to remove the key whatever its value.
+    type: dict
+    default: {}
   create:
     description: Create the file when it does not exist. When false, a missing file is an error.
     type: bool
@@ -96,10 +102,20 @@ def _mask(lines, secret_keys):
     return "".join(out)
 
 
-def update_lines(lines, values):
-    """Return (new_lines, changed_keys) with every key of ``values`` set."""
+def update_lines(lines, values, remove=None):
+    """Return (new_lines, changed_keys) with every key of ``values`` set and matching keys of ``remove`` removed."""
     new = list(lines)
     changed = set()
+    for key, only_value in (remove or {}).items():
+        pattern = _key_re(key)
+        kept = []
+        for line in new:
+            match = pattern.match(line)
+            if match and (only_value is None or line[match.end() :].strip() == only_value):
+                changed.add(key)
+                continue
+            kept.append(line)
+        new = kept
     for key, value in values.items():
         wanted = f"{key}={value}"
         pattern = _key_re(key)
@@ -124,6 +140,7 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             values=dict(type="dict", required=True),
+            remove=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             secret_keys=dict(type="list", elements="str", default=["securitySalt"], no_log=False),
@@ -159,7 +176,8 @@ def main():
     else:
         lines = []
 
-    new_lines, changed_keys = update_lines(lines, values)
+    remove = {k: (None if v is None else to_native(v)) for k, v in module.params["remove"].items()}
+    new_lines, changed_keys = update_lines(lines, values, remove)
     changed = new_lines != lines or not exists
     result = dict(changed=changed, changed_keys=changed_keys, path=path)
     if module._diff:

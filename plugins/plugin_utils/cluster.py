@@ -229,11 +229,31 @@ _LOCATION_RE = re.compile(
 )
 
 
-def prefix_locations(text, basename):
+_NAMED_RE = re.compile(r"^\s*location\s+@")
+
+
+def _drop_named_locations(lines):
+    """Remove every ``location @name { ... }`` block (braces counted outside comments)."""
+    out = []
+    depth = 0
+    for line in lines:
+        if depth == 0 and _NAMED_RE.match(line):
+            depth = None
+        if depth is None or depth > 0:
+            code = line.split("#", 1)[0]
+            depth = (depth or 0) + code.count("{") - code.count("}")
+            continue
+        out.append(line)
+    return out
+
+
+def prefix_locations(text, basename, drop_named=False):
     """Prefix every ``/html5client`` nginx location of ``text`` with ``basename``.
 
     ``location @html5client`` (a named location), ``alias``/``proxy_pass``
-    targets and everything else stay as they are.
+    targets and everything else stay as they are. With ``drop_named`` the
+    named locations are left out, for a copy that is included next to the
+    package's own file (nginx refuses two named locations of one name).
     """
     if not isinstance(text, str):
         raise ClusterError([f"prefix_locations: input is a {type(text).__name__}, not the text of an nginx file"])
@@ -242,7 +262,10 @@ def prefix_locations(text, basename):
     prefix = basename[: -len("/html5client")]
     out = []
     count = 0
-    for line in text.splitlines(keepends=True):
+    lines = text.splitlines(keepends=True)
+    if drop_named:
+        lines = _drop_named_locations(lines)
+    for line in lines:
         body = line.rstrip("\r\n")
         ending = line[len(body) :]
         match = _LOCATION_RE.match(body)

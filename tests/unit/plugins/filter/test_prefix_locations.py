@@ -99,3 +99,16 @@ def test_no_location_is_an_error():
 def test_bad_basename(basename):
     with pytest.raises(AnsibleFilterError, match="basename"):
         prefix_locations(STATIC_30, basename)
+
+
+def test_drop_named_removes_the_whole_named_block_only():
+    out = prefix_locations(METEOR, "/bbb-02/html5client", True)
+    assert "@html5client {" not in out
+    assert "proxy_pass http://127.0.0.1:4100; # location" not in out
+    assert "  try_files $uri @html5client;" in out
+    assert out.splitlines()[-3:] == ["location /bbb-02/html5client {", "  try_files $uri @html5client;", "}"]
+
+
+def test_drop_named_with_nested_braces():
+    text = "location @x {\n  if ($a) {\n    return 1;\n  }\n}\nlocation /html5client {\n}\n"
+    assert prefix_locations(text, "/n/html5client", drop_named=True) == "location /n/html5client {\n}\n"

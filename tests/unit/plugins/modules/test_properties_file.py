@@ -128,3 +128,21 @@ def test_bad_key_is_rejected(tmp_path, run_module):
         failed, result, _ = run_module(main, {"path": str(path), "values": {key: "1"}})
         assert failed and "invalid key" in result["msg"]
     assert path.read_text() == ORIGINAL
+
+
+def test_remove_only_the_value_the_role_set(tmp_path, run_module):
+    path = write(tmp_path, "a=1\ndefaultGuestWaitURL=https://n/bbb-01/html5client/guestWait\nb=2\n")
+    args = {
+        "path": str(path),
+        "values": {},
+        "remove": {"defaultGuestWaitURL": "https://n/bbb-01/html5client/guestWait"},
+    }
+    failed, result, _ = run_module(main, args)
+    assert not failed and result["changed_keys"] == ["defaultGuestWaitURL"]
+    assert path.read_text() == "a=1\nb=2\n"
+    path.write_text("a=1\ndefaultGuestWaitURL=https://operator/own\n")
+    failed, result, _ = run_module(main, args)
+    assert not failed and not result["changed"]
+    assert path.read_text() == "a=1\ndefaultGuestWaitURL=https://operator/own\n"
+    failed, result, _ = run_module(main, {"path": str(path), "values": {}, "remove": {"defaultGuestWaitURL": None}})
+    assert path.read_text() == "a=1\n"
