@@ -1,5 +1,7 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -7,26 +9,44 @@ module: properties_file
 short_description: Set keys of a key=value file line by line, never showing secrets
 version_added: 0.1.0
 description:
-  - Sets the given keys in a Java properties file or a systemd environment file such as
-    C(/etc/bigbluebutton/bbb-web.properties), line by line.
-  - An existing key keeps its place and gets the new value (every occurrence is set); a missing key is appended.
-    Every other line, including comments, order and keys such as the BBB shared secret, stays byte-identical.
-  - Values of O(secret_keys) are replaced by C(********) in the diff and never returned.
+  - Sets the given keys in a Java properties file or a systemd C(EnvironmentFile) such as
+    C(/etc/bigbluebutton/bbb-web.properties) or C(/etc/bigbluebutton/bbb-graphql-server.env), line by line.
+  - A line sets a key when it matches C(^\\s*KEY\\s*[=:]). Comment lines (starting with C(#), C(!) or C(;)) never match.
+  - An existing key keeps its place and its separator style (C(key=value), C(key = value), C(key:value)) and gets the
+    new value. Every occurrence of the key is set, and a warning names keys that occur more than once.
+    A value continued over several lines with a trailing backslash is replaced as a whole.
+  - A missing key is appended as C(KEY=VALUE) at the end of the file (a missing final newline is added first).
+  - Every other byte of the file stays as it is, including comments, blank lines, order, line endings, a missing final
+    newline and keys such as the BigBlueButton shared secret.
+  - Values of O(secret_keys) are replaced by C(********) in the diff, also in lines this task does not change and in
+    commented lines, and never appear in the module's result or error messages.
+  - The file is written atomically; an existing file keeps its owner, group and mode unless the task sets them.
 author:
-  - bbb.cluster_proxy maintainers
+  - bbb.cluster_proxy contributors
 options:
   path:
     description: The file to edit.
     type: path
     required: true
   values:
-    description: Keys and the values to set. Values are written verbatim after C(=).
+    description:
+      - Keys and the values to set.
+      - Values are written verbatim after the separator, without quoting or escaping. Write the quotes yourself where
+        the file format needs them, for example C('"https://proxy.example.com"') in an environment file.
+      - Booleans are written as C(true) and C(false), numbers as their decimal form, null as an empty value.
+      - A key must not be empty, contain white space, C(=), C(:) or C(\\), or start with C(#), C(!) or C(;).
+        A value must not contain a line break or end with an odd number of backslashes (which would continue it
+        over the next line).
     type: dict
     required: true
   remove:
     description:
-      - Keys to remove. A key is removed only where its current value equals the value given here, so that a value
-        set by the operator survives; give V(null) to remove the key whatever its value.
+      - Keys to remove, each with the value it must still have. A line is removed only where its value equals the
+        given one (white space around the value aside), so that a value an operator has set since survives.
+      - Give V(null) to remove the key whatever its value.
+      - Every occurrence is removed, also one continued over several lines. Removed keys are listed in
+        RV(changed_keys) and RV(removed_keys).
+      - A key must not appear both here and in O(values).
     type: dict
     default: {}
   create:
@@ -34,11 +54,15 @@ options:
     type: bool
     default: false
   backup:
-    description: Keep a timestamped copy of the previous file next to it before changing it.
+    description:
+      - Keep a timestamped copy of the previous file next to it (C(<path>.<pid>.<date>~)) before changing it.
     type: bool
     default: false
   secret_keys:
-    description: Keys whose values are masked in the diff, whether this task sets them or not.
+    description:
+      - Keys whose values are masked as C(********) in the diff, whether this task sets them or not.
+      - Their values given in O(values) or O(remove), and their values found in the file, are also masked wherever
+        else they would appear in the module's result.
     type: list
     elements: str
     default: [securitySalt]
@@ -47,33 +71,77 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    description: Computes the change and the diff and writes nothing.
   diff_mode:
     support: full
+    description: Shows the whole file before and after, with the values of O(secret_keys) masked.
   platform:
     platforms: posix
+notes:
+  - The module does not restart the service that reads the file; notify a handler for that.
+  - A file this module creates gets mode C(0666) minus the umask unless O(mode) is set.
+seealso:
+  - module: community.general.ini_file
+  - module: ansible.builtin.lineinfile
 """
 
 EXAMPLES = r"""
-- name: Point bbb-web at the cluster proxy
+- name: Point bbb-web at the cluster proxy (the shared secret in the same file stays as it is and is never shown)
   bbb.cluster_proxy.properties_file:
     path: /etc/bigbluebutton/bbb-web.properties
     values:
       defaultHTML5ClientUrl: https://proxy.example.com/bbb-01/html5client/
       accessControlAllowOrigin: https://proxy.example.com
     backup: true
+  notify: Restart bbb-web
+
+- name: Allow the proxy origin in an environment file, creating it if needed
+  bbb.cluster_proxy.properties_file:
+    path: /etc/bigbluebutton/bbb-graphql-server.env
+    values:
+      HASURA_GRAPHQL_CORS_DOMAIN: '"https://proxy.example.com"'
+    create: true
+    owner: root
+    group: root
+    mode: "0644"
+
+- name: Drop a value an earlier version of the role set, unless an administrator has changed it since
+  bbb.cluster_proxy.properties_file:
+    path: /etc/bigbluebutton/bbb-web.properties
+    values: {}
+    remove:
+      defaultGuestWaitURL: https://bbb-01.example.com/bbb-01/html5client/guestWait
 """
 
 RETURN = r"""
+path:
+  description: The file that was edited.
+  type: str
+  returned: always
+  sample: /etc/bigbluebutton/bbb-web.properties
 changed_keys:
-  description: Keys whose value was set or added.
+  description: Keys that were set to a new value, added or removed, sorted.
   type: list
   elements: str
   returned: always
   sample: [accessControlAllowOrigin, defaultHTML5ClientUrl]
+removed_keys:
+  description: Keys of O(remove) whose lines were removed, sorted.
+  type: list
+  elements: str
+  returned: always
+  sample: [defaultGuestWaitURL]
+duplicate_keys:
+  description: Keys of O(values) that occur on more than one line of the file; all their occurrences were set.
+  type: list
+  elements: str
+  returned: always
+  sample: []
 backup_file:
   description: The backup copy of the previous file.
   type: str
-  returned: changed and O(backup=true)
+  returned: changed and O(backup=true) and the file existed
+  sample: /etc/bigbluebutton/bbb-web.properties.2412.2024-05-01@10:02:03~
 """
 
 import os
@@ -81,128 +149,308 @@ import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 
 MASK = "********"
+DEFAULT_SECRET_KEYS = ["securitySalt"]
+_BAD_KEY = re.compile(r"[\s=:\\]")
+_COMMENT = re.compile(r"^\s*[#!;]")
 
 
-def _key_re(key):
-    return re.compile(r"^\s*" + re.escape(key) + r"\s*[=:]")
+def _key_re(key, commented=False):
+    """Match the start of a line that sets ``key``: group 1 is everything up to the value, group 2 the value."""
+    comment = r"(?:[#!;]\s*)?" if commented else ""
+    return re.compile(r"^(\s*" + comment + re.escape(key) + r"\s*[=:]\s*)(.*)$", re.DOTALL)
 
 
-def _mask(lines, secret_keys):
-    patterns = [_key_re(k) for k in secret_keys]
-    out = []
-    for line in lines:
-        for key, pattern in zip(secret_keys, patterns):
-            if pattern.match(line):
-                line = key + "=" + MASK + ("\n" if line.endswith("\n") else "")
-                break
-        out.append(line)
-    return "".join(out)
+def _ending(line):
+    for ending in ("\r\n", "\n"):
+        if line.endswith(ending):
+            return ending
+    return ""
+
+
+def _body(line):
+    return line[: len(line) - len(_ending(line))]
+
+
+def _continues(line):
+    """A line whose body ends with an odd number of backslashes continues on the next line."""
+    body = _body(line)
+    return _ending(line) != "" and (len(body) - len(body.rstrip("\\"))) % 2 == 1
+
+
+def split_lines(text):
+    """Split on \\n only, keeping the line endings, so that ``"".join()`` gives back the same text."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+def logical_lines(lines):
+    """Group physical lines into logical lines (a list of lists): a value may continue with a trailing backslash."""
+    groups = []
+    i = 0
+    while i < len(lines):
+        j = i
+        if not _COMMENT.match(lines[i]):
+            while j + 1 < len(lines) and _continues(lines[j]):
+                j += 1
+        groups.append(lines[i : j + 1])
+        i = j + 1
+    return groups
+
+
+def _value_of(group, pattern):
+    """Return (prefix, value) when the logical line ``group`` sets the key of ``pattern``, else None."""
+    match = pattern.match(_body(group[0]))
+    if not match:
+        return None
+    value = match.group(2)
+    if len(group) > 1:
+        value = "\n".join([value] + [_body(line) for line in group[1:]])
+    return match.group(1), value
 
 
 def update_lines(lines, values, remove=None):
-    """Return (new_lines, changed_keys) with every key of ``values`` set and matching keys of ``remove`` removed."""
-    new = list(lines)
-    changed = set()
-    for key, only_value in (remove or {}).items():
+    """Set every key of ``values`` and drop the lines of ``remove`` that still have the given value.
+
+    Return (new_lines, changed_keys, removed_keys, duplicate_keys), the lists sorted.
+    """
+    groups = logical_lines(lines)
+    changed, removed, duplicates = set(), set(), set()
+    for key, value in (remove or {}).items():
         pattern = _key_re(key)
         kept = []
-        for line in new:
-            match = pattern.match(line)
-            if match and (only_value is None or line[match.end() :].strip() == only_value):
-                changed.add(key)
+        for group in groups:
+            found = _value_of(group, pattern)
+            if found is not None and (value is None or found[1].strip() == value.strip()):
+                removed.add(key)
                 continue
-            kept.append(line)
-        new = kept
+            kept.append(group)
+        groups = kept
     for key, value in values.items():
-        wanted = f"{key}={value}"
         pattern = _key_re(key)
-        found = False
-        for i, line in enumerate(new):
-            if pattern.match(line):
-                found = True
-                ending = "\n" if line.endswith("\n") else ""
-                if line.rstrip("\r\n") != wanted:
-                    new[i] = wanted + ending
-                    changed.add(key)
-        if not found:
-            if new and not new[-1].endswith("\n"):
-                new[-1] += "\n"
-            new.append(wanted + "\n")
+        occurrences = 0
+        for index, group in enumerate(groups):
+            found = _value_of(group, pattern)
+            if found is None:
+                continue
+            occurrences += 1
+            prefix, current = found
+            # Leading white space of a value is not part of it, neither in Java properties nor for systemd.
+            if current.lstrip() != value.lstrip():
+                groups[index] = [prefix + value + _ending(group[-1])]
+                changed.add(key)
+        if occurrences > 1:
+            duplicates.add(key)
+        if not occurrences:
+            if groups and not _ending(groups[-1][-1]):
+                groups[-1] = groups[-1][:-1] + [groups[-1][-1] + "\n"]
+            groups.append([f"{key}={value}\n"])
             changed.add(key)
-    return new, sorted(changed)
+    new_lines = [line for group in groups for line in group]
+    return new_lines, sorted(changed | removed), sorted(removed), sorted(duplicates)
+
+
+def masked(lines, secret_keys):
+    """Return the text of ``lines`` with the value of every secret key replaced by the mask, commented lines too."""
+    patterns = [_key_re(key, commented=True) for key in secret_keys]
+    out = []
+    for group in logical_lines(lines):
+        for pattern in patterns:
+            match = pattern.match(_body(group[0]))
+            if match:
+                group = [match.group(1) + MASK + _ending(group[-1])]
+                break
+        out.extend(group)
+    return "".join(out)
+
+
+def secret_values(lines, secret_keys):
+    """Yield the values the secret keys have in ``lines``, commented lines included."""
+    patterns = [_key_re(key, commented=True) for key in secret_keys]
+    for group in logical_lines(lines):
+        for pattern in patterns:
+            found = _value_of(group, pattern)
+            if found is not None:
+                yield found[1]
+
+
+def as_text(value):
+    """The text written for a value of ``values`` or ``remove``; None for a type that has no text form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _readable(text):
+    """Text with undecodable bytes (kept as surrogates) shown as replacement characters, for the diff."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def register_secrets(module, params):
+    """Add the values that ``values`` and ``remove`` give for secret keys to the strings Ansible masks in output."""
+    secret_keys = params.get("secret_keys", DEFAULT_SECRET_KEYS)
+    if isinstance(secret_keys, str):
+        secret_keys = [key.strip() for key in secret_keys.split(",")]
+    if not isinstance(secret_keys, list):
+        return
+    for option in ("values", "remove"):
+        given = params.get(option)
+        if not isinstance(given, dict):
+            continue
+        for key in secret_keys:
+            value = given.get(key) if isinstance(key, str) else None
+            if value is not None and not isinstance(value, bool) and to_native(value) != "":
+                module.no_log_values.add(to_native(value))
+
+
+class PropertiesModule(AnsibleModule):
+    """An AnsibleModule that masks the secret values of ``values`` and ``remove`` from its first output on.
+
+    Argument validation can fail (for example on a misspelt option) before main() runs, and that failure result
+    echoes every parameter; registering the secrets right after the parameters are loaded prevents the leak.
+    """
+
+    def _load_params(self):
+        super()._load_params()
+        if isinstance(self.params, dict):
+            register_secrets(self, self.params)
+
+
+def _check(module, option, given, secret_keys):
+    """Validate and convert ``values`` or ``remove``; fail naming the key, never showing a secret value.
+
+    In ``remove``, null stays None (remove whatever the value); in ``values`` it is the empty value.
+    """
+    path = module.params["path"]
+    checked = {}
+    for key, value in given.items():
+        if not key or _BAD_KEY.search(key) or key[0] in "#!;":
+            module.fail_json(
+                msg=f"properties_file: invalid key {key!r} in {option} for {path}: a key must not be empty, contain "
+                "white space, '=', ':' or '\\', or start with '#', '!' or ';'."
+            )
+        if value is None and option == "remove":
+            checked[key] = None
+            continue
+        text = as_text(value)
+        if text is None:
+            module.fail_json(
+                msg=f"properties_file: the value of {key} in {option} for {path} is a {type(value).__name__}; "
+                "give a string, a number or a boolean."
+            )
+        shown = MASK if key in secret_keys else repr(text)
+        if "\n" in text or "\r" in text:
+            module.fail_json(
+                msg=f"properties_file: the value of {key} in {option} for {path} contains a line break: {shown}. "
+                "Values are written on one line."
+            )
+        if (len(text) - len(text.rstrip("\\"))) % 2 == 1:
+            module.fail_json(
+                msg=f"properties_file: the value of {key} in {option} for {path} ends with an odd number of "
+                f"backslashes, which would continue it over the next line: {shown}. Escape the last backslash."
+            )
+        checked[key] = text
+    return checked
 
 
 def main():
-    module = AnsibleModule(
+    module = PropertiesModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             values=dict(type="dict", required=True),
             remove=dict(type="dict", default={}),
             create=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
-            secret_keys=dict(type="list", elements="str", default=["securitySalt"], no_log=False),
+            secret_keys=dict(type="list", elements="str", default=DEFAULT_SECRET_KEYS, no_log=False),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    register_secrets(module, module.params)
     path = module.params["path"]
     secret_keys = module.params["secret_keys"]
-    # Ansible masks these strings in everything the module returns, invocation included.
-    for key in secret_keys:
-        value = module.params["values"].get(key)
-        if value not in (None, ""):
-            module.no_log_values.add(to_native(value))
-    values = {}
-    for key, value in module.params["values"].items():
-        if not key or re.search(r"[\s=:#!]", key):
-            module.fail_json(
-                msg=f"properties_file: invalid key {key!r} for {path} (no white space, '=', ':', '#', '!')"
-            )
-        value = "" if value is None else to_native(value)
-        if "\n" in value or "\r" in value:
-            shown = MASK if key in secret_keys else repr(value)
-            module.fail_json(msg=f"properties_file: the value of {key} for {path} has a line break: {shown}")
-        values[key] = value
+    values = _check(module, "values", module.params["values"], secret_keys)
+    remove = _check(module, "remove", module.params["remove"], secret_keys)
+    both = sorted(set(values) & set(remove))
+    if both:
+        module.fail_json(
+            msg=f"properties_file: {', '.join(both)} for {path} given both in values and in remove; give each key once."
+        )
 
+    if os.path.isdir(path):
+        module.fail_json(msg=f"properties_file: {path} is a directory, not a file.")
     exists = os.path.exists(path)
-    if not exists and not module.params["create"]:
-        module.fail_json(msg=f"properties_file: {path} does not exist (set create: true to create it)")
-    if exists:
-        with open(path, encoding="utf-8", newline="") as handle:
-            lines = handle.readlines()
-    else:
-        lines = []
+    if not exists:
+        if not module.params["create"]:
+            module.fail_json(msg=f"properties_file: {path} does not exist. Set create: true to create it.")
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            module.fail_json(
+                msg=f"properties_file: cannot create {path}: the directory {directory} does not exist.",
+            )
+    try:
+        if exists:
+            with open(path, "rb") as handle:
+                text = handle.read().decode("utf-8", "surrogateescape")
+        else:
+            text = ""
+    except OSError as exc:
+        module.fail_json(msg=f"properties_file: cannot read {path}: {to_native(exc)}")
+    lines = split_lines(text)
+    for value in secret_values(lines, secret_keys):
+        if value.strip():
+            module.no_log_values.add(value)
 
-    remove = {k: (None if v is None else to_native(v)) for k, v in module.params["remove"].items()}
-    new_lines, changed_keys = update_lines(lines, values, remove)
-    changed = new_lines != lines or not exists
-    result = dict(changed=changed, changed_keys=changed_keys, path=path)
+    new_lines, changed_keys, removed_keys, duplicate_keys = update_lines(lines, values, remove)
+    new_text = "".join(new_lines)
+    changed = new_text != text or not exists
+    result = dict(
+        changed=changed,
+        path=path,
+        changed_keys=changed_keys,
+        removed_keys=removed_keys,
+        duplicate_keys=duplicate_keys,
+    )
+    if changed:
+        for key in duplicate_keys:
+            if key in changed_keys:
+                module.warn(f"properties_file: {key} occurs on more than one line of {path}; every occurrence was set.")
     if module._diff:
         result["diff"] = dict(
             before_header=path,
             after_header=path,
-            before=_mask(lines, secret_keys) if exists else "",
-            after=_mask(new_lines, secret_keys),
+            before=_readable(masked(lines, secret_keys)) if exists else "",
+            after=_readable(masked(new_lines, secret_keys)),
         )
 
     if changed and not module.check_mode:
         if exists and module.params["backup"]:
             result["backup_file"] = module.backup_local(path)
         directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".properties_file.")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes("".join(new_lines)))
-            module.atomic_move(tmp, path)
+                handle.write(new_text.encode("utf-8", "surrogateescape"))
+            module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+        except Exception as exc:  # atomic_move raises plain Exception
+            module.fail_json(msg=f"properties_file: writing {path} failed: {to_native(exc)}")
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
-    file_args = module.load_file_common_arguments(module.params)
-    if not module.check_mode and os.path.exists(path):
+    if os.path.exists(path):
+        file_args = module.load_file_common_arguments(module.params)
         result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
     module.exit_json(**result)
 

@@ -1,0 +1,42 @@
+#!/usr/bin/python3
+"""Stand-in for a meteor bbb-html5 frontend process of BBB 2.x (lab only).
+
+Like systemd_start_frontend.sh it defaults ROOT_URL to http://127.0.0.1/html5client
+when the environment has none, and like meteor it serves the client only below
+ROOT_URL's path: a node whose drop-in lacks the cluster basename answers 404 there.
+"""
+
+import os
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import urlparse
+
+INSTANCE = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+ROOT_URL = os.environ.get("ROOT_URL") or "http://127.0.0.1/html5client"
+PREFIX = urlparse(ROOT_URL).path.rstrip("/")
+DDP = os.environ.get("DDP_DEFAULT_CONNECTION_URL", "")
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server API)
+        path = urlparse(self.path).path
+        if path != PREFIX and not path.startswith(PREFIX + "/"):
+            self.send_error(404, "not below ROOT_URL " + ROOT_URL)
+            return
+        body = (
+            "<!DOCTYPE html><html><head><title>BBB lab client (meteor)</title></head><body>"
+            f'<p id="node">node: {socket.getfqdn()}</p><p id="root-url">ROOT_URL: {ROOT_URL}</p>'
+            f'<p id="ddp">DDP_DEFAULT_CONNECTION_URL: {DDP}</p></body></html>'
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+HTTPServer(("127.0.0.1", 4100 + INSTANCE), Handler).serve_forever()

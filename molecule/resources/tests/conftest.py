@@ -1,0 +1,67 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared helpers of the lab's testinfra suite; every scenario runs it.
+
+Expectations are written from the spec (docs/design.md, cluster-proxy spec §3-§5)
+per BBB version family; the family of a node is read from its release file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import testinfra.utils.ansible_runner
+
+PROXY = "proxy.lab.test"
+INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
+
+
+def inventory():
+    return testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+
+
+def node_names():
+    return sorted(inventory().get_hosts("bbb_nodes"))
+
+
+def node_secrets():
+    runner = inventory()
+    return [runner.get_variables(n)["bbb_lab_node_secret"] for n in node_names()]
+
+
+def family_of(host):
+    release = host.file("/etc/bigbluebutton/bigbluebutton-release").content_string
+    version = release.strip().split("=", 1)[1]
+    return ".".join(version.split(".")[:2])
+
+
+def fetch(host, url, *extra):
+    """GET ``url`` from inside ``host`` with real DNS and the lab CA; return (status, headers, body)."""
+    args = " ".join(extra)
+    cmd = host.run(
+        f"curl -sS -D /tmp/h -o /tmp/b -w '%{{http_code}}' {args} '{url}' && cat /tmp/h && echo '<<BODY>>' && cat /tmp/b"
+    )
+    assert cmd.rc == 0, cmd.stderr
+    status, rest = cmd.stdout[:3], cmd.stdout[3:]
+    headers, _, body = rest.partition("<<BODY>>\n")
+    return int(status), headers, body
+
+
+@pytest.fixture
+def node_name(host):
+    return host.backend.get_hostname()
+
+
+@pytest.fixture
+def label(node_name):
+    return node_name.split(".", 1)[0]
+
+
+@pytest.fixture
+def family(host):
+    return family_of(host)
+
+
+@pytest.fixture
+def host_vars(node_name):
+    return inventory().get_variables(node_name)

@@ -1,0 +1,204 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Each simulated BBB node holds exactly the spec's values for its version (§3-§5), and was restarted once per change."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import PROXY, fetch, node_secrets
+
+testinfra_hosts = ["ansible://bbb_nodes"]
+
+METEOR_UNITS = ("bbb-html5-frontend@.service", "bbb-html5-backend@.service")
+
+
+def properties(host):
+    values = {}
+    for line in host.file("/etc/bigbluebutton/bbb-web.properties").content_string.splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value
+    return values
+
+
+def expected_properties(family, node, label):
+    """Spec §3.1 (2.6/2.7) and §5.1 (3.0), value for value."""
+    common = {
+        "presentationBaseURL": f"https://{node}/bigbluebutton/presentation",
+        "accessControlAllowOrigin": f"https://{PROXY}",
+    }
+    if family == "3.0":
+        return dict(
+            common,
+            defaultHTML5ClientUrl=f"https://{PROXY}/{label}/html5client/",
+            apiUrl=f"https://{node}/bigbluebutton",
+            graphqlWebsocketUrl=f"wss://{node}/graphql",
+            graphqlApiUrl=f"https://{node}/api/rest",
+        )
+    return dict(
+        common,
+        defaultHTML5ClientUrl=f"https://{PROXY}/{label}/html5client/join",
+        defaultGuestWaitURL=f"https://{node}/{label}/html5client/guestWait",
+    )
+
+
+def test_bbb_web_properties_spec_values(host, node_name, label, family):
+    props = properties(host)
+    for key, value in expected_properties(family, node_name, label).items():
+        assert props.get(key) == value, key
+    if family == "3.0":
+        # 3.0 keeps the package default guest wait URL (spec §5.1), also after a 2.x run (T12)
+        assert "defaultGuestWaitURL" not in props
+        for key in ("apiUrl", "graphqlWebsocketUrl"):
+            assert "/v1/graphql" not in props[key]  # stale doc value (spec §7)
+    else:
+        for key in ("apiUrl", "graphqlWebsocketUrl", "graphqlApiUrl"):
+            assert key not in props
+
+
+def test_bbb_web_properties_keeps_secret_server_url_and_operator_keys(host, node_name):
+    props = properties(host)
+    assert props["securitySalt"] in node_secrets()
+    assert props["bigbluebutton.web.serverURL"] == f"https://{node_name}"
+    assert props["defaultGuestPolicy"] == "ASK_MODERATOR"
+    text = host.file("/etc/bigbluebutton/bbb-web.properties").content_string
+    assert text.startswith("#\n# Overrides for /usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties\n")
+
+
+def test_bbb_html5_yml_merged(host, node_name, label):
+    settings = yaml.safe_load(host.file("/etc/bigbluebutton/bbb-html5.yml").content_string)
+    public = settings["public"]
+    assert public["app"]["basename"] == f"/{label}/html5client"
+    assert public["app"]["bbbWebBase"] == f"https://{node_name}/bigbluebutton"
+    assert public["app"]["learningDashboardBase"] == f"https://{node_name}/learning-analytics-dashboard"
+    assert public["media"]["stunTurnServersFetchAddress"] == f"https://{node_name}/bigbluebutton/api/stuns"
+    assert public["media"]["sip_ws_host"] == node_name
+    assert public["kurento"]["wsUrl"] == f"wss://{node_name}/bbb-webrtc-sfu"
+    assert public["presentation"]["uploadEndpoint"] == f"https://{node_name}/bigbluebutton/presentation/upload"
+    assert public["pads"]["url"] == f"https://{node_name}/pad"
+    assert "note" not in public  # only for 2.4 (spec §7)
+    assert "livekit" not in public["media"]
+    assert "graphqlUrl" not in public["app"]  # superseded key (spec §5.2)
+    # the operator's own key survives the merge
+    assert public["app"]["appName"] == "BBB Lab"
+
+
+def test_previous_files_are_backed_up(host):
+    backups = host.run("ls /etc/bigbluebutton/bbb-html5.yml.*~").stdout.split()
+    assert backups, "no backup of bbb-html5.yml"
+    assert "basename: /html5client" in host.file(sorted(backups)[0]).content_string
+    assert host.run("ls /etc/bigbluebutton/bbb-web.properties.*~").stdout.split()
+
+
+def test_etherpad_cors(host):
+    etherpad = json.loads(host.file("/etc/bigbluebutton/etherpad.json").content_string)
+    assert etherpad == {"cluster_proxies": [f"https://{PROXY}"]}
+
+
+def test_graphql_cors(host, family):
+    if family != "3.0":
+        pytest.skip("graphql exists from BBB 3.0 on")
+    middleware = yaml.safe_load(host.file("/etc/bigbluebutton/bbb-graphql-middleware.yml").content_string)
+    assert middleware == {"server": {"authorized_cross_origin": PROXY}}
+    env = host.file("/etc/bigbluebutton/bbb-graphql-server.env").content_string
+    assert f'HASURA_GRAPHQL_CORS_DOMAIN="https://{PROXY}"' in env.splitlines()
+    # the package's yml-era middleware config stays untouched (T1)
+    config = host.file("/usr/share/bbb-graphql-middleware/config.yml").content_string
+    assert "# authorized_cross_origin: 'bbb-proxy.example.com'" in config
+
+
+def test_bbb_web_cors_via_drop_in(host, node_name):
+    env = host.run("systemctl show bbb-web -p Environment").stdout
+    assert (
+        "JDK_JAVA_OPTIONS=-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true "
+        f"-Dgrails.cors.allowedOrigins=https://{PROXY},https://{node_name}"
+    ) in env
+    assert "https://https://" not in env  # doubled scheme of the upstream doc (spec §7)
+    # the conffile /etc/default/bbb-web is not edited (T2)
+    assert "JDK_JAVA_OPTIONS" not in host.file("/etc/default/bbb-web").content_string
+    assert host.service("bbb-web").is_running
+
+
+def test_meteor_drop_ins(host, node_name, label, family):
+    """2.x: ROOT_URL/DDP drop-ins (spec §3.3) in effect; 3.0: none, and 2.x leftovers removed (T12)."""
+    for unit in METEOR_UNITS:
+        dropin = host.file(f"/etc/systemd/system/{unit}.d/cluster-proxy.conf")
+        if family == "3.0":
+            assert not dropin.exists
+            assert not host.file(f"/etc/systemd/system/{unit}.d/cluster.conf").exists
+        else:
+            assert f'Environment="ROOT_URL=https://127.0.0.1/{label}/html5client"' in dropin.content_string
+            assert (
+                f'Environment="DDP_DEFAULT_CONNECTION_URL=https://{node_name}/{label}/html5client"'
+                in dropin.content_string
+            )
+    if family != "3.0":
+        env = host.run("systemctl show bbb-html5-frontend@1 -p Environment").stdout
+        assert f"ROOT_URL=https://127.0.0.1/{label}/html5client" in env
+        assert host.service("bbb-html5-frontend@1").is_running
+
+
+def test_node_nginx_locations(host, label, family):
+    conf = host.file("/etc/bigbluebutton/nginx/zz-cluster-proxy.nginx").content_string
+    assert f"location /{label}/html5client {{" in conf
+    assert f"location /{label}/html5client/locales {{" in conf
+    assert "location /html5client {" not in conf
+    assert "location =/html5client/locale {" in conf
+    if family == "3.0":
+        assert f"location /{label}/html5client/wasm {{" in conf
+        assert "alias /usr/share/bigbluebutton/html5-client/;" in conf
+        assert f"set $bbb_cors_origin 'https://{PROXY}';" in conf
+        assert "$bbb_loadbalancer_node" not in conf
+        static = "/usr/share/bigbluebutton/nginx/bbb-html5.nginx.static"
+    else:
+        assert "location @html5client" not in conf  # stays in the package file only (T5)
+        assert f"location /{label}/html5client/sockjs {{" in conf
+        assert f"set $bbb_loadbalancer_node https://{PROXY};" in conf
+        static = "/usr/share/bigbluebutton/nginx/bbb-html5.nginx"
+    if family == "2.7":
+        assert f"location /{label}/html5client/__meteor__/dynamic-import/fetch {{" in conf
+    assert host.run("nginx -t").rc == 0
+    # the package file is not edited (T1)
+    package = host.file(static).content_string
+    assert "location /html5client {" in package
+    assert f"/{label}/" not in package
+
+
+def test_slides_cors_origin_wins_over_the_package_default(host, family):
+    """T4: the node's `set` comes after loadbalancer.nginx's reset, so the proxy origin is in effect."""
+    dump = host.run("nginx -T").stdout
+    var = "$bbb_cors_origin" if family == "3.0" else "$bbb_loadbalancer_node"
+    sets = [line.strip() for line in dump.splitlines() if line.strip().startswith(f"set {var}")]
+    assert sets, dump[:2000]
+    assert PROXY in sets[-1]
+
+
+def test_node_serves_client_at_its_prefix(host, node_name, label, family):
+    status, _, body = fetch(host, f"https://{node_name}/{label}/html5client/")
+    assert status == 200
+    assert f"node: {node_name}" in body
+    if family != "3.0":
+        # meteor serves only below its ROOT_URL, which the drop-in set
+        assert f"ROOT_URL: https://127.0.0.1/{label}/html5client" in body
+        assert f"DDP_DEFAULT_CONNECTION_URL: https://{node_name}/{label}/html5client" in body
+
+
+def test_guest_lobby_locale_redirect(host, node_name, label):
+    status, headers, _ = fetch(host, f"https://{node_name}/html5client/locale?lang=de")
+    assert status == 301
+    assert f"location: https://{node_name}/{label}/html5client/locale?lang=de" in headers.lower()
+
+
+def test_restarts_once_per_converge_that_changed_something(host, host_vars):
+    restarts = host.file("/var/lib/bbb-conf-double/restarts.log").content_string.splitlines()
+    assert len(restarts) == int(host_vars.get("lab_expected_restarts", 1)), restarts
+    calls = host.file("/var/log/bbb-conf-double.log").content_string.splitlines()
+    assert [c.split(" ", 1)[1] for c in calls] == ["--restart"] * len(restarts)
+
+
+def test_bbb_services_running_after_restart(host, family):
+    units = ["nginx", "bbb-web"] + (["bbb-graphql-server", "bbb-graphql-middleware"] if family == "3.0" else [])
+    for unit in units:
+        assert host.service(unit).is_running, unit
