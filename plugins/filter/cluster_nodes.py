@@ -74,6 +74,15 @@ _value:
       description: The node's client URL on the proxy, with trailing slash.
       type: str
       sample: https://proxy.example.com/bbb-01/html5client/
+    same_site:
+      description:
+        - Whether the node and the proxy are in the same registrable domain (same "site" for browser cookies),
+          judged from the last two labels of both hostnames, or the last three under a second-level label of a
+          country-code TLD (C(co.uk), C(ac.at), C(com.au) and the like).
+        - Where this is false, the browser sends bbb-web's session cookie to the node only with C(SameSite=None; Secure)
+          (trap T9); the bbb_node role sets that unless C(bbb_node_cross_site_cookies) says otherwise.
+      type: bool
+      sample: true
     version:
       description: The node's C(bbb_node_version) as a string, or null when it is to be detected.
       type: str

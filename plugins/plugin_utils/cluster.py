@@ -107,6 +107,21 @@ def node_label(hostname):
     return hostname.split(".", 1)[0]
 
 
+# Second-level labels under which a country-code TLD sells registrations (co.uk, ac.at, com.au ...).
+# A heuristic without the Public Suffix List: an operator whose domain it misjudges sets
+# bbb_node_cross_site_cookies explicitly.
+_SECOND_LEVEL = frozenset(("ac", "co", "com", "edu", "gov", "gv", "ltd", "net", "or", "org", "plc", "sch"))
+
+
+def registrable_domain(hostname):
+    """Return the registrable domain ("site") of a hostname: example.com for bbb-01.example.com, uni.ac.uk for bbb.uni.ac.uk."""
+    labels = hostname.rstrip(".").lower().split(".")
+    take = 2
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        take = 3
+    return ".".join(labels[-take:])
+
+
 def _get(hostvars, host, name):
     """Read one variable of one host from a dict or an Ansible HostVars object (None if unset)."""
     try:
@@ -218,6 +233,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname):
                 "node_origin": "https://" + node["public"],
                 "proxy_origin": "https://" + proxy,
                 "client_url": f"https://{proxy}{basename}/",
+                "same_site": registrable_domain(node["public"]) == registrable_domain(proxy),
                 "version": _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0],
             }
         )

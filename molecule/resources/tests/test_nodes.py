@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import yaml
 from conftest import PROXY, fetch, node_secrets
@@ -111,16 +112,28 @@ def test_graphql_cors(host, family):
     assert "# authorized_cross_origin: 'bbb-proxy.example.com'" in config
 
 
-def test_bbb_web_cors_via_drop_in(host, node_name):
+def test_bbb_web_cors_via_drop_in(host, node_name, host_vars):
+    """T2: bbb-web CORS through a drop-in, not the conffile; T10: in effect after daemon-reload;
+    T9: SameSite=None; Secure for the session cookie only where asked for (all lab hosts are one site)."""
     env = host.run("systemctl show bbb-web -p Environment").stdout
-    assert (
+    options = (
         "JDK_JAVA_OPTIONS=-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true "
         f"-Dgrails.cors.allowedOrigins=https://{PROXY},https://{node_name}"
-    ) in env
+    )
+    cross_site = " -Dserver.servlet.session.cookie.same-site=none -Dserver.servlet.session.cookie.secure=true"
+    if host_vars.get("bbb_node_session_cookie_same_site", "auto") == "none":
+        assert options + cross_site in env
+    else:
+        assert options in env
+        assert "same-site" not in env
     assert "https://https://" not in env  # doubled scheme of the upstream doc (spec §7)
-    # the conffile /etc/default/bbb-web is not edited (T2)
+    # the conffile /etc/default/bbb-web is not edited (T2), nor the package's application.properties (T1, T9)
     assert "JDK_JAVA_OPTIONS" not in host.file("/etc/default/bbb-web").content_string
     assert host.service("bbb-web").is_running
+    # the running process got the options (the unit was restarted after the daemon-reload, T10)
+    pid = host.run("systemctl show bbb-web -p MainPID --value").stdout.strip()
+    assert pid not in ("", "0")
+    assert options in host.run(f"tr '\\0' '\\n' < /proc/{pid}/environ").stdout
 
 
 def test_meteor_drop_ins(host, node_name, label, family):
@@ -162,10 +175,15 @@ def test_node_nginx_locations(host, label, family):
     if family == "2.7":
         assert f"location /{label}/html5client/__meteor__/dynamic-import/fetch {{" in conf
     assert host.run("nginx -t").rc == 0
-    # the package file is not edited (T1)
+    # the package file is not edited (T1), and every location it has now is served under the prefix
+    # (re-derived on each run, so a package upgrade's new locations follow: T1)
     package = host.file(static).content_string
     assert "location /html5client {" in package
     assert f"/{label}/" not in package
+    paths = re.findall(r"^\s*location\s+(/html5client[^\s{]*)\s*\{", package, re.M)
+    assert paths
+    for path in paths:
+        assert f"location /{label}{path} {{" in conf, path
 
 
 def test_slides_cors_origin_wins_over_the_package_default(host, family):

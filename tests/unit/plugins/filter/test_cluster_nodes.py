@@ -49,6 +49,7 @@ def test_two_nodes_exact_output_sorted_by_label():
             "node_origin": "https://bbb-01.example.com",
             "proxy_origin": "https://proxy.example.com",
             "client_url": "https://proxy.example.com/bbb-01/html5client/",
+            "same_site": True,
             "version": None,
         },
         {
@@ -59,6 +60,7 @@ def test_two_nodes_exact_output_sorted_by_label():
             "node_origin": "https://bbb-02.example.com",
             "proxy_origin": "https://proxy.example.com",
             "client_url": "https://proxy.example.com/bbb-02/html5client/",
+            "same_site": True,
             "version": None,
         },
     ]
@@ -187,3 +189,21 @@ def test_every_problem_is_reported_at_once():
     assert "bbb_cluster_proxy_hostname" in message
     assert "host b.example.com" in message
     assert "host c.example.com" in message
+
+
+@pytest.mark.parametrize(
+    "proxy, node, same_site",
+    [
+        ("proxy.example.com", "bbb-01.example.com", True),
+        ("proxy.example.com", "bbb-01.rooms.example.com", True),
+        ("proxy.example.com", "bbb-01.example.org", False),
+        ("meet.uni.ac.uk", "bbb-01.uni.ac.uk", True),
+        ("meet.uni.ac.uk", "bbb-01.other.ac.uk", False),  # ac.uk is a public suffix, not a site (T9)
+        ("meet.school.de", "bbb-01.hoster.de", False),
+        ("proxy.example.com.", "BBB-01.Example.COM", True),
+    ],
+)
+def test_same_site_per_registrable_domain(proxy, node, same_site):
+    """T9: the session cookie needs SameSite=None only where proxy and node are different sites."""
+    hostvars = {"n": {"bbb_node_public_hostname": node.lower(), "bbb_node_label": "bbb-01"}}
+    assert cluster_nodes(["n"], hostvars, proxy.rstrip("."))[0]["same_site"] is same_site

@@ -1,0 +1,140 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs of the site playbook as an operator makes them, against the converged lab.
+
+--check --diff shows a hand edit and changes nothing, and no run prints a shared
+secret; bad input stops the run, with a message naming host, variable and fix,
+before any host changes; a deferred restart applies the files without restarting.
+Each test leaves every host byte-identical to how it found it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+NODES = sorted(RUNNER.get_hosts("bbb_nodes"))
+HOSTS = sorted(RUNNER.get_hosts("bbb_proxy")) + NODES
+SECRETS = [RUNNER.get_variables(n)["bbb_lab_node_secret"] for n in NODES]
+PLAYBOOK = str(Path(__file__).resolve().parents[1] / "converge.yml")
+# Everything the roles write or read, and the restart record.
+WATCHED = "/etc/bigbluebutton /etc/systemd/system /etc/nginx /var/lib/bbb-conf-double"
+
+
+def host(name):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+
+
+def snapshot():
+    """sha256 of every file below WATCHED, per host."""
+    sums = {}
+    for name in HOSTS:
+        out = host(name).run(f"find {WATCHED} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum").stdout
+        sums[name] = out
+    return sums
+
+
+def site(*args):
+    """Run the converge playbook (bbb.cluster_proxy.site) like an operator; return (rc, output)."""
+    bindir = Path(sys.executable).parent
+    cmd = [str(bindir / "ansible-playbook"), "-i", INVENTORY, PLAYBOOK, *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False)
+    output = done.stdout + done.stderr
+    for secret in SECRETS:
+        assert secret not in output, f"a node's shared secret was printed by: {' '.join(args)}"
+    return done.returncode, output
+
+
+@pytest.fixture
+def untouched():
+    """Assert that the test leaves every watched file on every host as it was."""
+    before = snapshot()
+    yield before
+    assert snapshot() == before
+
+
+def test_check_diff_shows_a_hand_edit_and_changes_nothing(untouched):
+    node = host(NODES[-1])
+    path = "/etc/bigbluebutton/bbb-web.properties"
+    original = node.file(path).content_string
+    edit = node.run(f"sed -i 's#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#' {path}")
+    assert edit.rc == 0
+    try:
+        edited = snapshot()
+        rc, output = site("--check", "--diff", "-v")
+        assert rc == 0, output[-3000:]
+        assert "-accessControlAllowOrigin=https://wrong.example" in output
+        assert "+accessControlAllowOrigin=https://proxy.lab.test" in output
+        # (site() asserts that no node's secret is in the output)
+        assert snapshot() == edited, "--check changed a file"
+    finally:
+        node.run(f"cat > {path} <<'EOF_LAB'\n{original}EOF_LAB")
+    assert node.file(path).content_string == original
+
+
+def test_a_run_without_changes_changes_nothing(untouched):
+    rc, output = site("-v")
+    assert rc == 0, output[-3000:]
+    recap = output[output.rindex("PLAY RECAP") :]
+    assert "changed=0" in recap
+    assert all(part == "changed=0" for part in recap.split() if part.startswith("changed="))
+
+
+def test_unsupported_version_stops_before_any_change(untouched):
+    rc, output = site("-e", "bbb_node_version=3.1")
+    assert rc != 0
+    for node in NODES:
+        assert (
+            f"Host {node}: BigBlueButton version '3.1' (from bbb_node_version) is not supported. "
+            "Supported: 2.6, 2.7, 3.0." in " ".join(output.split())
+        )
+    assert "PLAY [Configure the cluster proxy]" not in output
+
+
+def test_bad_labels_name_every_host_before_any_change(untouched):
+    rc, output = site("-e", "bbb_node_label=BBB_01")
+    assert rc != 0
+    flat = " ".join(output.split())
+    for node in NODES:
+        assert f"host {node}: bbb_node_label 'BBB_01'" in flat
+    assert "share the path label 'BBB_01'" not in flat or all(n in flat for n in NODES)
+    assert "PLAY [Detect the BigBlueButton version of every node (read-only)]" not in output
+
+
+def test_unverifiable_node_certificate_stops_before_the_nodes(untouched):
+    # a leaf certificate is no CA for the nodes' certificates
+    rc, output = site("-e", "bbb_proxy_upstream_ca_file=/etc/ssl/bbb-lab/proxy.lab.test.crt")
+    assert rc != 0
+    flat = " ".join(output.split())
+    assert "Host proxy.lab.test: cannot verify https://" in flat
+    assert "bbb_proxy_upstream_ca_file (/etc/ssl/bbb-lab/proxy.lab.test.crt)" in flat
+    assert "PLAY [Configure the BigBlueButton nodes]" not in output
+
+
+def test_missing_ca_file_names_the_variable(untouched):
+    rc, output = site("-e", "bbb_proxy_upstream_ca_file=/nonexistent/ca.pem")
+    assert rc != 0
+    assert "bbb_proxy_upstream_ca_file '/nonexistent/ca.pem' does not exist" in " ".join(output.split())
+
+
+def test_deferred_restart_applies_the_files_and_reports_the_restart():
+    node = host(NODES[0])
+    path = "/etc/bigbluebutton/bbb-html5.yml"
+    restarts = node.file("/var/lib/bbb-conf-double/restarts.log").content_string
+    original = node.file(path).content_string
+    assert node.run(f"sed -i 's#basename: .*#basename: /html5client#' {path}").rc == 0
+    rc, output = site("-e", "bbb_node_restart=false")
+    assert rc == 0, output[-3000:]
+    assert f"{NODES[0]}: the cluster-proxy configuration changed, but bbb_node_restart is false." in " ".join(
+        output.split()
+    )
+    assert node.file("/var/lib/bbb-conf-double/restarts.log").content_string == restarts
+    # the file holds the role's values again, exactly as before the edit
+    assert node.file(path).content_string == original
