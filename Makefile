@@ -9,7 +9,7 @@ BIN         := $(VENV)/bin
 COLL_ROOT   := $(CURDIR)/.build/collections
 COLL_LINK   := $(COLL_ROOT)/ansible_collections/bbb/cluster_proxy
 STAMP       := $(VENV)/.installed-$(shell sha256sum requirements-test.txt | cut -c1-12)
-SCENARIOS   ?= default mixed
+SCENARIOS   ?= default mixed upgrade
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR := 0
