@@ -48,6 +48,9 @@ def test_bbb_web_properties_spec_values(host, node_name, label, family):
     props = properties(host)
     for key, value in expected_properties(family, node_name, label).items():
         assert props.get(key) == value, key
+    # T8: 3.0 needs the trailing slash (else a redirect loop); /join only on 2.x
+    client_url = props["defaultHTML5ClientUrl"]
+    assert client_url.endswith("/html5client/") if family == "3.0" else client_url.endswith("/html5client/join")
     if family == "3.0":
         # 3.0 keeps the package default guest wait URL (spec §5.1), also after a 2.x run (T12)
         assert "defaultGuestWaitURL" not in props
@@ -59,6 +62,7 @@ def test_bbb_web_properties_spec_values(host, node_name, label, family):
 
 
 def test_bbb_web_properties_keeps_secret_server_url_and_operator_keys(host, node_name):
+    """T3: the file is shared with bbb-conf/bbb-install; it is edited key by key, never rewritten."""
     props = properties(host)
     assert props["securitySalt"] in node_secrets()
     assert props["bigbluebutton.web.serverURL"] == f"https://{node_name}"
@@ -68,6 +72,7 @@ def test_bbb_web_properties_keeps_secret_server_url_and_operator_keys(host, node
 
 
 def test_bbb_html5_yml_merged(host, node_name, label):
+    """Spec §3.2/§5.2 keys merged in Jinja, no yq (T6); maps merge, lists replace, operator keys kept (T11)."""
     settings = yaml.safe_load(host.file("/etc/bigbluebutton/bbb-html5.yml").content_string)
     public = settings["public"]
     assert public["app"]["basename"] == f"/{label}/html5client"
@@ -83,6 +88,9 @@ def test_bbb_html5_yml_merged(host, node_name, label):
     assert "graphqlUrl" not in public["app"]  # superseded key (spec §5.2)
     # the operator's own key survives the merge
     assert public["app"]["appName"] == "BBB Lab"
+    # a list from bbb_node_html5_extra_settings replaces the operator's list (not appended), beside kept keys
+    assert public["kurento"]["cameraProfiles"] == [{"id": "high", "default": True}]
+    assert public["kurento"]["enableScreensharing"] is True
 
 
 def test_previous_files_are_backed_up(host):
@@ -187,7 +195,8 @@ def test_node_nginx_locations(host, label, family):
 
 
 def test_slides_cors_origin_wins_over_the_package_default(host, family):
-    """T4: the node's `set` comes after loadbalancer.nginx's reset, so the proxy origin is in effect."""
+    """T4/T7: the node's `set` (file zz-cluster-proxy.nginx, sorted after include_default.nginx) comes after
+    the package's reset of the variable, so the proxy origin is in effect."""
     dump = host.run("nginx -T").stdout
     var = "$bbb_cors_origin" if family == "3.0" else "$bbb_loadbalancer_node"
     sets = [line.strip() for line in dump.splitlines() if line.strip().startswith(f"set {var}")]
