@@ -1,0 +1,78 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: drift_report
+short_description: Describe every way a host's cluster-proxy files disagree with the inventory
+version_added: 0.1.0
+description:
+  - Used by the C(bbb.cluster_proxy.drift) playbook through the C(drift) entry point of the bbb_node role.
+  - Each check names a file, how to read it and what the inventory wants there; the result has one message per
+    disagreement, naming the file, the key, the current and the wanted value, and (from O(hints)) what an operator
+    sees because of it, e.g. a blank client or CORS errors.
+  - Only the wanted keys are compared and shown, so a file's other values (such as the shared secret in
+    C(bbb-web.properties)) never appear in a message.
+options:
+  _input:
+    description:
+      - The checks. Each is a mapping with C(path), C(format) (V(properties), V(yaml) (also JSON), V(systemd) or
+        V(text)), C(content) (base64, as M(ansible.builtin.slurp) returns it; null when the file is missing),
+        C(wanted) (nested settings, or the whole text for V(text)), and optionally C(unwanted) (key to a value
+        that must be gone) and C(hint) (for V(text)).
+    type: list
+    elements: dict
+    required: true
+  hints:
+    description: Dotted key to what goes wrong when that key drifts.
+    type: dict
+    default: {}
+  dropins:
+    description: Slurp results of systemd drop-ins; each C(item) has C(unit) and C(environment) (wanted variables).
+    type: list
+    elements: dict
+    default: []
+  dropin_name:
+    description: File name of the drop-ins below C(/etc/systemd/system/<unit>.d/).
+    type: str
+    default: cluster-proxy.conf
+  leftovers:
+    description: Paths that exist but belong to an earlier BBB version.
+    type: list
+    elements: str
+    default: []
+author:
+  - bbb.cluster_proxy maintainers
+"""
+
+EXAMPLES = r"""
+- name: Compare bbb-web.properties with the inventory
+  ansible.builtin.set_fact:
+    drift: >-
+      {{ [{'path': '/etc/bigbluebutton/bbb-web.properties', 'format': 'properties', 'content': slurped.content,
+           'wanted': {'accessControlAllowOrigin': 'https://proxy.example.com'}}]
+         | bbb.cluster_proxy.drift_report(hints={'accessControlAllowOrigin': 'CORS errors'}) }}
+  # ["/etc/bigbluebutton/bbb-web.properties: accessControlAllowOrigin is 'https://bbb-01.example.com',
+  #   the inventory says 'https://proxy.example.com': CORS errors"]
+"""
+
+RETURN = r"""
+_value:
+  description: One message per disagreement; empty when the host agrees with the inventory.
+  type: list
+  elements: str
+"""
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report as _drift_report
+
+
+def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None):
+    try:
+        return _drift_report(checks, hints, dropins, dropin_name, leftovers)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"drift_report: {exc}") from exc
+
+
+class FilterModule:
+    def filters(self):
+        return {"drift_report": drift_report}

@@ -1,0 +1,170 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compare what a node or the proxy has with what the inventory says (the drift playbook)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import yaml
+
+_PROPERTY_RE = re.compile(r"^\s*([^#!\s=:][^=:]*?)\s*[=:]\s?(.*?)\s*$")
+_PROXY_LOCATION_RE = re.compile(r"^\s*location\s+/([^/\s]+)/html5client/\s*\{", re.M)
+
+
+def parse_properties(text):
+    """Return the key=value pairs of a properties or environment file; the last occurrence of a key wins."""
+    values = {}
+    for line in (text or "").splitlines():
+        if line.lstrip().startswith(("#", "!")):
+            continue
+        match = _PROPERTY_RE.match(line)
+        if match:
+            values[match.group(1)] = match.group(2)
+    return values
+
+
+def _flatten(value, prefix=""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        yield prefix, value
+
+
+_MISSING = object()
+
+
+def _lookup(data, dotted):
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return _MISSING
+        data = data[part]
+    return data
+
+
+def settings_drift(actual, expected):
+    """Every leaf of ``expected`` (nested dicts) whose value in ``actual`` differs; lists compare whole.
+
+    Returns a list of ``{key, actual, expected}``, ``actual`` None where the key is missing.
+    """
+    if not isinstance(expected, dict):
+        raise TypeError("expected must be a mapping")
+    actual = actual if isinstance(actual, dict) else {}
+    drift = []
+    for key, want in _flatten(expected):
+        have = actual[key] if key in actual else _lookup(actual, key)
+        if have is _MISSING:
+            drift.append({"key": key, "actual": None, "expected": want})
+            continue
+        differs = have != want if isinstance(want, (list, dict)) else str(have) != str(want)
+        if differs:
+            drift.append({"key": key, "actual": have, "expected": want})
+    return drift
+
+
+def proxy_labels(text):
+    """The node labels that an nginx configuration has client locations for, sorted."""
+    return sorted(set(_PROXY_LOCATION_RE.findall(text or "")))
+
+
+_ENVIRONMENT_RE = re.compile(r'^\s*Environment=(?:"([^"=]+)=(.*)"|([^"=\s]+)=(.*))\s*$')
+
+
+def parse_environment(text):
+    """The Environment= assignments of a systemd unit or drop-in (one per line, as the role writes them)."""
+    values = {}
+    for line in (text or "").splitlines():
+        match = _ENVIRONMENT_RE.match(line)
+        if match:
+            key = match.group(1) or match.group(3)
+            values[key] = match.group(2) if match.group(1) else match.group(4)
+    return values
+
+
+def _decode(content, path):
+    if content is None:
+        return None
+    try:
+        return base64.b64decode(content, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"{path}: content must be base64 as ansible.builtin.slurp returns it") from exc
+
+
+def _show(value):
+    return "not set" if value is None else f"'{value}'"
+
+
+def _parse(text, form, path):
+    if form == "properties":
+        return parse_properties(text)
+    if form == "systemd":
+        return parse_environment(text)
+    if form == "yaml":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise DriftError(
+                [f"{path} is not valid YAML/JSON ({str(exc).splitlines()[0]}): fix or move it away"]
+            ) from exc
+        return data if isinstance(data, dict) else {}
+    raise ValueError(f"unknown format {form!r}")
+
+
+class DriftError(ValueError):
+    def __init__(self, messages):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None):
+    """One message per disagreement between a host's files and what the inventory gives.
+
+    ``checks``: dicts with ``path``, ``format`` (properties, yaml, systemd, text), ``content`` (base64 as slurp
+    returns it; None = missing), ``wanted`` (settings, or the whole text for ``text``), optional
+    ``unwanted`` (key -> value that must be gone) and ``hint``. ``dropins``: slurp results of systemd drop-ins
+    whose ``item`` has ``unit`` and ``environment``. ``leftovers``: paths that must not exist.
+    """
+    hints = hints or {}
+    checks = list(checks or [])
+    for result in dropins or []:
+        checks.append(
+            {
+                "path": f"/etc/systemd/system/{result['item']['unit']}.d/{dropin_name}",
+                "format": "systemd",
+                "content": result.get("content"),
+                "wanted": result["item"]["environment"],
+            }
+        )
+    messages = []
+    for check in checks:
+        path = check["path"]
+        text = _decode(check.get("content"), path)
+        if text is None:
+            messages.append(f"{path} is missing: the node runs with the package defaults there")
+            continue
+        if check["format"] == "text":
+            if text != check["wanted"]:
+                messages.append(
+                    f"{path} differs from what the inventory gives"
+                    + (f" ({check['hint']})" if check.get("hint") else "")
+                )
+            continue
+        try:
+            current = _parse(text, check["format"], path)
+        except DriftError as exc:
+            messages.extend(exc.messages)
+            continue
+        for entry in settings_drift(current, check.get("wanted") or {}):
+            hint = hints.get(entry["key"])
+            messages.append(
+                f"{path}: {entry['key']} is {_show(entry['actual'])}, the inventory says {_show(entry['expected'])}"
+                + (f": {hint}" if hint else "")
+            )
+        for key, value in (check.get("unwanted") or {}).items():
+            if key in current and str(current[key]) == str(value):
+                messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
+    for path in leftovers or []:
+        messages.append(f"{path} is left from an earlier BBB version (T12)")
+    return messages

@@ -1,0 +1,130 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.bbb.cluster_proxy.plugins.filter.properties import FilterModule as PropertiesModule
+from ansible_collections.bbb.cluster_proxy.plugins.filter.properties import properties
+from ansible_collections.bbb.cluster_proxy.plugins.filter.proxy_labels import proxy_labels
+from ansible_collections.bbb.cluster_proxy.plugins.filter.settings_drift import settings_drift
+
+
+def test_properties_last_occurrence_wins_comments_skipped():
+    text = "# a=0\n! b=0\na=1\n  b : two words \nc=x=y\na=3\nempty=\n"
+    assert properties(text) == {"a": "3", "b": "two words", "c": "x=y", "empty": ""}
+    assert PropertiesModule().filters() == {"properties": properties}
+
+
+def test_properties_of_nothing():
+    assert properties("") == {}
+    assert properties(None) == {}
+
+
+def test_settings_drift_nested_and_flat():
+    expected = {"public": {"app": {"basename": "/bbb-01/html5client", "appName": "x"}}, "list": [1, 2]}
+    actual = {"public": {"app": {"basename": "/html5client", "appName": "x"}}, "list": [1, 2, 3]}
+    assert settings_drift(expected, actual) == [
+        {"key": "public.app.basename", "actual": "/html5client", "expected": "/bbb-01/html5client"},
+        {"key": "list", "actual": [1, 2, 3], "expected": [1, 2]},
+    ]
+    # flat keys with dots, as in bbb-web.properties
+    assert (
+        settings_drift({"bigbluebutton.web.serverURL": "https://a"}, {"bigbluebutton.web.serverURL": "https://a"}) == []
+    )
+
+
+def test_settings_drift_missing_key_and_scalar_as_string():
+    assert settings_drift({"a": {"b": True}, "c": 1}, {"a": {"b": "True"}}) == [
+        {"key": "c", "actual": None, "expected": 1}
+    ]
+    assert settings_drift({"a": {"b": 1}}, {"a": "not a map"}) == [{"key": "a.b", "actual": None, "expected": 1}]
+
+
+def test_settings_drift_needs_a_mapping():
+    with pytest.raises(AnsibleFilterError, match="expected must be a mapping"):
+        settings_drift(["x"], {})
+
+
+def test_proxy_labels():
+    conf = """
+    location / { return 404; }
+    location /bbb-02/html5client/ {
+    location /bbb-01/html5client/ {
+    location ~* ^/bbb-01/html5client/.+\\.(js)$ {
+    location /bbb-01/bigbluebutton/api {
+    """
+    assert proxy_labels(conf) == ["bbb-01", "bbb-02"]
+    assert proxy_labels("") == []
+
+
+def b64(text):
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_drift_report_names_file_key_values_and_hint_never_other_values():
+    from ansible_collections.bbb.cluster_proxy.plugins.filter.drift_report import drift_report
+
+    props = (
+        "securitySalt=very-secret\naccessControlAllowOrigin=https://wrong.example\ndefaultGuestWaitURL=https://n/x\n"
+    )
+    checks = [
+        {
+            "path": "/etc/bigbluebutton/bbb-web.properties",
+            "format": "properties",
+            "content": b64(props),
+            "wanted": {"accessControlAllowOrigin": "https://proxy.example.com", "apiUrl": "https://n/bigbluebutton"},
+            "unwanted": {"defaultGuestWaitURL": "https://n/x"},
+        },
+        {"path": "/etc/bigbluebutton/bbb-html5.yml", "format": "yaml", "content": None, "wanted": {"a": 1}},
+        {"path": "/etc/x.nginx", "format": "text", "content": b64("old"), "wanted": "new", "hint": "edited by hand"},
+        {"path": "/etc/same.nginx", "format": "text", "content": b64("same"), "wanted": "same"},
+    ]
+    dropins = [
+        {
+            "item": {"unit": "bbb-web.service", "environment": {"JDK_JAVA_OPTIONS": "-Da=1"}},
+            "content": b64('Environment="JDK_JAVA_OPTIONS=-Da=2"\n'),
+        },
+        {"item": {"unit": "x.service", "environment": {"A": "1"}}, "failed": True},
+    ]
+    messages = drift_report(
+        checks,
+        hints={"accessControlAllowOrigin": "CORS errors"},
+        dropins=dropins,
+        leftovers=["/etc/systemd/system/bbb-html5-frontend@.service.d/cluster.conf"],
+    )
+    assert messages == [
+        "/etc/bigbluebutton/bbb-web.properties: accessControlAllowOrigin is 'https://wrong.example', "
+        "the inventory says 'https://proxy.example.com': CORS errors",
+        "/etc/bigbluebutton/bbb-web.properties: apiUrl is not set, the inventory says 'https://n/bigbluebutton'",
+        "/etc/bigbluebutton/bbb-web.properties: defaultGuestWaitURL still has the value only an earlier BBB version needs (T12)",
+        "/etc/bigbluebutton/bbb-html5.yml is missing: the node runs with the package defaults there",
+        "/etc/x.nginx differs from what the inventory gives (edited by hand)",
+        "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf: JDK_JAVA_OPTIONS is '-Da=2', the inventory says '-Da=1'",
+        "/etc/systemd/system/x.service.d/cluster-proxy.conf is missing: the node runs with the package defaults there",
+        "/etc/systemd/system/bbb-html5-frontend@.service.d/cluster.conf is left from an earlier BBB version (T12)",
+    ]
+    assert "very-secret" not in " ".join(messages)
+
+
+def test_drift_report_clean_host_and_bad_input():
+    from ansible_collections.bbb.cluster_proxy.plugins.filter.drift_report import drift_report
+
+    yml = "public:\n  app:\n    basename: /bbb-01/html5client\n    appName: mine\n"
+    checks = [
+        {
+            "path": "h.yml",
+            "format": "yaml",
+            "content": b64(yml),
+            "wanted": {"public": {"app": {"basename": "/bbb-01/html5client"}}},
+        }
+    ]
+    assert drift_report(checks) == []
+    assert drift_report([{"path": "h.yml", "format": "yaml", "content": b64("a: [\n"), "wanted": {"a": 1}}])[
+        0
+    ].startswith("h.yml is not valid YAML/JSON")
+    with pytest.raises(AnsibleFilterError, match="content must be base64"):
+        drift_report([{"path": "p", "format": "text", "content": "not base64!", "wanted": ""}])
+    with pytest.raises(AnsibleFilterError, match="unknown format"):
+        drift_report([{"path": "p", "format": "toml", "content": b64("x"), "wanted": {}}])
