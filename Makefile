@@ -9,7 +9,7 @@ BIN         := $(VENV)/bin
 COLL_ROOT   := $(CURDIR)/.build/collections
 COLL_LINK   := $(COLL_ROOT)/ansible_collections/bbb/cluster_proxy
 STAMP       := $(VENV)/.installed-$(shell sha256sum requirements-test.txt | cut -c1-12)
-SCENARIOS   ?= default mixed upgrade
+SCENARIOS   ?= default mixed upgrade workflows
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR := 0
@@ -61,8 +61,9 @@ package-check: venv ## build the collection tarball, install it cleanly, run pla
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/package .
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
-	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
-	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --syntax-check
+	cd .build/package && for p in site validate preflight drift rollback; do \
+	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
+	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.$$p --syntax-check || exit 1; done
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --limit localhost
 

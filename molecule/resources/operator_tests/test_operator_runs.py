@@ -9,47 +9,13 @@ Each test leaves every host byte-identical to how it found it.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-import testinfra
-import testinfra.utils.ansible_runner
-
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
-NODES = sorted(RUNNER.get_hosts("bbb_nodes"))
-HOSTS = sorted(RUNNER.get_hosts("bbb_proxy")) + NODES
-SECRETS = [RUNNER.get_variables(n)["bbb_lab_node_secret"] for n in NODES]
-PLAYBOOK = str(Path(__file__).resolve().parents[1] / "converge.yml")
-# Everything the roles write or read, and the restart record.
-WATCHED = "/etc/bigbluebutton /etc/systemd/system /etc/nginx /var/lib/bbb-conf-double"
-
-
-def host(name):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
-
-
-def snapshot():
-    """sha256 of every file below WATCHED, per host."""
-    sums = {}
-    for name in HOSTS:
-        out = host(name).run(f"find {WATCHED} -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum").stdout
-        sums[name] = out
-    return sums
+from lab_runs import CONVERGE, NODES, host, playbook, snapshot
 
 
 def site(*args):
-    """Run the converge playbook (bbb.cluster_proxy.site) like an operator; return (rc, output)."""
-    bindir = Path(sys.executable).parent
-    cmd = [str(bindir / "ansible-playbook"), "-i", INVENTORY, PLAYBOOK, *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False)
-    output = done.stdout + done.stderr
-    for secret in SECRETS:
-        assert secret not in output, f"a node's shared secret was printed by: {' '.join(args)}"
-    return done.returncode, output
+    """Run the converge playbook (it imports bbb.cluster_proxy.site) like an operator."""
+    return playbook(CONVERGE, *args)
 
 
 @pytest.fixture

@@ -1,0 +1,58 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers of the controller-side tests: run the collection's playbooks as an operator does, look at the hosts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import testinfra
+import testinfra.utils.ansible_runner
+
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+NODES = sorted(RUNNER.get_hosts("bbb_nodes"))
+PROXIES = sorted(RUNNER.get_hosts("bbb_proxy"))
+HOSTS = PROXIES + NODES
+SECRETS = [RUNNER.get_variables(n)["bbb_lab_node_secret"] for n in NODES]
+CONVERGE = str(Path(__file__).resolve().parents[1] / "converge.yml")
+# Everything the roles write or read, and the restart record.
+WATCHED = "/etc/bigbluebutton /etc/systemd/system /etc/nginx /var/lib/bbb-conf-double"
+
+
+def host(name):
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+
+
+def snapshot(paths=WATCHED, hosts=HOSTS):
+    """sha256 of every file below ``paths``, per host."""
+    return {
+        name: host(name).run(f"find {paths} -type f -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum").stdout
+        for name in hosts
+    }
+
+
+def playbook(name, *args):
+    """Run a playbook (an FQCN such as bbb.cluster_proxy.drift, or a path); return (rc, output).
+
+    Fails the test if any node's shared secret appears in the output.
+    """
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, name, *args]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False
+    )
+    output = done.stdout + done.stderr
+    for secret in SECRETS:
+        assert secret not in output, f"a node's shared secret was printed by: {name} {' '.join(args)}"
+    return done.returncode, output
+
+
+def flat(output):
+    """The output with all whitespace runs folded to one space (folded YAML messages wrap anywhere)."""
+    return " ".join(output.split())
+
+
+def restarts(name):
+    return host(name).file("/var/lib/bbb-conf-double/restarts.log").content_string.count("restart")

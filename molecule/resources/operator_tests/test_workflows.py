@@ -1,0 +1,180 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operator workflows (playbooks called by FQCN) against the converged lab, in the order an operator uses them.
+
+The tests build on each other and run in file order: preflight records the rollback point that the
+rollback test restores.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lab_runs import HOSTS, NODES, PROXIES, flat, host, playbook, restarts, snapshot
+
+POINT = "20261125T000000Z"
+PROXY = PROXIES[0]
+ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
+PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
+HTML5 = "/etc/bigbluebutton/bbb-html5.yml"
+MANAGED = " ".join(
+    [
+        "/etc/bigbluebutton/bbb-web.properties /etc/bigbluebutton/bbb-html5.yml /etc/bigbluebutton/etherpad.json",
+        "/etc/bigbluebutton/nginx /etc/bigbluebutton/bbb-graphql-server.env /etc/bigbluebutton/bbb-graphql-middleware.yml",
+        "/etc/systemd/system/*.d /etc/nginx/conf.d/bbb-cluster-proxy.conf",
+    ]
+)
+
+
+def managed_snapshot():
+    """sha256 of the files the roles manage (not of the backups they leave beside them)."""
+    sums = snapshot(MANAGED)
+    return {
+        name: "\n".join(line for line in text.splitlines() if not line.endswith("~")) for name, text in sums.items()
+    }
+
+
+def edit(name, path, sed):
+    assert host(name).run(f"sed -i '{sed}' {path}").rc == 0
+
+
+@pytest.fixture(scope="module")
+def clean_state():
+    return managed_snapshot()
+
+
+def test_drift_reports_nothing_on_a_converged_cluster(clean_state):
+    rc, output = playbook("bbb.cluster_proxy.drift")
+    assert rc == 0, output[-3000:]
+    assert "No drift: the proxy and every node agree with the inventory." in output
+
+
+def test_preflight_checks_and_records_a_rollback_point(clean_state):
+    rc, output = playbook(
+        "bbb.cluster_proxy.preflight", "-e", f"bbb_cluster_rollback_id={POINT}", "-e", "bbb_cluster_operator=lab-ci"
+    )
+    assert rc == 0, output[-3000:]
+    text = flat(output)
+    assert f"Rollback point {POINT} recorded on every host" in text
+    assert f"ansible-playbook bbb.cluster_proxy.rollback -e bbb_rollback_id={POINT}" in text
+    assert f"{ROOM_A}: BBB 3.0.30, bbb-conf --check ok" in text
+    assert f"{ROOM_B}: BBB 2.7.12, bbb-conf --check ok" in text
+    assert f"{PROXY}: every node reachable and verified over HTTPS, certificate valid until" in text
+    for name in HOSTS:
+        manifest = json.loads(host(name).file(f"/var/backups/bbb-cluster-proxy/{POINT}/manifest.json").content_string)
+        assert manifest["operator"] == "lab-ci"
+        assert manifest["info"]["proxy_hostname"] == PROXY
+        assert manifest["info"]["collection_version"]
+        assert manifest["checksums"], name
+        assert oct(host(name).file(f"/var/backups/bbb-cluster-proxy/{POINT}").mode) == "0o700"
+    assert (
+        json.loads(host(ROOM_B).file(f"/var/backups/bbb-cluster-proxy/{POINT}/manifest.json").content_string)["info"][
+            "bbb_version"
+        ]
+        == "2.7.12"
+    )
+    assert managed_snapshot() == clean_state
+
+
+def test_preflight_stops_on_an_unhealthy_node(clean_state):
+    node = host(ROOM_B)
+    assert node.run("mv /etc/bigbluebutton/bigbluebutton-release /root/release.lab").rc == 0
+    try:
+        rc, output = playbook(
+            "bbb.cluster_proxy.preflight",
+            "-e",
+            "bbb_node_version=2.7",
+            "-e",
+            "bbb_cluster_rollback_id=20261125T000001Z",
+        )
+    finally:
+        node.run("mv /root/release.lab /etc/bigbluebutton/bigbluebutton-release")
+    assert rc != 0
+    assert f"Host {ROOM_B}: `bbb-conf --check` failed (rc 1)" in flat(output)
+    assert "locate: /etc/bigbluebutton/bigbluebutton-release. Fix BigBlueButton first." in flat(output)
+    # no rollback point is recorded while a node is unhealthy
+    for name in HOSTS:
+        assert not host(name).file("/var/backups/bbb-cluster-proxy/20261125T000001Z").exists
+
+
+def test_drift_names_each_hand_edit_and_changes_nothing(clean_state):
+    edit(ROOM_A, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#")
+    edit(ROOM_B, HTML5, "s#basename: .*#basename: /html5client#")
+    before = snapshot()
+    rc, output = playbook("bbb.cluster_proxy.drift")
+    assert rc != 0
+    text = flat(output)
+    assert (
+        f"{PROPERTIES}: accessControlAllowOrigin is 'https://wrong.example', the inventory says "
+        "'https://proxy.lab.test': the client on the proxy fails with CORS errors"
+    ) in text
+    assert (
+        f"{HTML5}: public.app.basename is '/html5client', the inventory says '/room-b/html5client': "
+        "blank client (it asks for its assets under the wrong path)"
+    ) in text
+    assert "Drift on 2 host(s): room-a.lab.test, room-b.lab.test." in text
+    assert snapshot() == before
+
+
+def test_drift_finds_locations_of_nodes_not_in_the_inventory():
+    rc, output = playbook("bbb.cluster_proxy.drift", "-e", "bbb_cluster_nodes_group=lab_only_room_a")
+    assert rc != 0
+    assert (
+        "locations for nodes not in the inventory: room-b (their paths still reach those hosts). "
+        "Run bbb.cluster_proxy.site to remove them."
+    ) in flat(output)
+
+
+def test_rolling_rollout_stops_at_the_first_failed_node():
+    """One node at a time: room-a fails (its bbb-html5.yml is broken), so room-b is not touched."""
+    node = host(ROOM_A)
+    html5 = node.file(HTML5).content_string
+    node.run(f"cp {HTML5} /root/html5.lab && printf 'public: [\\n' > {HTML5}")
+    try:
+        before_b = snapshot(hosts=[ROOM_B])
+        rc, output = playbook("bbb.cluster_proxy.site")
+        assert rc != 0
+        assert f"Host {ROOM_A}: {HTML5} is not valid YAML" in flat(output)
+        assert snapshot(hosts=[ROOM_B]) == before_b  # still hand-edited: the rollout stopped before it
+        assert f"ok: [{ROOM_B}]" not in output.split("PLAY [Configure the BigBlueButton nodes]")[1]
+    finally:
+        node.run(f"cp /root/html5.lab {HTML5}")
+    assert node.file(HTML5).content_string == html5
+
+
+def test_rollback_restores_the_point_byte_identical_and_restarts_once(clean_state):
+    # converge with another option, so that drop-ins and files differ from the rollback point
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_node_session_cookie_same_site=none")
+    assert rc == 0, output[-3000:]
+    assert managed_snapshot() != clean_state
+    counts = {name: restarts(name) for name in NODES}
+
+    rc, output = playbook("bbb.cluster_proxy.rollback", "-e", f"bbb_rollback_id={POINT}")
+    assert rc == 0, output[-3000:]
+    assert managed_snapshot() == clean_state
+    for name in NODES:
+        assert restarts(name) == counts[name] + 1
+        env = host(name).run("systemctl show bbb-web -p Environment").stdout
+        assert "same-site" not in env  # the restored drop-in is in effect (daemon-reload)
+    assert f"{PROXY}: rollback point {POINT}, nothing restored, nothing removed" in flat(output)
+
+    # a second rollback changes nothing and restarts nothing
+    rc, output = playbook("bbb.cluster_proxy.rollback", "-e", "bbb_rollback_id=latest")
+    assert rc == 0
+    assert all(
+        part == "changed=0" for part in output[output.rindex("PLAY RECAP") :].split() if part.startswith("changed=")
+    )
+    assert {name: restarts(name) for name in NODES} == {name: counts[name] + 1 for name in NODES}
+
+
+def test_rollback_of_an_unknown_point_names_the_points_the_host_has():
+    rc, output = playbook("bbb.cluster_proxy.rollback", "-e", "bbb_rollback_id=20200101T000000Z")
+    assert rc != 0
+    assert f"no rollback point '20200101T000000Z' in /var/backups/bbb-cluster-proxy. This host has: {POINT}." in flat(
+        output
+    )
+
+
+def test_drift_is_clean_again_after_the_rollback():
+    rc, output = playbook("bbb.cluster_proxy.drift")
+    assert rc == 0, flat(output)[-2000:]
