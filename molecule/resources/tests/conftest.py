@@ -65,3 +65,9 @@ def family(host):
 @pytest.fixture
 def host_vars(node_name):
     return inventory().get_variables(node_name)
+
+
+def pytest_collection_modifyitems(items):
+    """Run the operator runs (tests_operator/, some scenarios only) after the shared suite: they restart nodes,
+    and the shared suite counts the restarts of converge alone."""
+    items.sort(key=lambda item: "tests_operator" in str(item.path))

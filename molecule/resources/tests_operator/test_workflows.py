@@ -2,7 +2,8 @@
 """The operator workflows (playbooks called by FQCN) against the converged lab, in the order an operator uses them.
 
 The tests build on each other and run in file order: preflight records the rollback point that the
-rollback test restores.
+rollback test restores. Molecule runs this file after the shared suite (the directory sorts after
+``tests/``), which counts the restarts of converge alone.
 """
 
 from __future__ import annotations
