@@ -61,7 +61,7 @@ package-check: venv ## build the collection tarball, install it cleanly, run pla
 	$(BIN)/ansible-galaxy collection build --force --output-path .build/package .
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
-	cd .build/package && for p in site validate preflight drift rollback; do \
+	cd .build/package && for p in site validate preflight drift rollback acceptance health; do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.$$p --syntax-check || exit 1; done
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \

@@ -24,7 +24,7 @@ else
   command -v debootstrap >/dev/null || { echo "debootstrap is missing: apt-get install debootstrap" >&2; exit 1; }
   root=$(mktemp -d /var/tmp/bbb-lab-rootfs.XXXXXX)
   trap 'rm -rf "$root"' EXIT
-  packages=systemd,systemd-sysv,dbus,python3,python3-apt,ca-certificates,curl,openssl,nginx,iproute2,procps,sudo,gnupg
+  packages=systemd,systemd-sysv,dbus,python3,python3-apt,python3-yaml,ca-certificates,curl,openssl,nginx,iproute2,procps,sudo,gnupg
   echo "debootstrap bookworm into ${root} (a few minutes) ..."
   debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"${root}.log" 2>&1 \
     || { tail -n 30 "${root}.log" >&2; exit 1; }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lab_runs import HOSTS, NODES, PROXIES, flat, host, playbook, restarts, snapshot
+from lab_runs import HOSTS, NODES, PROXIES, SECRETS, flat, host, playbook, restarts, snapshot
 
 POINT = "20261125T000000Z"
 PROXY = PROXIES[0]
@@ -179,3 +179,111 @@ def test_rollback_of_an_unknown_point_names_the_points_the_host_has():
 def test_drift_is_clean_again_after_the_rollback():
     rc, output = playbook("bbb.cluster_proxy.drift")
     assert rc == 0, flat(output)[-2000:]
+
+
+def test_acceptance_walks_through_a_class_on_every_node_with_recordings():
+    rc, output = playbook(
+        "bbb.cluster_proxy.acceptance",
+        "-e",
+        "bbb_acceptance_recordings=true",
+        "-e",
+        "bbb_acceptance_recording_timeout=60",
+    )
+    assert rc == 0, flat(output)[-3000:]
+    text = flat(output)
+    for name in NODES:
+        label = name.split(".")[0]
+        assert (
+            f'"{name}": "pass: teacher, learner and guest joined through https://proxy.lab.test/{label}/html5client/, '
+            'recording published"'
+        ) in text
+
+
+def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
+    node = host(ROOM_A)
+    dropin = "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf"
+    original = node.file(dropin).content_string
+    node.run(
+        f"sed -i 's#allowedOrigins=https://proxy.lab.test,#allowedOrigins=#' {dropin} && systemctl daemon-reload && systemctl restart bbb-web"
+    )
+    try:
+        rc, output = playbook("bbb.cluster_proxy.acceptance")
+        assert rc != 0
+        text = flat(output)
+        assert f"\"{ROOM_A}\": \"FAIL at 'Check that the node allows the proxy's origin'" in text
+        assert "does not allow the origin https://proxy.lab.test" in text and "the browser blocks" in text
+        assert f'"{ROOM_B}": "pass:' in text
+        assert "Acceptance failed on: room-a.lab.test" in text
+        rc, output = playbook("bbb.cluster_proxy.drift")
+        assert rc != 0
+        assert f"{dropin}: JDK_JAVA_OPTIONS is " in flat(output)
+        assert "bbb-web refuses cross-origin requests from the proxy (CORS)" in flat(output)
+    finally:
+        node.run(f"cat > {dropin} <<'EOF_LAB'\n{original}EOF_LAB\nsystemctl daemon-reload && systemctl restart bbb-web")
+    assert node.file(dropin).content_string == original
+
+
+def test_health_reports_and_fails_over_thresholds():
+    rc, output = playbook("bbb.cluster_proxy.health")
+    assert rc == 0, flat(output)[-3000:]
+    assert "'api': 'ok'" in output.replace('"', "'")
+    node = host(ROOM_B)
+    status = "/var/bigbluebutton/recording/status"
+    node.run(
+        f"mkdir -p {status}/recorded {status}/processed && touch {status}/recorded/lab-stuck.done {status}/processed/lab-bad-presentation.fail"
+    )
+    try:
+        rc, output = playbook(
+            "bbb.cluster_proxy.health",
+            "-e",
+            "bbb_health_recording_backlog=0",
+            "-e",
+            "bbb_health_disk_percent=1",
+            "-e",
+            "bbb_health_certificate_days=40",
+        )
+    finally:
+        node.run(f"rm -f {status}/recorded/lab-stuck.done {status}/processed/lab-bad-presentation.fail")
+    assert rc != 0
+    text = flat(output)
+    assert f"{ROOM_B}: " in text
+    assert "1 recordings wait for processing (threshold 0)" in text
+    assert "1 recordings failed in processing" in text
+    assert "/var/bigbluebutton is" in text and "(threshold 1%)" in text
+    # the lab certificates live 30 days
+    assert "the TLS certificate expires in" in text
+    assert "the TLS certificate of proxy.lab.test expires in" in text
+
+
+def test_drain_waits_for_running_meetings_and_stops_the_rollout():
+    import hashlib
+    from urllib.parse import urlencode
+
+    node = host(ROOM_A)
+    secret = [s for s in SECRETS if "room-a" in s][0]
+
+    def call(name, **params):
+        query = urlencode(params)
+        checksum = hashlib.sha1((name + query + secret).encode()).hexdigest()
+        return node.run(f"curl -sS 'https://{ROOM_A}/bigbluebutton/api/{name}?{query}&checksum={checksum}'").stdout
+
+    assert "SUCCESS" in call("create", meetingID="drain-lab")
+    call("join", meetingID="drain-lab", fullName="Teacher", role="MODERATOR", redirect="false")
+    edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
+    count = restarts(ROOM_A)
+    try:
+        rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=10")
+        assert rc != 0
+        assert f"Host {ROOM_A}: 1 meeting(s) still running after bbb_node_drain_timeout (10 s)" in flat(output)
+        assert restarts(ROOM_A) == count
+        assert (
+            "PLAY RECAP" in output
+            and f"{ROOM_B}" not in output.split("PLAY [Configure the BigBlueButton nodes]")[1].split("PLAY RECAP")[0]
+        )
+    finally:
+        call("end", meetingID="drain-lab")
+    # with the meeting over, the rollout goes through and restarts the node once
+    edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=30")
+    assert rc == 0, flat(output)[-3000:]
+    assert restarts(ROOM_A) == count + 1

@@ -6,11 +6,14 @@ when the environment has none, and like meteor it serves the client only below
 ROOT_URL's path: a node whose drop-in lacks the cluster basename answers 404 there.
 """
 
+import json
 import os
 import socket
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
+
+import yaml
 
 INSTANCE = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 ROOT_URL = os.environ.get("ROOT_URL") or "http://127.0.0.1/html5client"
@@ -24,8 +27,17 @@ class Handler(BaseHTTPRequestHandler):
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             self.send_error(404, "not below ROOT_URL " + ROOT_URL)
             return
+        # like meteor's boilerplate: the public settings (settings.yml merged with
+        # /etc/bigbluebutton/bbb-html5.yml) in __meteor_runtime_config__
+        try:
+            with open("/etc/bigbluebutton/bbb-html5.yml", encoding="utf-8") as handle:
+                public = (yaml.safe_load(handle) or {}).get("public", {})
+        except OSError:
+            public = {}
+        runtime = quote(json.dumps({"ROOT_URL": ROOT_URL, "PUBLIC_SETTINGS": public}))
         body = (
-            "<!DOCTYPE html><html><head><title>BBB lab client (meteor)</title></head><body>"
+            "<!DOCTYPE html><html><head><title>BBB lab client (meteor)</title>"
+            f'<script>__meteor_runtime_config__ = JSON.parse(decodeURIComponent("{runtime}"))</script></head><body>'
             f'<p id="node">node: {socket.getfqdn()}</p><p id="root-url">ROOT_URL: {ROOT_URL}</p>'
             f'<p id="ddp">DDP_DEFAULT_CONNECTION_URL: {DDP}</p></body></html>'
         ).encode()

@@ -1,0 +1,445 @@
+#!/usr/bin/python3
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Stand-in for bbb-web's HTTP API in the Molecule lab (not BigBlueButton).
+
+It reads, on every request, the files the bbb_node role writes - the package's
+bigbluebutton.properties overridden by /etc/bigbluebutton/bbb-web.properties,
+/etc/bigbluebutton/bbb-html5.yml - and the CORS origins from JDK_JAVA_OPTIONS,
+which the role's systemd drop-in sets. So the lab's API answers prove the
+role's effect: a join redirects to the configured defaultHTML5ClientUrl, CORS
+allows only the configured origins.
+
+API (BBB semantics, checksum = sha1 or sha256 of call + query without checksum + secret):
+create, join (302 or XML), getMeetings, getMeetingInfo, isMeetingRunning, end,
+getRecordings (processing, then published after --publish-delay seconds; record-and-playback
+status markers under --recording-dir); /bigbluebutton/api/stuns; /api/rest/clientSettings/.
+The secret is never logged or returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlparse
+from xml.sax.saxutils import escape
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - the lab image has python3-yaml
+    yaml = None
+
+_REF = re.compile(r"\$\{([^}]+)\}")
+_LOCK = threading.Lock()
+
+
+def read_properties(*paths):
+    values = {}
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if line.lstrip().startswith(("#", "!")) or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+
+    def resolve(value, depth=0):
+        if depth > 10:
+            return value
+        return _REF.sub(lambda m: resolve(values.get(m.group(1), ""), depth + 1), value)
+
+    return {key: resolve(value) for key, value in values.items()}
+
+
+def merge(base, extra):
+    """Maps merge, everything else replaces (as BBB merges bbb-html5.yml)."""
+    if not isinstance(base, dict) or not isinstance(extra, dict):
+        return extra
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merge(out.get(key), value) if key in out else value
+    return out
+
+
+def cors_origins(environ):
+    options = environ.get("JDK_JAVA_OPTIONS", "")
+    if "-Dgrails.cors.enabled=true" not in options.split():
+        return []
+    match = re.search(r"-Dgrails\.cors\.allowedOrigins=(\S+)", options)
+    return match.group(1).split(",") if match else []
+
+
+def xml(**fields):
+    def render(value):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return "".join(render(item) for item in value)
+        if isinstance(value, dict):
+            return "".join(f"<{k}>{render(v)}</{k}>" for k, v in value.items())
+        return escape(str(value))
+
+    return f"<response>{render(fields)}</response>"
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.meetings = {}
+        self.sessions = {}
+        os.makedirs(args.state_dir, exist_ok=True)
+        self.recordings_file = os.path.join(args.state_dir, "recordings.json")
+
+    def config(self):
+        return read_properties(self.args.properties, self.args.override)
+
+    def family(self):
+        try:
+            with open(self.args.release_file, encoding="utf-8") as handle:
+                return "3.0" if "BIGBLUEBUTTON_RELEASE=3." in handle.read() else "2.x"
+        except OSError:
+            return "3.0"
+
+    def recordings(self):
+        try:
+            with open(self.recordings_file, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return {}
+
+    def save_recordings(self, recordings):
+        tmp = self.recordings_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(recordings, handle, indent=2)
+        os.replace(tmp, self.recordings_file)
+
+    def publish_due(self):
+        """Publish recordings whose processing time is over, with BBB's status markers."""
+        recordings = self.recordings()
+        status = os.path.join(self.args.recording_dir, "recording", "status")
+        changed = False
+        for record_id, rec in recordings.items():
+            if rec["state"] == "processing" and time.time() >= rec["ended"] + self.args.publish_delay:
+                failed = "fail-recording" in rec["name"]
+                rec["state"] = "failed" if failed else "published"
+                marker = "processed/" + record_id + ("-presentation.fail" if failed else "-presentation.done")
+                targets = [marker] + ([] if failed else ["published/" + record_id + "-presentation.done"])
+                for target in targets:
+                    os.makedirs(os.path.join(status, os.path.dirname(target)), exist_ok=True)
+                    with open(os.path.join(status, target), "w", encoding="utf-8"):
+                        pass
+                changed = True
+        if changed:
+            self.save_recordings(recordings)
+        return recordings
+
+
+class Handler(BaseHTTPRequestHandler):
+    state: State
+
+    def log_message(self, fmt, *args):
+        line = re.sub(r"checksum=[0-9a-fA-F]+", "checksum=***", fmt % args)
+        sys.stderr.write(f"bbb-web-double: {line}\n")
+
+    def send(self, status, body, content_type="text/xml", headers=None):
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        origin = self.headers.get("Origin")
+        if origin and origin in cors_origins(os.environ):
+            self.send_header("Access-Control-Allow-Origin", origin)
+            self.send_header("Access-Control-Allow-Credentials", "true")
+            self.send_header("Vary", "Origin")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_OPTIONS(self):  # noqa: N802 (http.server API)
+        origin = self.headers.get("Origin")
+        if not origin or origin not in cors_origins(os.environ):
+            self.send(403, "", "text/plain")
+            return
+        requested = self.headers.get("Access-Control-Request-Headers", "")
+        self.send(
+            200,
+            "",
+            "text/plain",
+            {"Access-Control-Allow-Methods": "GET, POST, OPTIONS", "Access-Control-Allow-Headers": requested},
+        )
+
+    def do_HEAD(self):  # noqa: N802
+        self.do_GET()
+
+    def do_POST(self):  # noqa: N802
+        self.do_GET()
+
+    def do_GET(self):  # noqa: N802
+        url = urlparse(self.path)
+        path = url.path.rstrip("/")
+        with _LOCK:
+            if path == "/bigbluebutton/api":
+                self.send(200, xml(returncode="SUCCESS", version="2.0"))
+            elif path == "/bigbluebutton/api/stuns":
+                host = urlparse(self.state.config().get("bigbluebutton.web.serverURL", "")).hostname
+                self.send(
+                    200,
+                    json.dumps(
+                        {"stunServers": [{"url": f"stun:{host}:3478"}], "turnServers": [], "remoteIceCandidates": []}
+                    ),
+                    "application/json",
+                )
+            elif path.startswith("/bigbluebutton/api/"):
+                self.api(path.rsplit("/", 1)[1], url.query)
+            elif path == "/api/rest/clientSettings":
+                self.client_settings(dict(parse_qsl(url.query)).get("sessionToken", ""))
+            else:
+                self.send(404, "not found", "text/plain")
+
+    def client_settings(self, token):
+        if token not in self.state.sessions:
+            self.send(401, json.dumps({"error": "invalid session token"}), "application/json")
+            return
+        settings = {}
+        for path in (self.state.args.html5_defaults, self.state.args.html5_override):
+            if path and os.path.exists(path):
+                with open(path, encoding="utf-8") as handle:
+                    settings = merge(settings, yaml.safe_load(handle) or {})
+        self.send(200, json.dumps({"meeting_clientSettings": [{"clientSettingsJson": settings}]}), "application/json")
+
+    def api(self, call, query):
+        config = self.state.config()
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        unsigned = "&".join(part for part in query.split("&") if not part.startswith("checksum="))
+        given = params.get("checksum", "")
+        wanted = {
+            hashlib.sha1((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
+            hashlib.sha256((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
+        }
+        if given not in wanted:
+            self.send(200, xml(returncode="FAILED", messageKey="checksumError", message="Checksums do not match"))
+            return
+        handler = getattr(self, "call_" + call, None)
+        if handler is None:
+            self.send(
+                200, xml(returncode="FAILED", messageKey="unsupportedRequest", message="This request is not supported.")
+            )
+            return
+        handler(params, config)
+
+    def meeting_or_fail(self, params):
+        meeting = self.state.meetings.get(params.get("meetingID", ""))
+        if meeting is None:
+            self.send(
+                200, xml(returncode="FAILED", messageKey="notFound", message="A meeting with that ID does not exist")
+            )
+        return meeting
+
+    @staticmethod
+    def meeting_xml(meeting):
+        return {
+            "meetingName": meeting["name"],
+            "meetingID": meeting["id"],
+            "internalMeetingID": meeting["internal"],
+            "createTime": meeting["created"],
+            "running": bool(meeting["attendees"]),
+            "recording": meeting["record"],
+            "participantCount": len(meeting["attendees"]),
+            "moderatorCount": sum(1 for a in meeting["attendees"] if a["role"] == "MODERATOR"),
+            "attendees": [{"attendee": a} for a in meeting["attendees"]],
+        }
+
+    def call_create(self, params, config):
+        meeting_id = params.get("meetingID")
+        if not meeting_id:
+            self.send(
+                200,
+                xml(returncode="FAILED", messageKey="missingParamMeetingID", message="You must specify a meeting ID"),
+            )
+            return
+        existing = self.state.meetings.get(meeting_id)
+        if existing:
+            self.send(
+                200,
+                xml(
+                    returncode="SUCCESS",
+                    meetingID=meeting_id,
+                    internalMeetingID=existing["internal"],
+                    messageKey="duplicateWarning",
+                ),
+            )
+            return
+        meeting = {
+            "id": meeting_id,
+            "name": params.get("name", meeting_id),
+            "internal": secrets.token_hex(20),
+            "created": int(time.time() * 1000),
+            "record": params.get("record", "false") == "true",
+            "guestPolicy": params.get("guestPolicy", config.get("defaultGuestPolicy", "ALWAYS_ACCEPT")),
+            "attendees": [],
+        }
+        self.state.meetings[meeting_id] = meeting
+        self.send(
+            200,
+            xml(
+                returncode="SUCCESS",
+                meetingID=meeting_id,
+                internalMeetingID=meeting["internal"],
+                createTime=meeting["created"],
+                hasBeenForciblyEnded=False,
+            ),
+        )
+
+    def call_join(self, params, config):
+        meeting = self.meeting_or_fail(params)
+        if meeting is None:
+            return
+        role = params.get("role", "VIEWER").upper()
+        guest = params.get("guest", "false") == "true"
+        waiting = guest and meeting["guestPolicy"] == "ASK_MODERATOR"
+        token = secrets.token_hex(8)
+        self.state.sessions[token] = meeting["id"]
+        meeting["attendees"].append(
+            {
+                "fullName": params.get("fullName", ""),
+                "role": role,
+                "isGuest": guest,
+                "guestStatus": "WAIT" if waiting else "ALLOW",
+            }
+        )
+        base = config.get("defaultHTML5ClientUrl", "")
+        if waiting and self.state.family() == "2.x":
+            base = config.get("defaultGuestWaitURL", base)
+        target = base + ("&" if "?" in base else "?") + "sessionToken=" + token
+        if params.get("redirect", "true") == "true":
+            self.send(302, "", "text/plain", {"Location": target})
+        else:
+            self.send(
+                200,
+                xml(returncode="SUCCESS", session_token=token, url=target, guestStatus="WAIT" if waiting else "ALLOW"),
+            )
+
+    def call_getMeetings(self, params, config):  # noqa: N802 (BBB API name)
+        running = [m for m in self.state.meetings.values() if m["attendees"]]
+        if not running:
+            self.send(
+                200,
+                xml(
+                    returncode="SUCCESS",
+                    meetings="",
+                    messageKey="noMeetings",
+                    message="no meetings were found on this server",
+                ),
+            )
+            return
+        self.send(200, xml(returncode="SUCCESS", meetings=[{"meeting": self.meeting_xml(m)} for m in running]))
+
+    def call_getMeetingInfo(self, params, config):  # noqa: N802
+        meeting = self.meeting_or_fail(params)
+        if meeting is not None:
+            self.send(200, xml(returncode="SUCCESS", **self.meeting_xml(meeting)))
+
+    def call_isMeetingRunning(self, params, config):  # noqa: N802
+        meeting = self.state.meetings.get(params.get("meetingID", ""))
+        self.send(200, xml(returncode="SUCCESS", running=bool(meeting and meeting["attendees"])))
+
+    def call_end(self, params, config):
+        meeting = self.meeting_or_fail(params)
+        if meeting is None:
+            return
+        del self.state.meetings[meeting["id"]]
+        if meeting["record"]:
+            record_id = f"{meeting['internal']}-{meeting['created']}"
+            recordings = self.state.recordings()
+            recordings[record_id] = {
+                "meetingID": meeting["id"],
+                "name": meeting["name"],
+                "ended": time.time(),
+                "state": "processing",
+            }
+            self.state.save_recordings(recordings)
+            status = os.path.join(self.state.args.recording_dir, "recording", "status", "recorded")
+            os.makedirs(status, exist_ok=True)
+            with open(os.path.join(status, record_id + ".done"), "w", encoding="utf-8"):
+                pass
+        self.send(
+            200,
+            xml(
+                returncode="SUCCESS",
+                messageKey="sentEndMeetingRequest",
+                message="A request to end the meeting was sent.",
+            ),
+        )
+
+    def call_getRecordings(self, params, config):  # noqa: N802
+        host = urlparse(config.get("bigbluebutton.web.serverURL", "")).hostname
+        wanted_meetings = set(filter(None, params.get("meetingID", "").split(",")))
+        wanted_records = set(filter(None, params.get("recordID", "").split(",")))
+        items = []
+        for record_id, rec in sorted(self.state.publish_due().items()):
+            if (wanted_meetings and rec["meetingID"] not in wanted_meetings) or (
+                wanted_records and record_id not in wanted_records
+            ):
+                continue
+            item = {
+                "recordID": record_id,
+                "meetingID": rec["meetingID"],
+                "name": rec["name"],
+                "published": rec["state"] == "published",
+                "state": rec["state"],
+            }
+            if rec["state"] == "published":
+                item["playback"] = {
+                    "format": {"type": "presentation", "url": f"https://{host}/playback/presentation/2.3/{record_id}"}
+                }
+            items.append({"recording": item})
+        if not items:
+            self.send(
+                200,
+                xml(
+                    returncode="SUCCESS",
+                    recordings="",
+                    messageKey="noRecordings",
+                    message="There are no recordings for the meeting(s).",
+                ),
+            )
+            return
+        self.send(200, xml(returncode="SUCCESS", recordings=items))
+
+
+def make_server(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--state-dir", default="/var/lib/bbb-web-double")
+    parser.add_argument("--properties", default="/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties")
+    parser.add_argument("--override", default="/etc/bigbluebutton/bbb-web.properties")
+    parser.add_argument("--release-file", default="/etc/bigbluebutton/bigbluebutton-release")
+    parser.add_argument("--html5-defaults", default="")
+    parser.add_argument("--html5-override", default="/etc/bigbluebutton/bbb-html5.yml")
+    parser.add_argument("--recording-dir", default="/var/bigbluebutton")
+    parser.add_argument("--publish-delay", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    handler = type("BoundHandler", (Handler,), {"state": State(args)})
+    return ThreadingHTTPServer((args.listen, args.port), handler)
+
+
+def main(argv=None):
+    make_server(argv).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's bbb-web API double answers like bbb-web from the files the role writes."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import importlib.util
+import json
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+SOURCE = Path(__file__).resolve().parents[3] / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
+SECRET = "lab-secret-never-in-a-response"
+PROXY = "https://proxy.lab.test"
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("bbb_web_double", SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def node(tmp_path, monkeypatch):
+    def start(family="3.0"):
+        package = tmp_path / "bigbluebutton.properties"
+        package.write_text(
+            "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
+            "defaultHTML5ClientUrl=${bigbluebutton.web.serverURL}/html5client\n"
+            "defaultGuestWaitURL=${bigbluebutton.web.serverURL}/html5client/guestWait\n"
+            "defaultGuestPolicy=ALWAYS_ACCEPT\nsecuritySalt=package-default\n"
+        )
+        suffix = "" if family == "3.0" else "join"
+        override = tmp_path / "bbb-web.properties"
+        override.write_text(
+            "bigbluebutton.web.serverURL=https://room-a.lab.test\n"
+            f"securitySalt={SECRET}\n"
+            f"defaultHTML5ClientUrl={PROXY}/room-a/html5client/{suffix}\n"
+            "defaultGuestWaitURL=https://room-a.lab.test/room-a/html5client/guestWait\n"
+        )
+        release = tmp_path / "release"
+        release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
+        html5 = tmp_path / "bbb-html5.yml"
+        html5.write_text(
+            "public:\n  app:\n    basename: /room-a/html5client\n  kurento:\n    wsUrl: wss://room-a.lab.test/bbb-webrtc-sfu\n"
+        )
+        defaults = tmp_path / "settings.yml"
+        defaults.write_text("public:\n  app:\n    basename: /html5client\n    appName: BBB\n  list: [1, 2]\n")
+        monkeypatch.setenv(
+            "JDK_JAVA_OPTIONS",
+            f"-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true -Dgrails.cors.allowedOrigins={PROXY},https://room-a.lab.test",
+        )
+        server = load().make_server(
+            [
+                "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
+                "--override", str(override), "--release-file", str(release), "--html5-defaults", str(defaults),
+                "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3",
+            ]
+        )  # fmt: skip
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server.server_address[1]
+
+    servers = []
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def get(port, path, headers=None, method="GET"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request(method, path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read().decode()
+    conn.close()
+    assert SECRET not in body
+    return response.status, dict(response.getheaders()), body
+
+
+def api(port, call, secret=SECRET, algo="sha1", **params):
+    query = urlencode(params)
+    checksum = hashlib.new(algo, (call + query + secret).encode()).hexdigest()
+    return get(port, f"/bigbluebutton/api/{call}?{query}&checksum={checksum}")
+
+
+def test_checksums(node):
+    port = node()
+    assert "<returncode>SUCCESS</returncode>" in get(port, "/bigbluebutton/api")[2]
+    assert "<returncode>SUCCESS</returncode>" in api(port, "create", meetingID="m1")[2]
+    assert "<returncode>SUCCESS</returncode>" in api(port, "create", algo="sha256", meetingID="m2")[2]
+    assert "checksumError" in api(port, "create", secret="package-default", meetingID="m3")[2]  # the override wins
+    assert "checksumError" in get(port, "/bigbluebutton/api/create?meetingID=m4")[2]
+
+
+def test_join_redirects_to_the_configured_client_url_per_version(node):
+    port3 = node("3.0")
+    api(port3, "create", meetingID="m", guestPolicy="ASK_MODERATOR")
+    status, headers, _ = api(port3, "join", meetingID="m", fullName="T", role="MODERATOR")
+    assert status == 302 and headers["Location"].startswith(f"{PROXY}/room-a/html5client/?sessionToken=")
+    status, headers, _ = api(port3, "join", meetingID="m", fullName="G", role="VIEWER", guest="true")
+    assert headers["Location"].startswith(
+        f"{PROXY}/room-a/html5client/?sessionToken="
+    )  # the 3.0 client shows the lobby
+    info = api(port3, "getMeetingInfo", meetingID="m")[2]
+    assert "<guestStatus>WAIT</guestStatus>" in info and "<participantCount>2</participantCount>" in info
+    assert "notFound" in api(port3, "join", meetingID="nope", fullName="x")[2]
+
+
+def test_join_on_2x_uses_join_and_the_guest_wait_url(node, tmp_path):
+    port = node("2.x")
+    api(port, "create", meetingID="m", guestPolicy="ASK_MODERATOR")
+    _, headers, _ = api(port, "join", meetingID="m", fullName="L", role="VIEWER")
+    assert headers["Location"].startswith(f"{PROXY}/room-a/html5client/join?sessionToken=")
+    _, headers, _ = api(port, "join", meetingID="m", fullName="G", guest="true")
+    assert headers["Location"].startswith("https://room-a.lab.test/room-a/html5client/guestWait?sessionToken=")
+    status, _, body = api(port, "join", meetingID="m", fullName="X", redirect="false")
+    assert (
+        status == 200 and "<session_token>" in body and "<url>https://proxy.lab.test/room-a/html5client/join?" in body
+    )
+
+
+def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path):
+    port = node()
+    assert "noMeetings" in api(port, "getMeetings")[2]
+    api(port, "create", meetingID="rec", name="Lesson", record="true")
+    api(port, "join", meetingID="rec", fullName="T", role="MODERATOR")
+    assert "<meetingID>rec</meetingID>" in api(port, "getMeetings")[2]
+    assert "<running>true</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
+    assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="rec")[2]
+    assert "<running>false</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
+    body = api(port, "getRecordings", meetingID="rec")[2]
+    assert "<state>processing</state>" in body and "<published>false</published>" in body
+    time.sleep(0.4)
+    body = api(port, "getRecordings", meetingID="rec")[2]
+    assert "<state>published</state>" in body
+    assert "<url>https://room-a.lab.test/playback/presentation/2.3/" in body
+    status_dir = tmp_path / "var/recording/status"
+    assert len(list((status_dir / "published").glob("*-presentation.done"))) == 1
+    assert len(list((status_dir / "recorded").glob("*.done"))) == 1
+    # recordings survive a restart of the service
+    port2 = node()
+    assert "<state>published</state>" in api(port2, "getRecordings")[2]
+
+
+def test_failed_processing_is_reported(node, tmp_path):
+    port = node()
+    api(port, "create", meetingID="bad", name="fail-recording demo", record="true")
+    api(port, "join", meetingID="bad", fullName="T", role="MODERATOR")
+    api(port, "end", meetingID="bad")
+    time.sleep(0.4)
+    assert "<state>failed</state>" in api(port, "getRecordings")[2]
+    assert list((tmp_path / "var/recording/status/processed").glob("*-presentation.fail"))
+
+
+def test_client_settings_merge_the_override(node):
+    port = node()
+    api(port, "create", meetingID="m")
+    location = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]["Location"]
+    token = location.rsplit("=", 1)[1]
+    status, _, body = get(port, f"/api/rest/clientSettings/?sessionToken={token}")
+    settings = json.loads(body)["meeting_clientSettings"][0]["clientSettingsJson"]
+    assert settings["public"]["app"] == {"basename": "/room-a/html5client", "appName": "BBB"}
+    assert settings["public"]["kurento"]["wsUrl"] == "wss://room-a.lab.test/bbb-webrtc-sfu"
+    assert get(port, "/api/rest/clientSettings/?sessionToken=wrong")[0] == 401
+
+
+def test_cors_only_for_the_configured_origins(node, monkeypatch):
+    port = node()
+    _, headers, _ = get(port, "/bigbluebutton/api", {"Origin": PROXY})
+    assert headers["Access-Control-Allow-Origin"] == PROXY and headers["Access-Control-Allow-Credentials"] == "true"
+    _, headers, _ = get(port, "/bigbluebutton/api", {"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in headers
+    status, headers, _ = get(
+        port, "/bigbluebutton/api", {"Origin": PROXY, "Access-Control-Request-Headers": "x-a"}, "OPTIONS"
+    )
+    assert status == 200 and headers["Access-Control-Allow-Headers"] == "x-a"
+    assert get(port, "/bigbluebutton/api", {"Origin": "https://evil.example"}, "OPTIONS")[0] == 403
+    monkeypatch.setenv("JDK_JAVA_OPTIONS", "")
+    assert "Access-Control-Allow-Origin" not in get(port, "/bigbluebutton/api", {"Origin": PROXY})[1]
+
+
+def test_stuns(node):
+    port = node()
+    status, _, body = get(port, "/bigbluebutton/api/stuns")
+    assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
