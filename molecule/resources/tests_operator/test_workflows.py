@@ -287,3 +287,19 @@ def test_drain_waits_for_running_meetings_and_stops_the_rollout():
     rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=30")
     assert rc == 0, flat(output)[-3000:]
     assert restarts(ROOM_A) == count + 1
+
+
+def test_acceptance_through_a_load_balancer_url():
+    """As through Scalelite: meetings are created via one API URL and must land on a node of the inventory."""
+    secret = [s for s in SECRETS if "room-a" in s][0]
+    rc, output = playbook(
+        "bbb.cluster_proxy.acceptance",
+        "-e",
+        f"bbb_acceptance_api_url=https://{ROOM_A}/bigbluebutton/api/",
+        "-e",
+        f"bbb_acceptance_api_secret={secret}",
+    )
+    assert rc == 0, flat(output)[-3000:]
+    text = flat(output)
+    line = "pass: teacher, learner and guest joined through https://proxy.lab.test/room-a/html5client/ (placed by the load balancer)"
+    assert text.count(line) == 2  # both meetings landed on room-a

@@ -43,6 +43,7 @@ def node(tmp_path, monkeypatch):
             f"securitySalt={SECRET}\n"
             f"defaultHTML5ClientUrl={PROXY}/room-a/html5client/{suffix}\n"
             "defaultGuestWaitURL=https://room-a.lab.test/room-a/html5client/guestWait\n"
+            f"accessControlAllowOrigin={PROXY}\n"
         )
         release = tmp_path / "release"
         release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
@@ -171,18 +172,27 @@ def test_client_settings_merge_the_override(node):
     assert get(port, "/api/rest/clientSettings/?sessionToken=wrong")[0] == 401
 
 
-def test_cors_only_for_the_configured_origins(node, monkeypatch):
+def test_cors_only_for_the_configured_origins(node, monkeypatch, tmp_path):
     port = node()
-    _, headers, _ = get(port, "/bigbluebutton/api", {"Origin": PROXY})
-    assert headers["Access-Control-Allow-Origin"] == PROXY and headers["Access-Control-Allow-Credentials"] == "true"
-    _, headers, _ = get(port, "/bigbluebutton/api", {"Origin": "https://evil.example"})
-    assert "Access-Control-Allow-Origin" not in headers
-    status, headers, _ = get(
-        port, "/bigbluebutton/api", {"Origin": PROXY, "Access-Control-Request-Headers": "x-a"}, "OPTIONS"
-    )
-    assert status == 200 and headers["Access-Control-Allow-Headers"] == "x-a"
-    assert get(port, "/bigbluebutton/api", {"Origin": "https://evil.example"}, "OPTIONS")[0] == 403
+    upload = "/bigbluebutton/presentation/upload"
+    for path in ("/bigbluebutton/api", upload):
+        _, headers, _ = get(port, path, {"Origin": PROXY})
+        assert headers["Access-Control-Allow-Origin"] == PROXY and headers["Access-Control-Allow-Credentials"] == "true"
+        _, headers, _ = get(port, path, {"Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in headers
+        status, headers, _ = get(port, path, {"Origin": PROXY, "Access-Control-Request-Headers": "x-a"}, "OPTIONS")
+        assert status == 200 and headers["Access-Control-Allow-Headers"] == "x-a"
+        assert get(port, path, {"Origin": "https://evil.example"}, "OPTIONS")[0] == 403
+    # the upload follows grails' CORS (the drop-in), the API accessControlAllowOrigin (bbb-web.properties)
     monkeypatch.setenv("JDK_JAVA_OPTIONS", "")
+    assert "Access-Control-Allow-Origin" not in get(port, upload, {"Origin": PROXY})[1]
+    assert get(port, "/bigbluebutton/api", {"Origin": PROXY})[1]["Access-Control-Allow-Origin"] == PROXY
+    override = tmp_path / "bbb-web.properties"
+    override.write_text(
+        override.read_text().replace(
+            f"accessControlAllowOrigin={PROXY}", "accessControlAllowOrigin=https://room-a.lab.test"
+        )
+    )
     assert "Access-Control-Allow-Origin" not in get(port, "/bigbluebutton/api", {"Origin": PROXY})[1]
 
 

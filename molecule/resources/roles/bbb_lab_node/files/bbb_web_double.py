@@ -6,8 +6,9 @@ It reads, on every request, the files the bbb_node role writes - the package's
 bigbluebutton.properties overridden by /etc/bigbluebutton/bbb-web.properties,
 /etc/bigbluebutton/bbb-html5.yml - and the CORS origins from JDK_JAVA_OPTIONS,
 which the role's systemd drop-in sets. So the lab's API answers prove the
-role's effect: a join redirects to the configured defaultHTML5ClientUrl, CORS
-allows only the configured origins.
+role's effect: a join redirects to the configured defaultHTML5ClientUrl; the
+API allows the origin accessControlAllowOrigin, the rest of /bigbluebutton
+(presentation upload) the origins of -Dgrails.cors.allowedOrigins.
 
 API (BBB semantics, checksum = sha1 or sha256 of call + query without checksum + secret):
 create, join (302 or XML), getMeetings, getMeetingInfo, isMeetingRunning, end,
@@ -160,7 +161,7 @@ class Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         origin = self.headers.get("Origin")
-        if origin and origin in cors_origins(os.environ):
+        if origin and origin in self.allowed_origins():
             self.send_header("Access-Control-Allow-Origin", origin)
             self.send_header("Access-Control-Allow-Credentials", "true")
             self.send_header("Vary", "Origin")
@@ -168,9 +169,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
+    def allowed_origins(self):
+        """The API answers with accessControlAllowOrigin (bbb-web's API controller); everything else under
+        /bigbluebutton (presentation upload, ...) with grails' CORS origins from JDK_JAVA_OPTIONS."""
+        if urlparse(self.path).path.startswith("/bigbluebutton/api"):
+            return list(filter(None, [self.state.config().get("accessControlAllowOrigin", "")]))
+        return cors_origins(os.environ)
+
     def do_OPTIONS(self):  # noqa: N802 (http.server API)
         origin = self.headers.get("Origin")
-        if not origin or origin not in cors_origins(os.environ):
+        if not origin or origin not in self.allowed_origins():
             self.send(403, "", "text/plain")
             return
         requested = self.headers.get("Access-Control-Request-Headers", "")
