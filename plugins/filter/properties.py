@@ -6,8 +6,8 @@ name: properties
 short_description: Parse a Java properties or environment file into a mapping
 version_added: 0.1.0
 description:
-  - Reads C(key=value) (or C(key: value)) lines; C(#) and C(!) lines are comments; the last occurrence of a key wins,
-    as bbb-web reads C(/etc/bigbluebutton/bbb-web.properties).
+  - "Reads C(key=value) (or C(key: value)) lines; C(#) and C(!) lines are comments; the last occurrence of a key wins,
+    as bbb-web reads C(/etc/bigbluebutton/bbb-web.properties)."
   - Values are returned as written, without resolving C(${...}) references.
 options:
   _input:
