@@ -44,6 +44,7 @@ def node(tmp_path, monkeypatch):
             f"defaultHTML5ClientUrl={PROXY}/room-a/html5client/{suffix}\n"
             "defaultGuestWaitURL=https://room-a.lab.test/room-a/html5client/guestWait\n"
             f"accessControlAllowOrigin={PROXY}\n"
+            "graphqlWebsocketUrl=wss://room-a.lab.test/graphql\n"
         )
         release = tmp_path / "release"
         release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
@@ -194,6 +195,12 @@ def test_cors_only_for_the_configured_origins(node, monkeypatch, tmp_path):
         )
     )
     assert "Access-Control-Allow-Origin" not in get(port, "/bigbluebutton/api", {"Origin": PROXY})[1]
+
+
+def test_api_root_names_graphql_on_30_only(node):
+    body = get(node("3.0"), "/bigbluebutton/api")[2]
+    assert "<graphqlWebsocketUrl>wss://room-a.lab.test/graphql</graphqlWebsocketUrl>" in body
+    assert "graphql" not in get(node("2.x"), "/bigbluebutton/api")[2]
 
 
 def test_stuns(node):

@@ -200,7 +200,7 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/")
         with _LOCK:
             if path == "/bigbluebutton/api":
-                self.send(200, xml(returncode="SUCCESS", version="2.0"))
+                self.send(200, self.api_root())
             elif path == "/bigbluebutton/api/stuns":
                 host = urlparse(self.state.config().get("bigbluebutton.web.serverURL", "")).hostname
                 self.send(
@@ -216,6 +216,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.client_settings(dict(parse_qsl(url.query)).get("sessionToken", ""))
             else:
                 self.send(404, "not found", "text/plain")
+
+    def api_root(self):
+        """BBB 3.0's API root also tells the client where graphql is (graphqlWebsocketUrl, graphqlApiUrl)."""
+        fields = {"returncode": "SUCCESS", "version": "2.0"}
+        if self.state.family() == "3.0":
+            config = self.state.config()
+            for key in ("graphqlWebsocketUrl", "graphqlApiUrl"):
+                if key in config:
+                    fields[key] = config[key]
+        return xml(**fields)
 
     def client_settings(self, token):
         if token not in self.state.sessions:
