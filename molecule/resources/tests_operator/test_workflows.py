@@ -223,6 +223,20 @@ def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
     assert node.file(dropin).content_string == original
 
 
+def test_acceptance_names_graphql_pointing_away_from_the_node():
+    original = host(ROOM_A).file(PROPERTIES).content_string
+    edit(ROOM_A, PROPERTIES, "s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://proxy.lab.test/graphql#")
+    try:
+        rc, output = playbook("bbb.cluster_proxy.acceptance")
+    finally:
+        host(ROOM_A).run(f"cat > {PROPERTIES} <<'EOF_LAB'\n{original}EOF_LAB")
+    assert rc != 0
+    text = flat(output)
+    assert f'"{ROOM_A}": "FAIL at \'Check that graphql points at the node itself\'' in text
+    assert "websocket 'wss://proxy.lab.test/graphql'" in text
+    assert host(ROOM_A).file(PROPERTIES).content_string == original
+
+
 def test_health_reports_and_fails_over_thresholds():
     rc, output = playbook("bbb.cluster_proxy.health")
     assert rc == 0, flat(output)[-3000:]
