@@ -17,7 +17,7 @@ export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lab-image lint unit package-check molecule test demo demo-destroy clean
+.PHONY: help venv collection lab-image lint unit package-check ee molecule test demo demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,7 +67,15 @@ package-check: venv ## build the collection tarball, install it cleanly, run pla
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --limit localhost
 
-test: lint unit package-check molecule ## everything CI runs: lint, unit, packaging, Molecule
+# ansible-builder writes the EE build context; building the image needs a registry.
+ee: venv ## write the execution-environment build context to .build/ee/context and check it
+	rm -rf .build/ee && mkdir -p .build/ee
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/ee .
+	mv .build/ee/bbb-cluster_proxy-*.tar.gz .build/ee/bbb-cluster_proxy.tar.gz
+	$(BIN)/ansible-builder create --file execution-environment.yml --context .build/ee/context
+	$(BIN)/python tests/ee/check_context.py .build/ee/context
+
+test: lint unit package-check ee molecule ## everything CI runs: lint, unit, packaging, Molecule
 	@echo "make test: all green"
 
 demo: venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open
