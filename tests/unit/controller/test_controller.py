@@ -1,0 +1,214 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/controller.yml: the AWX job templates, their surveys and the awx.awx arguments.
+
+A survey question is only useful when the playbook it launches reads its
+variable with the same default; a wrong awx.awx field name must fail the lint
+(ansible-lint's args rule checks module arguments against the module's spec).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import ArgumentTypeError, ArgumentValueError, UnsupportedError
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = ROOT / "playbooks" / "controller.yml"
+ANSIBLE_LINT = Path(sys.executable).parent / "ansible-lint"
+SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def _play():
+    return yaml.load(PLAYBOOK.read_text(), Loader=_Loader)[0]  # noqa: S506 - SafeLoader subclass
+
+
+def _templates():
+    return _play()["vars"]["bbb_controller_job_templates"]
+
+
+def _task(module):
+    return next(t for t in _play()["tasks"] if module in t)
+
+
+def _role_defaults():
+    found = {}
+    for spec in (ROOT / "roles").glob("*/meta/argument_specs.yml"):
+        for entry in yaml.safe_load(spec.read_text())["argument_specs"].values():
+            for name, option in entry.get("options", {}).items():
+                if "default" in option:
+                    found[name] = option["default"]
+    return found
+
+
+def _literal_default(text, variable):
+    """The literal default a playbook gives a variable (`var | default(X)`), or None."""
+    match = re.search(rf"\b{variable} \| default\(('[^']*'|\d+|true|false)\)", text)
+    return match and match.group(1).strip("'")
+
+
+def _normal(value):
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_every_operator_playbook_has_one_job_template():
+    operator = {p.name for p in (ROOT / "playbooks").glob("*.yml")} - {"controller.yml", "validate.yml"}
+    templated = [Path(t["playbook"]).name for t in _templates()]
+    assert sorted(templated) == sorted(operator)
+    assert {"site.yml", "preflight.yml", "acceptance.yml", "drift.yml", "rollback.yml"} <= operator
+
+
+@pytest.mark.parametrize("template", _templates(), ids=lambda t: Path(t["playbook"]).stem)
+def test_survey_questions_are_valid_and_read_by_the_playbook(template):
+    playbook = ROOT / template["playbook"]
+    assert playbook.is_file(), f"{template['name']}: {template['playbook']} is not a playbook of the project"
+    text = playbook.read_text()
+    defaults = _role_defaults()
+    variables = [q["variable"] for q in template["survey"]]
+    assert len(variables) == len(set(variables)), f"{template['name']}: a variable is asked twice"
+    for question in template["survey"]:
+        where = f"{template['name']}, {question['variable']}"
+        assert {"question_name", "question_description", "variable", "type", "required"} <= set(question), where
+        assert question["type"] in SURVEY_TYPES, where
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", question["variable"]), where
+        if question["type"] == "multiplechoice":
+            assert all(isinstance(c, str) for c in question["choices"]), where
+            assert question["default"] in question["choices"], where
+        if question["type"] == "integer":
+            assert isinstance(question["default"], int), where
+            assert question["min"] <= question["default"] <= question["max"], where
+        # The playbook, or a role it runs, reads the variable with the same default.
+        literal = _literal_default(text, question["variable"])
+        if literal is not None:
+            assert _normal(question["default"]) == literal, (
+                f"{where}: survey {question['default']!r}, playbook {literal!r}"
+            )
+        elif question["variable"] in defaults:
+            assert _normal(question["default"]) == _normal(defaults[question["variable"]]), where
+        else:
+            assert re.search(rf"\b{question['variable']}\b", text), f"{where}: {template['playbook']} never reads it"
+
+
+def test_role_variables_from_a_survey_are_read_as_strings_safely():
+    """Multiplechoice answers arrive as the strings "true"/"false": every use must go through | bool."""
+    for template in _templates():
+        for question in template["survey"]:
+            if question["type"] != "multiplechoice":
+                continue
+            for path in [ROOT / template["playbook"], *(ROOT / "roles").glob("*/*/*.yml")]:
+                for line in path.read_text().splitlines():
+                    uses = re.findall(rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| bool)( \| bool)?", line)
+                    if "when:" in line or line.strip().startswith("- "):
+                        assert all(uses), (
+                            f"{path.relative_to(ROOT)}: {line.strip()} uses {question['variable']} without | bool"
+                        )
+
+
+def test_credential_type_injects_only_what_acceptance_reads_and_hides_the_secret():
+    credential_type = _task("awx.awx.credential_type")["awx.awx.credential_type"]
+    fields = {f["id"]: f for f in credential_type["inputs"]["fields"]}
+    assert fields["secret"]["secret"] is True
+    acceptance = (ROOT / "playbooks" / "acceptance.yml").read_text()
+    for variable, value in credential_type["injectors"]["extra_vars"].items():
+        assert re.search(rf"\b{variable}\b", acceptance), variable
+        assert re.fullmatch(r"\{\{ (api_url|secret) \}\}", value), value
+    assert _task("awx.awx.credential")["no_log"] is True
+
+
+def _awx_spec(module, monkeypatch):
+    """The full argument spec of an awx.awx module, as its main() hands it to ControllerAPIModule."""
+    controller_api = importlib.import_module("ansible_collections.awx.awx.plugins.module_utils.controller_api")
+
+    class Captured(Exception):
+        pass
+
+    def capture(self, argument_spec=None, **kwargs):
+        raise Captured(dict(argument_spec or {}, **controller_api.ControllerModule.AUTH_ARGSPEC))
+
+    monkeypatch.setattr(controller_api.ControllerAPIModule, "__init__", capture)
+    with pytest.raises(Captured) as captured:
+        importlib.import_module(f"ansible_collections.awx.awx.plugins.modules.{module}").main()
+    return captured.value.args[0]
+
+
+def _spec_errors(task, monkeypatch):
+    """Unsupported fields, and literal values of the wrong type, of one awx.awx task."""
+    module = next(k for k in task if k.startswith("awx.awx."))
+    args = task[module]
+    result = ArgumentSpecValidator(_awx_spec(module.rsplit(".", 1)[1], monkeypatch)).validate(dict(args))
+    found = []
+    for error in result.errors:
+        if isinstance(error, UnsupportedError):
+            found.append(f"{module}: {error}")
+        elif isinstance(error, (ArgumentTypeError, ArgumentValueError)):
+            names = [n for n in args if re.search(rf"\b{n}\b", str(error))]
+            if any("{{" not in str(args[n]) for n in names):
+                found.append(f"{module}: {error}")
+    return found
+
+
+AWX_TASKS = [t for t in _play()["tasks"] if any(k.startswith("awx.awx.") for k in t)]
+
+
+@pytest.mark.parametrize("task", AWX_TASKS, ids=lambda t: t["name"])
+def test_awx_task_fields_match_the_module_argument_spec(task, monkeypatch):
+    assert _spec_errors(task, monkeypatch) == []
+
+
+@pytest.mark.parametrize("task", AWX_TASKS, ids=lambda t: t["name"])
+def test_a_wrong_field_name_in_any_awx_task_is_found(task, monkeypatch):
+    module = next(k for k in task if k.startswith("awx.awx."))
+    field = sorted(task[module])[0]
+    wrong = dict(task, **{module: {(f"{field}_x" if k == field else k): v for k, v in task[module].items()}})
+    errors = _spec_errors(wrong, monkeypatch)
+    assert errors and f"{field}_x" in errors[0]
+
+
+def _lint(tmp_path, text):
+    shutil.copytree(ROOT / ".config", tmp_path / ".config", dirs_exist_ok=True)
+    (tmp_path / "playbooks").mkdir(exist_ok=True)
+    (tmp_path / "playbooks" / "controller.yml").write_text(text)
+    done = subprocess.run(
+        [str(ANSIBLE_LINT), "--nocolor", "playbooks/controller.yml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("task", "field", "wrong"),
+    [
+        ("awx.awx.project", "scm_url", "scm_uri"),
+        ("awx.awx.credential_type", "injectors", "injector"),
+    ],
+)
+def test_a_wrong_awx_field_name_fails_ansible_lint(tmp_path, task, field, wrong):
+    text = PLAYBOOK.read_text()
+    block = text[text.index(f"      {task}:\n") :]
+    block = block[: block.index("\n\n")] if "\n\n" in block else block
+    assert f"        {field}:" in block
+    rc, output = _lint(tmp_path, text.replace(block, block.replace(f"        {field}:", f"        {wrong}:", 1)))
+    assert rc != 0, output
+    assert "args[module]" in output and wrong in output, output
+
+
+def test_the_controller_playbook_itself_passes_the_lint(tmp_path):
+    rc, output = _lint(tmp_path, PLAYBOOK.read_text())
+    assert rc == 0, output
