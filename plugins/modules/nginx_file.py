@@ -23,7 +23,7 @@ description:
   - When O(dest) is a symbolic link, the file it points to is written and the link stays.
   - It does not reload nginx; notify a handler for that.
 author:
-  - bbb.cluster_proxy contributors
+  - bbb.cluster_proxy contributors (!UNKNOWN)
 options:
   dest:
     description:
@@ -63,8 +63,11 @@ attributes:
     description: Tests the configuration with the candidate in place and writes nothing.
   diff_mode:
     support: full
+    description: Shows the live file before and the new content after.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the managed host; POSIX systems only.
 notes:
   - A file that mentions O(dest) through another path than the directories that are copied (another symbolic link to
     it, for example) reads the live O(dest) during the test.
@@ -149,7 +152,7 @@ def inside(path, root):
 
 def resolve_link(path):
     """Follow symbolic links of the last component of ``path`` (the directories stay as they are written)."""
-    for _ in range(40):
+    for _unused in range(40):
         if not os.path.islink(path):
             return path
         path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(path)))
@@ -266,7 +269,7 @@ class Stage:
 
     def unmap(self, text):
         """Map temporary paths in ``text`` back to the real ones."""
-        for tmp in {os.path.realpath(self.tmp), self.tmp}:
+        for tmp in sorted({os.path.realpath(self.tmp), self.tmp}):
             text = text.replace(tmp + "/", "/")
         return text
 

@@ -22,7 +22,7 @@ description:
     commented lines, and never appear in the module's result or error messages.
   - The file is written atomically; an existing file keeps its owner, group and mode unless the task sets them.
 author:
-  - bbb.cluster_proxy contributors
+  - bbb.cluster_proxy contributors (!UNKNOWN)
 options:
   path:
     description: The file to edit.
@@ -76,7 +76,9 @@ attributes:
     support: full
     description: Shows the whole file before and after, with the values of O(secret_keys) masked.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the managed host; POSIX systems only.
 notes:
   - The module does not restart the service that reads the file; notify a handler for that.
   - A file this module creates gets mode C(0666) minus the umask unless O(mode) is set.

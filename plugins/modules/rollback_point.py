@@ -18,7 +18,7 @@ description:
   - The directory of a point is readable by root only, because the files may hold the BBB shared secret. The module
     never returns file contents.
 author:
-  - bbb.cluster_proxy contributors
+  - bbb.cluster_proxy contributors (!UNKNOWN)
 options:
   state:
     description: Record (V(present)) or restore (V(restored)) the point.
@@ -54,8 +54,11 @@ attributes:
     description: Reports what would be recorded or restored, and changes nothing.
   diff_mode:
     support: none
+    description: No diff; the result lists the files recorded or restored.
   platform:
+    support: full
     platforms: posix
+    description: Runs on the managed host; POSIX systems only.
 """
 
 EXAMPLES = r"""

@@ -37,7 +37,7 @@ def lines(path):
 
 def pins():
     text = (ROOT / "requirements-test.txt").read_text()
-    return {name: version for name, version in re.findall(r"^(ansible-core|ansible-runner)==(\S+)", text, re.M)}
+    return dict(re.findall(r"^(ansible-core|ansible-runner)==(\S+)", text, re.M))
 
 
 def main(context: Path) -> int:

@@ -43,7 +43,7 @@ def fetch(host, url, *extra):
     )
     assert cmd.rc == 0, cmd.stderr
     status, rest = cmd.stdout[:3], cmd.stdout[3:]
-    headers, _, body = rest.partition("<<BODY>>\n")
+    headers, _unused, body = rest.partition("<<BODY>>\n")
     return int(status), headers, body
 
 

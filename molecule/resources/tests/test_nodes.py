@@ -18,7 +18,7 @@ def properties(host):
     values = {}
     for line in host.file("/etc/bigbluebutton/bbb-web.properties").content_string.splitlines():
         if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
+            key, _unused, value = line.partition("=")
             values[key.strip()] = value
     return values
 
@@ -205,7 +205,7 @@ def test_slides_cors_origin_wins_over_the_package_default(host, family):
 
 
 def test_node_serves_client_at_its_prefix(host, node_name, label, family):
-    status, _, body = fetch(host, f"https://{node_name}/{label}/html5client/")
+    status, _unused, body = fetch(host, f"https://{node_name}/{label}/html5client/")
     assert status == 200
     assert f"node: {node_name}" in body
     if family != "3.0":
@@ -215,7 +215,7 @@ def test_node_serves_client_at_its_prefix(host, node_name, label, family):
 
 
 def test_guest_lobby_locale_redirect(host, node_name, label):
-    status, headers, _ = fetch(host, f"https://{node_name}/html5client/locale?lang=de")
+    status, headers, _unused = fetch(host, f"https://{node_name}/html5client/locale?lang=de")
     assert status == 301
     assert f"location: https://{node_name}/{label}/html5client/locale?lang=de" in headers.lower()
 

@@ -39,10 +39,10 @@ def node_host(host, node):
 def test_client_assets_come_through_the_proxy(host, node):
     label = node.split(".")[0]
     if family_of(node_host(host, node)) == "3.0":
-        status, _, body = fetch(host, f"https://{PROXY}/{label}/html5client/static/app.js")
+        status, _unused, body = fetch(host, f"https://{PROXY}/{label}/html5client/static/app.js")
         assert status == 200
         assert "window.bbbLab" in body
-    status, _, body = fetch(host, f"https://{PROXY}/{label}/html5client/locales/en.json")
+    status, _unused, body = fetch(host, f"https://{PROXY}/{label}/html5client/locales/en.json")
     assert status == 200
     assert "Welcome to the BBB lab" in body
 
@@ -51,7 +51,7 @@ def test_client_assets_come_through_the_proxy(host, node):
 def test_api_location_only_for_bbb30_nodes(host, node):
     """Spec §2.2: 3.0 adds /<label>/bigbluebutton/api; 2.x has none."""
     label = node.split(".")[0]
-    status, _, body = fetch(host, f"https://{PROXY}/{label}/bigbluebutton/api")
+    status, _unused, body = fetch(host, f"https://{PROXY}/{label}/bigbluebutton/api")
     if family_of(node_host(host, node)) == "3.0":
         assert status == 200
         assert "<returncode>SUCCESS</returncode>" in body
@@ -74,18 +74,18 @@ def test_api_location_only_for_bbb30_nodes(host, node):
     + [f"/{label}/bigbluebutton/api" for label in RETIRED],
 )
 def test_unknown_paths_are_404(host, path):
-    status, _, _ = fetch(host, f"https://{PROXY}{path}")
+    status, _unused, _unused = fetch(host, f"https://{PROXY}{path}")
     assert status == 404
 
 
 def test_client_path_without_slash_redirects_to_the_slash(host):
-    status, headers, _ = fetch(host, f"https://{PROXY}/{FIRST}/html5client")
+    status, headers, _unused = fetch(host, f"https://{PROXY}/{FIRST}/html5client")
     assert status == 301
     assert f"/{FIRST}/html5client/" in headers
 
 
 def test_http_redirects_to_https(host):
-    status, headers, _ = fetch(host, f"http://{PROXY}/{FIRST}/html5client/")
+    status, headers, _unused = fetch(host, f"http://{PROXY}/{FIRST}/html5client/")
     assert status == 301
     assert f"location: https://{PROXY}/{FIRST}/html5client/" in headers.lower()
 
@@ -93,7 +93,7 @@ def test_http_redirects_to_https(host):
 def test_reachable_from_another_host(host):
     """The same request from a node container goes over the lab network."""
     first, last = NODES[0], NODES[-1]
-    status, _, body = fetch(node_host(host, last), f"https://{PROXY}/{first.split('.')[0]}/html5client/")
+    status, _unused, body = fetch(node_host(host, last), f"https://{PROXY}/{first.split('.')[0]}/html5client/")
     assert status == 200
     assert f"node: {first}" in body
 
@@ -142,7 +142,7 @@ def test_asset_cache(host):
     """Off by default; when on, a 3.0 node's script is served from the proxy's cache after three requests."""
     nodes_30 = [n for n in NODES if family_of(node_host(host, n)) == "3.0"]
     url = f"https://{PROXY}/{nodes_30[0].split('.')[0]}/html5client/static/app.js"
-    states = [fetch(host, url)[1].lower() for _ in range(4)]
+    states = [fetch(host, url)[1].lower() for _attempt in range(4)]
     if not ASSET_CACHE:
         assert all("x-cache-status" not in headers for headers in states)
         return

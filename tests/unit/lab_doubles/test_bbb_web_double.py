@@ -104,9 +104,9 @@ def test_checksums(node):
 def test_join_redirects_to_the_configured_client_url_per_version(node):
     port3 = node("3.0")
     api(port3, "create", meetingID="m", guestPolicy="ASK_MODERATOR")
-    status, headers, _ = api(port3, "join", meetingID="m", fullName="T", role="MODERATOR")
+    status, headers, _unused = api(port3, "join", meetingID="m", fullName="T", role="MODERATOR")
     assert status == 302 and headers["Location"].startswith(f"{PROXY}/room-a/html5client/?sessionToken=")
-    status, headers, _ = api(port3, "join", meetingID="m", fullName="G", role="VIEWER", guest="true")
+    status, headers, _unused = api(port3, "join", meetingID="m", fullName="G", role="VIEWER", guest="true")
     assert headers["Location"].startswith(
         f"{PROXY}/room-a/html5client/?sessionToken="
     )  # the 3.0 client shows the lobby
@@ -118,11 +118,11 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
 def test_join_on_2x_uses_join_and_the_guest_wait_url(node, tmp_path):
     port = node("2.x")
     api(port, "create", meetingID="m", guestPolicy="ASK_MODERATOR")
-    _, headers, _ = api(port, "join", meetingID="m", fullName="L", role="VIEWER")
+    _unused, headers, _unused = api(port, "join", meetingID="m", fullName="L", role="VIEWER")
     assert headers["Location"].startswith(f"{PROXY}/room-a/html5client/join?sessionToken=")
-    _, headers, _ = api(port, "join", meetingID="m", fullName="G", guest="true")
+    _unused, headers, _unused = api(port, "join", meetingID="m", fullName="G", guest="true")
     assert headers["Location"].startswith("https://room-a.lab.test/room-a/html5client/guestWait?sessionToken=")
-    status, _, body = api(port, "join", meetingID="m", fullName="X", redirect="false")
+    status, _unused, body = api(port, "join", meetingID="m", fullName="X", redirect="false")
     assert (
         status == 200 and "<session_token>" in body and "<url>https://proxy.lab.test/room-a/html5client/join?" in body
     )
@@ -166,7 +166,7 @@ def test_client_settings_merge_the_override(node):
     api(port, "create", meetingID="m")
     location = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]["Location"]
     token = location.rsplit("=", 1)[1]
-    status, _, body = get(port, f"/api/rest/clientSettings/?sessionToken={token}")
+    status, _unused, body = get(port, f"/api/rest/clientSettings/?sessionToken={token}")
     settings = json.loads(body)["meeting_clientSettings"][0]["clientSettingsJson"]
     assert settings["public"]["app"] == {"basename": "/room-a/html5client", "appName": "BBB"}
     assert settings["public"]["kurento"]["wsUrl"] == "wss://room-a.lab.test/bbb-webrtc-sfu"
@@ -177,11 +177,13 @@ def test_cors_only_for_the_configured_origins(node, monkeypatch, tmp_path):
     port = node()
     upload = "/bigbluebutton/presentation/upload"
     for path in ("/bigbluebutton/api", upload):
-        _, headers, _ = get(port, path, {"Origin": PROXY})
+        _unused, headers, _unused = get(port, path, {"Origin": PROXY})
         assert headers["Access-Control-Allow-Origin"] == PROXY and headers["Access-Control-Allow-Credentials"] == "true"
-        _, headers, _ = get(port, path, {"Origin": "https://evil.example"})
+        _unused, headers, _unused = get(port, path, {"Origin": "https://evil.example"})
         assert "Access-Control-Allow-Origin" not in headers
-        status, headers, _ = get(port, path, {"Origin": PROXY, "Access-Control-Request-Headers": "x-a"}, "OPTIONS")
+        status, headers, _unused = get(
+            port, path, {"Origin": PROXY, "Access-Control-Request-Headers": "x-a"}, "OPTIONS"
+        )
         assert status == 200 and headers["Access-Control-Allow-Headers"] == "x-a"
         assert get(port, path, {"Origin": "https://evil.example"}, "OPTIONS")[0] == 403
     # the upload follows grails' CORS (the drop-in), the API accessControlAllowOrigin (bbb-web.properties)
@@ -205,5 +207,5 @@ def test_api_root_names_graphql_on_30_only(node):
 
 def test_stuns(node):
     port = node()
-    status, _, body = get(port, "/bigbluebutton/api/stuns")
+    status, _unused, body = get(port, "/bigbluebutton/api/stuns")
     assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]

@@ -42,14 +42,14 @@ def test_every_specified_default_exists_in_defaults(role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_variables_are_role_prefixed_or_cluster_wide(role):
-    _, options = _load(role)
+    _unused, options = _load(role)
     for name in options:
         assert name.startswith(role + "_") or name in CLUSTER_WIDE, f"{role}: {name} lacks the role prefix"
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_option_is_described_and_typed(role):
-    _, options = _load(role)
+    _unused, options = _load(role)
     for name, option in options.items():
         assert option.get("description"), f"{role}: {name} has no description"
         assert option.get("type"), f"{role}: {name} has no type"

@@ -36,7 +36,7 @@ def backups(path):
 
 def test_replaces_in_place_appends_missing_and_keeps_every_other_byte(tmp_path, run_module):
     path = write(tmp_path)
-    failed, result, _ = run_module(
+    failed, result, _unused = run_module(
         main,
         {
             "path": str(path),
@@ -59,11 +59,11 @@ def test_second_run_changes_nothing(tmp_path, run_module):
         "path": str(path),
         "values": {"accessControlAllowOrigin": "https://p", "defaultGuestPolicy": "ASK_MODERATOR"},
     }
-    failed, result, _ = run_module(main, args)
+    failed, result, _unused = run_module(main, args)
     assert not failed and result["changed"] and result["changed_keys"] == ["accessControlAllowOrigin"]
     before = path.read_bytes()
     mtime = os.stat(path).st_mtime_ns
-    failed, result, _ = run_module(main, args, diff=True)
+    failed, result, _unused = run_module(main, args, diff=True)
     assert not failed and not result["changed"] and result["changed_keys"] == []
     assert result["diff"]["before"] == result["diff"]["after"]
     assert path.read_bytes() == before
@@ -72,10 +72,10 @@ def test_second_run_changes_nothing(tmp_path, run_module):
 
 def test_value_with_spaces_after_the_separator_is_unchanged(tmp_path, run_module):
     path = write(tmp_path, "a =  1\nb: two\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1", "b": "two"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1", "b": "two"}})
     assert not failed and not result["changed"]
     assert path.read_text() == "a =  1\nb: two\n"
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"b": "three"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"b": "three"}})
     assert path.read_text() == "a =  1\nb: three\n"
 
 
@@ -132,18 +132,18 @@ def test_secret_is_not_echoed_when_the_arguments_are_wrong(tmp_path, run_module)
 
 def test_backup_keeps_the_previous_file(tmp_path, run_module):
     path = write(tmp_path)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1"}, "backup": True})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1"}, "backup": True})
     assert not failed
     assert backups(path) == [result["backup_file"]]
     assert open(result["backup_file"]).read() == ORIGINAL
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1"}, "backup": True})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1"}, "backup": True})
     assert not failed and not result["changed"] and "backup_file" not in result
     assert len(backups(path)) == 1
 
 
 def test_check_mode_reports_and_diffs_but_writes_nothing(tmp_path, run_module):
     path = write(tmp_path)
-    failed, result, _ = run_module(
+    failed, result, _unused = run_module(
         main, {"path": str(path), "values": {"a": "1"}, "backup": True}, check_mode=True, diff=True
     )
     assert not failed and result["changed"] and result["changed_keys"] == ["a"]
@@ -151,14 +151,16 @@ def test_check_mode_reports_and_diffs_but_writes_nothing(tmp_path, run_module):
     assert path.read_text() == ORIGINAL
     assert backups(path) == []
     missing = tmp_path / "new.env"
-    failed, result, _ = run_module(main, {"path": str(missing), "values": {"a": "1"}, "create": True}, check_mode=True)
+    failed, result, _unused = run_module(
+        main, {"path": str(missing), "values": {"a": "1"}, "create": True}, check_mode=True
+    )
     assert not failed and result["changed"]
     assert not missing.exists()
 
 
 def test_missing_file_without_create_fails(tmp_path, run_module):
     path = tmp_path / "missing.env"
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"A": "1"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"A": "1"}})
     assert failed
     assert str(path) in result["msg"] and "create: true" in result["msg"]
     assert not path.exists()
@@ -166,7 +168,7 @@ def test_missing_file_without_create_fails(tmp_path, run_module):
 
 def test_create_with_mode_and_verbatim_quotes(tmp_path, run_module):
     path = tmp_path / "new.env"
-    failed, result, _ = run_module(
+    failed, result, _unused = run_module(
         main,
         {"path": str(path), "values": {"HASURA_GRAPHQL_CORS_DOMAIN": '"https://p"'}, "create": True, "mode": "0640"},
     )
@@ -177,45 +179,45 @@ def test_create_with_mode_and_verbatim_quotes(tmp_path, run_module):
 
 def test_create_in_a_missing_directory_fails_clearly(tmp_path, run_module):
     path = tmp_path / "nope" / "new.env"
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"A": "1"}, "create": True})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"A": "1"}, "create": True})
     assert failed and str(tmp_path / "nope") in result["msg"]
 
 
 def test_existing_mode_is_kept_and_a_mode_change_alone_is_a_change(tmp_path, run_module):
     path = write(tmp_path)
     os.chmod(path, 0o640)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1"}})
     assert not failed and result["changed"]
     assert oct(path.stat().st_mode & 0o777) == "0o640"
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1"}, "mode": "0600"})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1"}, "mode": "0600"})
     assert not failed and result["changed"] and result["changed_keys"] == []
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
 def test_missing_final_newline_is_added_before_appending(tmp_path, run_module):
     path = write(tmp_path, "a=1\nb=2")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"c": "3"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"c": "3"}})
     assert not failed
     assert path.read_text() == "a=1\nb=2\nc=3\n"
 
 
 def test_missing_final_newline_is_kept_when_replacing(tmp_path, run_module):
     path = write(tmp_path, "a=1\nb=2")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"b": "3"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"b": "3"}})
     assert not failed and result["changed"]
     assert path.read_text() == "a=1\nb=3"
 
 
 def test_crlf_line_endings_are_kept(tmp_path, run_module):
     path = write(tmp_path, b"# c\r\na=1\r\nb=2\r\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "9", "b": "2"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "9", "b": "2"}})
     assert not failed and result["changed_keys"] == ["a"]
     assert path.read_bytes() == b"# c\r\na=9\r\nb=2\r\n"
 
 
 def test_bytes_that_are_not_utf8_are_kept(tmp_path, run_module):
     path = write(tmp_path, b"name=Gr\xfc\xdfe\na=1\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "2"}}, diff=True)
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "2"}}, diff=True)
     assert not failed and result["changed"]
     assert path.read_bytes() == b"name=Gr\xfc\xdfe\na=2\n"
     assert result["diff"]["before"].startswith("name=Gr\ufffd\ufffde\n")
@@ -223,7 +225,7 @@ def test_bytes_that_are_not_utf8_are_kept(tmp_path, run_module):
 
 def test_every_occurrence_is_set_and_reported(tmp_path, run_module, warnings_of):
     path = write(tmp_path, "a=1\nb=2\na=3\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "9"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "9"}})
     assert not failed
     assert path.read_text() == "a=9\nb=2\na=9\n"
     assert result["duplicate_keys"] == ["a"]
@@ -235,21 +237,21 @@ def test_every_occurrence_is_set_and_reported(tmp_path, run_module, warnings_of)
 def test_commented_lines_never_match(tmp_path, run_module):
     text = "#a=1\n! a=2\n  # a = 3\n;a=4\n"
     path = write(tmp_path, text)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "5"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "5"}})
     assert not failed and result["changed_keys"] == ["a"]
     assert path.read_text() == text + "a=5\n"
 
 
 def test_key_is_matched_whole_not_as_a_prefix(tmp_path, run_module):
     path = write(tmp_path, "apiUrl=1\napi=2\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"api": "3"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"api": "3"}})
     assert not failed
     assert path.read_text() == "apiUrl=1\napi=3\n"
 
 
 def test_continued_value_is_replaced_as_a_whole(tmp_path, run_module):
     path = write(tmp_path, "a=one,\\\n  two\nb=x\\\n  securitySalt=not-a-key\nc=3\n")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "three", "securitySalt": "s-1234"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "three", "securitySalt": "s-1234"}})
     assert not failed and result["changed_keys"] == ["a", "securitySalt"]
     # b's continuation line belongs to b's value: it is not a securitySalt line.
     assert path.read_text() == "a=three\nb=x\\\n  securitySalt=not-a-key\nc=3\nsecuritySalt=s-1234\n"
@@ -257,7 +259,7 @@ def test_continued_value_is_replaced_as_a_whole(tmp_path, run_module):
 
 def test_typed_values_are_written_as_properties_expect_them(tmp_path, run_module):
     path = write(tmp_path, "")
-    failed, result, _ = run_module(
+    failed, result, _unused = run_module(
         main, {"path": str(path), "values": {"enabled": True, "off": False, "port": 8090, "empty": None}}
     )
     assert not failed
@@ -267,7 +269,7 @@ def test_typed_values_are_written_as_properties_expect_them(tmp_path, run_module
 @pytest.mark.parametrize("key", ["a b", "a=b", "a:b", "#a", "!a", ";a", "a\\b", ""])
 def test_bad_key_is_rejected(tmp_path, run_module, key):
     path = write(tmp_path)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {key: "1"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {key: "1"}})
     assert failed and "invalid key" in result["msg"] and str(path) in result["msg"]
     assert path.read_text() == ORIGINAL
 
@@ -278,14 +280,14 @@ def test_bad_key_is_rejected(tmp_path, run_module, key):
 )
 def test_bad_value_is_rejected(tmp_path, run_module, value, message):
     path = write(tmp_path)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"k": value}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"k": value}})
     assert failed and message in result["msg"] and "k" in result["msg"]
     assert path.read_text() == ORIGINAL
 
 
 def test_even_backslashes_at_the_end_are_fine(tmp_path, run_module):
     path = write(tmp_path, "")
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"k": "C:\\\\"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"k": "C:\\\\"}})
     assert not failed
     assert path.read_text() == "k=C:\\\\\n"
 
@@ -297,21 +299,23 @@ def test_remove_only_the_value_the_role_set(tmp_path, run_module):
         "values": {},
         "remove": {"defaultGuestWaitURL": "https://n/bbb-01/html5client/guestWait"},
     }
-    failed, result, _ = run_module(main, args)
+    failed, result, _unused = run_module(main, args)
     assert not failed and result["changed_keys"] == ["defaultGuestWaitURL"]
     assert result["removed_keys"] == ["defaultGuestWaitURL"]
     assert path.read_text() == "a=1\nb=2\n"
     path.write_text("a=1\ndefaultGuestWaitURL=https://operator/own\n")
-    failed, result, _ = run_module(main, args)
+    failed, result, _unused = run_module(main, args)
     assert not failed and not result["changed"] and result["removed_keys"] == []
     assert path.read_text() == "a=1\ndefaultGuestWaitURL=https://operator/own\n"
-    failed, result, _ = run_module(main, {"path": str(path), "values": {}, "remove": {"defaultGuestWaitURL": None}})
+    failed, result, _unused = run_module(
+        main, {"path": str(path), "values": {}, "remove": {"defaultGuestWaitURL": None}}
+    )
     assert not failed and result["changed"]
     assert path.read_text() == "a=1\n"
 
 
 def test_key_in_values_and_remove_is_rejected(tmp_path, run_module):
     path = write(tmp_path)
-    failed, result, _ = run_module(main, {"path": str(path), "values": {"a": "1"}, "remove": {"a": "1"}})
+    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1"}, "remove": {"a": "1"}})
     assert failed and "a for" in result["msg"] and "both" in result["msg"]
     assert path.read_text() == ORIGINAL

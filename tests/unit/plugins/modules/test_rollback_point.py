@@ -40,7 +40,7 @@ def test_record_then_restore_byte_identical(tmp_path, run_module):
     assert manifest["operator"] == "jane" and manifest["info"] == {"v": "3.0"}
 
     # recording the same point again changes nothing
-    failed, result, _ = run_module(main, dict(id="20261125T101500Z", path=str(base), files=files))
+    failed, result, _unused = run_module(main, dict(id="20261125T101500Z", path=str(base), files=files))
     assert not failed and not result["changed"]
 
     before = {p: open(p, "rb").read() for p in (props, html5)}
@@ -52,7 +52,7 @@ def test_record_then_restore_byte_identical(tmp_path, run_module):
         handle.write("location /x {}\n")
 
     # check mode tells and changes nothing
-    failed, result, _ = run_module(main, dict(state="restored", id="latest", path=str(base)), check_mode=True)
+    failed, result, _unused = run_module(main, dict(state="restored", id="latest", path=str(base)), check_mode=True)
     assert not failed and result["changed"]
     assert result["restored"] == sorted([props, html5]) and result["removed"] == [later]
     assert os.path.exists(later)
@@ -65,7 +65,7 @@ def test_record_then_restore_byte_identical(tmp_path, run_module):
     assert "never-in-any-output" not in out and "changed" not in json.dumps(result["manifest"])
 
     # a second restore changes nothing
-    failed, result, _ = run_module(main, dict(state="restored", id="20261125T101500Z", path=str(base)))
+    failed, result, _unused = run_module(main, dict(state="restored", id="20261125T101500Z", path=str(base)))
     assert not failed and not result["changed"] and result["restored"] == [] and result["removed"] == []
 
 
@@ -77,7 +77,7 @@ def test_latest_is_the_newest_point(tmp_path, run_module):
     run_module(main, dict(id="20261126T080000Z", path=str(base), files=files))
     with open(files[0], "w") as handle:
         handle.write("a=4\n")
-    failed, result, _ = run_module(main, dict(state="restored", id="latest", path=str(base)))
+    failed, result, _unused = run_module(main, dict(state="restored", id="latest", path=str(base)))
     assert not failed and result["id"] == "20261126T080000Z"
     assert open(files[0]).read() == "a=3\n"
 
@@ -85,27 +85,29 @@ def test_latest_is_the_newest_point(tmp_path, run_module):
 def test_unknown_point_names_the_points_the_host_has(tmp_path, run_module):
     base, files = setup(tmp_path)
     run_module(main, dict(id="20261125T101500Z", path=str(base), files=files))
-    failed, result, _ = run_module(main, dict(state="restored", id="20270101T000000Z", path=str(base)))
+    failed, result, _unused = run_module(main, dict(state="restored", id="20270101T000000Z", path=str(base)))
     assert failed
     assert result["msg"] == (
         f"rollback_point: no rollback point '20270101T000000Z' in {base}. "
         "This host has: 20261125T101500Z. Set the identifier to one of them."
     )
-    failed, result, _ = run_module(main, dict(state="restored", id="latest", path=str(tmp_path / "none")))
+    failed, result, _unused = run_module(main, dict(state="restored", id="latest", path=str(tmp_path / "none")))
     assert failed and "Run the preflight playbook" in result["msg"]
 
 
 def test_bad_id_and_empty_files_fail(tmp_path, run_module):
-    failed, result, _ = run_module(main, dict(id="yesterday", files=["/etc/x"], path=str(tmp_path)))
+    failed, result, _unused = run_module(main, dict(id="yesterday", files=["/etc/x"], path=str(tmp_path)))
     assert failed and "is not a UTC timestamp such as 20261125T101500Z" in result["msg"]
-    failed, result, _ = run_module(main, dict(id="20261125T101500Z", files=[], path=str(tmp_path)))
+    failed, result, _unused = run_module(main, dict(id="20261125T101500Z", files=[], path=str(tmp_path)))
     assert failed and "files is empty" in result["msg"]
-    failed, result, _ = run_module(main, dict(id="20261125T101500Z", files=["relative/x"], path=str(tmp_path)))
+    failed, result, _unused = run_module(main, dict(id="20261125T101500Z", files=["relative/x"], path=str(tmp_path)))
     assert failed and "absolute" in result["msg"]
 
 
 def test_check_mode_records_nothing(tmp_path, run_module):
     base, files = setup(tmp_path)
-    failed, result, _ = run_module(main, dict(id="20261125T101500Z", path=str(base), files=files), check_mode=True)
+    failed, result, _unused = run_module(
+        main, dict(id="20261125T101500Z", path=str(base), files=files), check_mode=True
+    )
     assert not failed and result["changed"]
     assert not base.exists()

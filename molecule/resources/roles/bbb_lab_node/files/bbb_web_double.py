@@ -52,7 +52,7 @@ def read_properties(*paths):
         for line in lines:
             if line.lstrip().startswith(("#", "!")) or "=" not in line:
                 continue
-            key, _, value = line.partition("=")
+            key, _unused, value = line.partition("=")
             values[key.strip()] = value.strip()
 
     def resolve(value, depth=0):
