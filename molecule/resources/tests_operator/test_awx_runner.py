@@ -23,7 +23,8 @@ import yaml
 from lab_runs import HOSTS, INVENTORY, SECRETS, host
 
 ROOT = Path(__file__).resolve().parents[3]
-COLLECTIONS = str(ROOT.parents[2])  # .../collections, above ansible_collections/bbb/cluster_proxy
+# Where the execution environment would have the collection: the Makefile's collections path.
+COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 
 
 class _Loader(yaml.SafeLoader):
@@ -57,7 +58,8 @@ def job(tmp_path):
     """Run one job template in a fresh private data dir; return (runner, artifacts dir)."""
 
     def run(name, job_type="run", **answers):
-        data = tmp_path / name
+        assert COLLECTIONS, "set ANSIBLE_COLLECTIONS_PATH to a path that holds bbb.cluster_proxy (make does)"
+        data = tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}"  # one private data dir per job, as AWX
         shutil.copytree(ROOT / "playbooks", data / "project" / "playbooks")
         shutil.copytree(Path(INVENTORY).parent, data / "inventory")
         (data / "env").mkdir()

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import importlib.util
 import json
+import socket
 import threading
 import time
 from pathlib import Path
@@ -28,7 +30,7 @@ def load():
 
 @pytest.fixture
 def node(tmp_path, monkeypatch):
-    def start(family="3.0"):
+    def start(family="3.0", graphql_override="server:\n  authorized_cross_origin: 'proxy.lab.test'\n", graphql_env=""):
         package = tmp_path / "bigbluebutton.properties"
         package.write_text(
             "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
@@ -58,11 +60,17 @@ def node(tmp_path, monkeypatch):
             "JDK_JAVA_OPTIONS",
             f"-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true -Dgrails.cors.allowedOrigins={PROXY},https://room-a.lab.test",
         )
+        (tmp_path / "middleware.yml").write_text("server:\n  listen_port: 8378\n  # authorized_cross_origin: 'x'\n")
+        (tmp_path / "middleware-override.yml").write_text(graphql_override)
+        (tmp_path / "middleware.env").write_text(graphql_env)
         server = load().make_server(
             [
                 "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
                 "--override", str(override), "--release-file", str(release), "--html5-defaults", str(defaults),
                 "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3",
+                "--graphql-config", str(tmp_path / "middleware.yml"),
+                "--graphql-override", str(tmp_path / "middleware-override.yml"),
+                "--graphql-env", str(tmp_path / "middleware.env"),
             ]
         )  # fmt: skip
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -209,3 +217,60 @@ def test_stuns(node):
     port = node()
     status, _unused, body = get(port, "/bigbluebutton/api/stuns")
     assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
+
+
+def websocket(port, origin, host="room-a.lab.test"):
+    """Open /graphql as a browser does; return (status line, headers, reply to connection_init or None)."""
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(
+        (
+            f"GET /graphql HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+            "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+        ).encode()
+    )
+    stream = sock.makefile("rb")
+    status = stream.readline().decode().strip()
+    headers = {}
+    for line in iter(stream.readline, b"\r\n"):
+        name, _sep, value = line.decode().partition(":")
+        headers[name.strip().lower()] = value.strip()
+    reply = None
+    if " 101 " in status:
+        payload = json.dumps({"type": "connection_init"}).encode()
+        mask = b"\x01\x02\x03\x04"
+        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        head = stream.read(2)
+        reply = json.loads(stream.read(head[1] & 0x7F))
+        sock.sendall(bytes([0x88, 0x80]) + mask)
+    sock.close()
+    return status, headers, reply
+
+
+def test_graphql_websocket_accepts_the_authorized_cross_origin_only(node):
+    port = node("3.0")
+    status, headers, reply = websocket(port, PROXY)
+    assert " 101 " in status
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    expected = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+    assert headers["sec-websocket-accept"] == expected.decode()
+    assert headers["sec-websocket-protocol"] == "graphql-transport-ws"
+    assert reply == {"type": "connection_ack"}
+    assert " 403 " in websocket(port, "https://evil.example")[0]
+    assert " 101 " in websocket(port, "https://room-a.lab.test")[0]  # same origin needs no setting
+
+
+def test_graphql_websocket_without_the_setting_refuses_the_proxy(node):
+    port = node("3.0", graphql_override="server:\n  listen_port: 8378\n")
+    assert " 403 " in websocket(port, PROXY)[0]
+
+
+def test_graphql_websocket_env_era_setting(node):
+    port = node("3.0", graphql_override="", graphql_env="BBB_GRAPHQL_MIDDLEWARE_ORIGIN=proxy.lab.test\n")
+    assert " 101 " in websocket(port, PROXY)[0]
+
+
+def test_no_graphql_on_2x(node):
+    port = node("2.x")
+    assert get(port, "/graphql", {"Upgrade": "websocket", "Sec-WebSocket-Key": "x"})[0] == 404

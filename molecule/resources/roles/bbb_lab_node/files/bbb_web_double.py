@@ -14,12 +14,18 @@ API (BBB semantics, checksum = sha1 or sha256 of call + query without checksum +
 create, join (302 or XML), getMeetings, getMeetingInfo, isMeetingRunning, end,
 getRecordings (processing, then published after --publish-delay seconds; record-and-playback
 status markers under --recording-dir); /bigbluebutton/api/stuns; /api/rest/clientSettings/.
+On BBB 3.0 also the graphql websocket (/graphql), with bbb-graphql-middleware's origin
+check: a cross-origin upgrade is accepted only from the host in server.authorized_cross_origin
+(the package's config.yml merged with /etc/bigbluebutton/bbb-graphql-middleware.yml; env-era:
+BBB_GRAPHQL_MIDDLEWARE_ORIGIN in /etc/default/bbb-graphql-middleware); after the handshake
+it acknowledges graphql-ws's connection_init.
 The secret is never logged or returned.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -79,6 +85,50 @@ def cors_origins(environ):
         return []
     match = re.search(r"-Dgrails\.cors\.allowedOrigins=(\S+)", options)
     return match.group(1).split(",") if match else []
+
+
+def graphql_authorized_origin(config_path, override_path, env_path):
+    """The host bbb-graphql-middleware accepts cross-origin websockets from ('' for none)."""
+    settings = {}
+    for path in (config_path, override_path):
+        if path and os.path.exists(path) and yaml is not None:
+            with open(path, encoding="utf-8") as handle:
+                settings = merge(settings, yaml.safe_load(handle) or {})
+    origin = str((settings.get("server") or {}).get("authorized_cross_origin") or "")
+    if not origin and env_path:
+        origin = read_properties(env_path).get("BBB_GRAPHQL_MIDDLEWARE_ORIGIN", "")
+    return origin.strip().strip("'\"")
+
+
+def websocket_accept(key):
+    """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455, 4.2.2)."""
+    digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()  # noqa: S324 - RFC 6455
+    return base64.b64encode(digest).decode()
+
+
+def websocket_frame(text):
+    """One unmasked server text frame."""
+    data = text.encode()
+    if len(data) < 126:
+        header = bytes([0x81, len(data)])
+    else:
+        header = bytes([0x81, 126]) + len(data).to_bytes(2, "big")
+    return header + data
+
+
+def read_websocket_frame(stream):
+    """(opcode, payload) of one masked client frame, or (None, b'') at the end of the stream."""
+    head = stream.read(2)
+    if len(head) < 2:
+        return None, b""
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(stream.read(2), "big")
+    elif length == 127:
+        length = int.from_bytes(stream.read(8), "big")
+    mask = stream.read(4) if head[1] & 0x80 else b"\0\0\0\0"
+    payload = bytes(b ^ mask[i % 4] for i, b in enumerate(stream.read(length)))
+    return head[0] & 0x0F, payload
 
 
 def xml(**fields):
@@ -198,6 +248,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
         path = url.path.rstrip("/")
+        if path == "/graphql" and self.state.family() == "3.0":
+            self.graphql_websocket()
+            return
         with _LOCK:
             if path == "/bigbluebutton/api":
                 self.send(200, self.api_root())
@@ -216,6 +269,37 @@ class Handler(BaseHTTPRequestHandler):
                 self.client_settings(dict(parse_qsl(url.query)).get("sessionToken", ""))
             else:
                 self.send(404, "not found", "text/plain")
+
+    def graphql_websocket(self):
+        """bbb-graphql-middleware's websocket: same-origin, or the authorized cross origin (host only)."""
+        if self.headers.get("Upgrade", "").lower() != "websocket" or not self.headers.get("Sec-WebSocket-Key"):
+            self.send(400, "websocket only", "text/plain")
+            return
+        origin_host = urlparse(self.headers.get("Origin", "")).hostname or ""
+        request_host = (self.headers.get("Host") or "").split(":")[0]
+        authorized = graphql_authorized_origin(
+            self.state.args.graphql_config, self.state.args.graphql_override, self.state.args.graphql_env
+        )
+        if origin_host and origin_host not in (request_host, authorized):
+            sys.stderr.write(f"bbb-web-double: graphql websocket refused for origin {origin_host}\n")
+            self.send(403, "origin not allowed", "text/plain")
+            return
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", websocket_accept(self.headers["Sec-WebSocket-Key"]))
+        if "graphql-transport-ws" in self.headers.get("Sec-WebSocket-Protocol", ""):
+            self.send_header("Sec-WebSocket-Protocol", "graphql-transport-ws")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        while True:
+            opcode, payload = read_websocket_frame(self.rfile)
+            if opcode is None or opcode == 0x8:
+                return
+            if opcode == 0x1 and b"connection_init" in payload:
+                self.wfile.write(websocket_frame(json.dumps({"type": "connection_ack"})))
+                self.wfile.flush()
 
     def api_root(self):
         """BBB 3.0's API root also tells the client where graphql is (graphqlWebsocketUrl, graphqlApiUrl)."""
@@ -450,6 +534,9 @@ def make_server(argv=None):
     parser.add_argument("--html5-override", default="/etc/bigbluebutton/bbb-html5.yml")
     parser.add_argument("--recording-dir", default="/var/bigbluebutton")
     parser.add_argument("--publish-delay", type=float, default=5.0)
+    parser.add_argument("--graphql-config", default="/usr/share/bbb-graphql-middleware/config.yml")
+    parser.add_argument("--graphql-override", default="/etc/bigbluebutton/bbb-graphql-middleware.yml")
+    parser.add_argument("--graphql-env", default="/etc/default/bbb-graphql-middleware")
     args = parser.parse_args(argv)
     handler = type("BoundHandler", (Handler,), {"state": State(args)})
     return ThreadingHTTPServer((args.listen, args.port), handler)
