@@ -18,6 +18,7 @@ Usage: python tests/ee/check_context.py CONTEXT_DIR
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -73,10 +74,12 @@ def main(context: Path) -> int:
         requirements = Path(tmp) / "requirements.yml"
         requirements.write_text(yaml.safe_dump(mapped))
         install = subprocess.run(
-            ["ansible-galaxy", "collection", "install", "--offline", "-r", str(requirements), "-p", tmp],
+            ["ansible-galaxy", "collection", "install", "--offline", "--force", "-r", str(requirements), "-p", tmp],
             capture_output=True,
             text=True,
             check=False,
+            # only the empty path: a collection found elsewhere (a development checkout) is not "already installed"
+            env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=tmp),
         )
         if install.returncode:
             errors.append(
