@@ -104,14 +104,15 @@ def test_survey_questions_are_valid_and_read_by_the_playbook(template):
 
 
 def test_role_variables_from_a_survey_are_read_as_strings_safely():
-    """Multiplechoice answers arrive as the strings "true"/"false": every use must go through | bool."""
+    """Multiplechoice answers arrive as the strings "true"/"false": every use must go through | bool
+    (or | string, where a playbook checks the value itself)."""
     for template in _templates():
         for question in template["survey"]:
             if question["type"] != "multiplechoice":
                 continue
             for path in [ROOT / template["playbook"], *(ROOT / "roles").glob("*/*/*.yml")]:
                 for line in path.read_text().splitlines():
-                    uses = re.findall(rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| bool)( \| bool)?", line)
+                    uses = re.findall(rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| (?:bool|string))( \| (?:bool|string))?", line)
                     if "when:" in line or line.strip().startswith("- "):
                         assert all(uses), (
                             f"{path.relative_to(ROOT)}: {line.strip()} uses {question['variable']} without | bool"
