@@ -112,7 +112,10 @@ def test_role_variables_from_a_survey_are_read_as_strings_safely():
                 continue
             for path in [ROOT / template["playbook"], *(ROOT / "roles").glob("*/*/*.yml")]:
                 for line in path.read_text().splitlines():
-                    uses = re.findall(rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| (?:bool|string))( \| (?:bool|string))?", line)
+                    uses = re.findall(
+                        rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| (?:bool|string))( \| (?:bool|string))?",
+                        line,
+                    )
                     if "when:" in line or line.strip().startswith("- "):
                         assert all(uses), (
                             f"{path.relative_to(ROOT)}: {line.strip()} uses {question['variable']} without | bool"
