@@ -272,6 +272,42 @@ def test_health_reports_and_fails_over_thresholds():
     assert "the TLS certificate of proxy.lab.test expires in" in text
 
 
+def test_failed_restart_stops_the_rollout_and_the_next_run_restarts(clean_state):
+    """bbb-conf --restart fails on room-a: the run says so and stops; the next run restarts room-a though its
+    files are already in place, then goes on to room-b; a third run changes nothing."""
+    marker = "/var/lib/bbb-cluster-proxy/restart-pending"
+    fault = "/var/lib/bbb-conf-double/fail-restart"
+    node_a, node_b = host(ROOM_A), host(ROOM_B)
+    original = {name: host(name).file(PROPERTIES).content_string for name in NODES}
+    for name in NODES:
+        edit(name, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#")
+    before_a, before_b = restarts(ROOM_A), restarts(ROOM_B)
+    node_a.run(f"touch {fault}")
+    try:
+        rc, output = playbook("bbb.cluster_proxy.site")
+        text = flat(output)
+        assert rc != 0
+        assert f"Host {ROOM_A}: `bbb-conf --restart` failed (exit 1): Job for bbb-web.service failed" in text
+        assert "the rollout stops here and the nodes after this one are untouched" in text
+        assert node_a.file(PROPERTIES).content_string == original[ROOM_A]  # written before the restart
+        assert node_a.file(marker).exists
+        assert "accessControlAllowOrigin=https://wrong.example" in node_b.file(PROPERTIES).content_string
+        assert (restarts(ROOM_A), restarts(ROOM_B)) == (before_a, before_b)
+    finally:
+        node_a.run(f"rm -f {fault}")
+    rc, output = playbook("bbb.cluster_proxy.site")
+    assert rc == 0, flat(output)[-3000:]
+    assert f"Host {ROOM_A}: the files of an earlier run are in place, but BigBlueButton was not restarted" in flat(
+        output
+    )
+    assert (restarts(ROOM_A), restarts(ROOM_B)) == (before_a + 1, before_b + 1)
+    assert not node_a.file(marker).exists and not node_b.file(marker).exists
+    assert managed_snapshot() == clean_state
+    rc, output = playbook("bbb.cluster_proxy.site")
+    recap = output[output.rindex("PLAY RECAP") :]
+    assert rc == 0 and all(part == "changed=0" for part in recap.split() if part.startswith("changed="))
+
+
 def test_drain_waits_for_running_meetings_and_stops_the_rollout():
     import hashlib
     from urllib.parse import urlencode
