@@ -54,5 +54,18 @@ def flat(output):
     return " ".join(output.split())
 
 
+def edit(name, path, sed):
+    """Hand-edit ``path`` on host ``name`` with a sed expression; return the content before the edit."""
+    original = host(name).file(path).content_string
+    assert host(name).run(f"sed -i '{sed}' {path}").rc == 0
+    return original
+
+
+def restore(name, path, original):
+    """Put back the content :func:`edit` returned."""
+    host(name).run(f"cat > {path} <<'EOF_LAB'\n{original}EOF_LAB")
+    assert host(name).file(path).content_string == original
+
+
 def restarts(name):
     return host(name).file("/var/lib/bbb-conf-double/restarts.log").content_string.count("restart")

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from lab_runs import NODES, PROXIES, RUNNER, flat, host, playbook
+from lab_runs import NODES, PROXIES, RUNNER, edit, flat, host, playbook, restore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CERTUTIL = shutil.which("certutil")
@@ -166,17 +166,6 @@ def screenshot(page, name, **facts):
 
 def permission(page, name):
     return page.evaluate("async (name) => (await navigator.permissions.query({name})).state", name)
-
-
-def edit(node, path, sed):
-    original = host(node).file(path).content_string
-    assert host(node).run(f"sed -i '{sed}' {path}").rc == 0
-    return original
-
-
-def restore(node, path, original):
-    host(node).run(f"cat > {path} <<'EOF_LAB'\n{original}EOF_LAB")
-    assert host(node).file(path).content_string == original
 
 
 def test_both_clients_load_from_the_proxy_origin_at_their_own_path(context):

@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from lab_runs import HOSTS, NODES, PROXIES, SECRETS, flat, host, playbook, restarts, snapshot
+from lab_runs import HOSTS, NODES, PROXIES, SECRETS, edit, flat, host, playbook, restarts, restore, snapshot
 
 POINT = "20261125T000000Z"
 PROXY = PROXIES[0]
@@ -34,10 +34,6 @@ def managed_snapshot():
     return {
         name: "\n".join(line for line in text.splitlines() if not line.endswith("~")) for name, text in sums.items()
     }
-
-
-def edit(name, path, sed):
-    assert host(name).run(f"sed -i '{sed}' {path}").rc == 0
 
 
 @pytest.fixture(scope="module")
@@ -227,17 +223,15 @@ def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
 
 
 def test_acceptance_names_graphql_pointing_away_from_the_node():
-    original = host(ROOM_A).file(PROPERTIES).content_string
-    edit(ROOM_A, PROPERTIES, "s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://proxy.lab.test/graphql#")
+    original = edit(ROOM_A, PROPERTIES, "s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://proxy.lab.test/graphql#")
     try:
         rc, output = playbook("bbb.cluster_proxy.acceptance")
     finally:
-        host(ROOM_A).run(f"cat > {PROPERTIES} <<'EOF_LAB'\n{original}EOF_LAB")
+        restore(ROOM_A, PROPERTIES, original)
     assert rc != 0
     text = flat(output)
     assert f'"{ROOM_A}": "FAIL at \'Check that graphql points at the node itself\'' in text
     assert "websocket 'wss://proxy.lab.test/graphql'" in text
-    assert host(ROOM_A).file(PROPERTIES).content_string == original
 
 
 def test_health_reports_and_fails_over_thresholds():
