@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import testinfra
@@ -47,6 +49,46 @@ def playbook(name, *args):
     for secret in SECRETS:
         assert secret not in output, f"a node's shared secret was printed by: {name} {' '.join(args)}"
     return done.returncode, output
+
+
+class Run:
+    """A playbook run in the background (its own process group), its output in a file, for fault tests."""
+
+    def __init__(self, log, name, *args):
+        self.log = Path(log)
+        command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, name, *args]
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ, ANSIBLE_NOCOLOR="1"),
+                start_new_session=True,
+            )
+
+    def output(self):
+        return self.log.read_text()
+
+    def wait_for(self, text, timeout=300):
+        """Wait until ``text`` appears in the output (fails if the run ends or the time is up first)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            assert self.process.poll() is None, f"the run ended before {text!r}:\n{self.output()[-3000:]}"
+            assert time.monotonic() < deadline, f"no {text!r} after {timeout} s"
+            time.sleep(0.1)
+
+    def kill(self):
+        """SIGKILL the run and everything it started, as an operator's lost session or a killed AWX job does."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def finish(self, timeout=600):
+        """Wait for the end of the run; return (rc, output), failing if a node's shared secret was printed."""
+        rc = self.process.wait(timeout=timeout)
+        output = self.output()
+        for secret in SECRETS:
+            assert secret not in output, f"a node's shared secret was printed by: {self.process.args}"
+        return rc, output
 
 
 def flat(output):

@@ -1,0 +1,318 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Faults during a rollout, in the workflows lab: a node that is unreachable before the run, at its batch or in the
+middle of it; a run killed between the node's file writes and its restart; a proxy configuration that fails nginx's
+validation; and an nginx reload under a request loop through the proxy.
+
+Unreachable is made with ``docker pause`` (every ``docker exec`` of the Ansible connection fails) or ``docker kill``.
+Each test leaves the lab converged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from lab_runs import NODES, PROXIES, SECRETS, Run, edit, flat, host, playbook, restarts, snapshot
+
+PROXY = PROXIES[0]
+ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
+PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
+MARKER = "/var/lib/bbb-cluster-proxy/restart-pending"
+PROXY_CONF = "/etc/nginx/conf.d/bbb-cluster-proxy.conf"
+WRONG = "accessControlAllowOrigin=https://wrong.example"
+PROXY_WROTE = "TASK [bbb.cluster_proxy.bbb_proxy : Write the cluster proxy's nginx configuration"
+
+
+def docker(*args):
+    subprocess.run(["docker", *args], check=True, capture_output=True, text=True)
+
+
+@contextlib.contextmanager
+def paused(name):
+    docker("pause", name)
+    try:
+        yield
+    finally:
+        docker("unpause", name)
+
+
+def unpause_if_paused(name):
+    with contextlib.suppress(subprocess.CalledProcessError):
+        docker("unpause", name)
+
+
+def break_origin(*names):
+    """Hand-edit the allowed origin on the nodes, so that the next rollout has to change and restart them."""
+    for name in names:
+        edit(name, PROPERTIES, f"s#^accessControlAllowOrigin=.*#{WRONG}#")
+
+
+def broken(name):
+    return WRONG in host(name).file(PROPERTIES).content_string
+
+
+def no_change(output):
+    recap = output[output.rindex("PLAY RECAP") :]
+    return all(part == "changed=0" for part in recap.split() if part.startswith("changed="))
+
+
+def site_again(*args):
+    """The operator's next run, two nodes at a time (only to keep the suite short); return its output."""
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_cluster_serial=2", *args)
+    assert rc == 0, flat(output)[-3000:]
+    return output
+
+
+def converged():
+    return not any(broken(name) or host(name).file(MARKER).exists for name in NODES)
+
+
+def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path):
+    break_origin(ROOM_A)  # so that a run that went on would change room-a
+    before = snapshot(hosts=[PROXY, ROOM_A])
+    with paused(ROOM_B):
+        for name in ("bbb.cluster_proxy.site", "bbb.cluster_proxy.preflight"):
+            rc, output = playbook(name)
+            text = flat(output)
+            assert rc != 0
+            assert f"Unreachable: {ROOM_B} (" in text, text[-2000:]
+            assert "Nothing was changed on any host: the run stops before the proxy or any node is touched." in text
+            assert f"run with --limit '!{ROOM_B}' and set bbb_node_version for that host in the inventory" in text
+            assert "PLAY [Configure the cluster proxy]" not in output
+            assert snapshot(hosts=[PROXY, ROOM_A]) == before
+        # the way out the message names: leave room-b out of this run, its version pinned; the proxy keeps its path
+        pinned = tmp_path / "pin.yml"
+        pinned.write_text(f'bbb_nodes:\n  hosts:\n    {ROOM_B}:\n      bbb_node_version: "2.7"\n')
+        proxy_conf = host(PROXY).file(PROXY_CONF).content_string
+        rc, output = playbook("bbb.cluster_proxy.site", "-i", str(pinned), "--limit", f"!{ROOM_B}")
+        assert rc == 0, flat(output)[-3000:]
+        assert (
+            f"cannot reach https://{ROOM_B} (node {ROOM_B}, not in this run's --limit): its location stays, "
+            "and /room-b/ answers 502 until the node is back."
+        ) in flat(output)
+        assert host(PROXY).file(PROXY_CONF).content_string == proxy_conf
+        assert not broken(ROOM_A)
+    assert converged()  # room-b was never touched
+
+
+def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouched(tmp_path):
+    """Two nodes per batch; room-a goes away after validation: neither node of the batch changes."""
+    break_origin(ROOM_A, ROOM_B)
+    count = restarts(ROOM_A), restarts(ROOM_B)
+    run = Run(tmp_path / "site.log", "bbb.cluster_proxy.site", "-e", "bbb_cluster_serial=2")
+    try:
+        run.wait_for(PROXY_WROTE)  # after validation and the proxy's reachability probe
+        docker("pause", ROOM_A)
+        rc, output = run.finish()
+    finally:
+        unpause_if_paused(ROOM_A)
+    text = flat(output)
+    assert rc != 0
+    assert (
+        f"Host {ROOM_A} is unreachable (" in text
+        and f"The rollout stops here, before any node of this batch ({ROOM_A}, {ROOM_B}) changes" in text
+        and "run bbb.cluster_proxy.site again" in text
+    ), text[-2000:]
+    assert broken(ROOM_A) and broken(ROOM_B)  # both untouched
+    assert (restarts(ROOM_A), restarts(ROOM_B)) == count
+    site_again()
+    assert converged()
+    assert (restarts(ROOM_A), restarts(ROOM_B)) == (count[0] + 1, count[1] + 1)
+
+
+def api_call(name, secret, call, **params):
+    query = urlencode(params)
+    checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 (the BBB API checksum)
+    return host(name).run(f"curl -sS 'https://{name}/bigbluebutton/api/{call}?{query}&checksum={checksum}'")
+
+
+def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_batch_is_finished(tmp_path):
+    """room-a dies while its restart waits for a meeting (drain); room-b, in the same batch, is finished and
+    restarted; the run names room-a; once room-a is back, the next run restarts it (its files were written)."""
+    node_a = host(ROOM_A)
+    secret = next(s for s in SECRETS if "room-a" in s)
+    assert "SUCCESS" in api_call(ROOM_A, secret, "create", meetingID="fault-lab").stdout
+    api_call(ROOM_A, secret, "join", meetingID="fault-lab", fullName="Teacher", role="MODERATOR", redirect="false")
+    break_origin(ROOM_A, ROOM_B)
+    count = restarts(ROOM_A), restarts(ROOM_B)
+    run = Run(
+        tmp_path / "site.log",
+        "bbb.cluster_proxy.site",
+        *("-e", "bbb_cluster_serial=2", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=120"),
+    )
+    try:
+        run.wait_for(f"FAILED - RETRYING: [{ROOM_A}]: Wait until no meeting runs on the node (drain)")
+        docker("kill", ROOM_A)
+        rc, output = run.finish()
+    finally:
+        if run.process.poll() is None:
+            run.kill()
+        docker("start", ROOM_A)
+        booted = ""
+        for _attempt in range(60):  # until systemd answers on its bus, then until it has booted
+            booted = node_a.run("systemctl is-system-running --wait").stdout.strip()
+            if booted in ("running", "degraded"):
+                break
+            time.sleep(1)
+        assert booted in ("running", "degraded")
+    text = flat(output)
+    assert rc != 0
+    assert (
+        f"{ROOM_A} became unreachable during the rollout (see UNREACHABLE above), so its configuration may be "
+        "half-written; the other nodes of its batch were finished." in text
+    ), text[-2000:]
+    assert not broken(ROOM_B) and restarts(ROOM_B) == count[1] + 1  # finished, not half-configured
+    assert not broken(ROOM_A) and node_a.file(MARKER).exists  # written, restart pending
+    assert restarts(ROOM_A) == count[0]
+    output = site_again()
+    assert f"Host {ROOM_A}: the files of an earlier run are in place, but BigBlueButton was not restarted" in flat(
+        output
+    )
+    assert (restarts(ROOM_A), restarts(ROOM_B)) == (count[0] + 1, count[1] + 1)
+    assert converged()
+
+
+def test_a_run_killed_between_the_file_writes_and_the_restart_converges_on_the_next_run(tmp_path):
+    break_origin(ROOM_A)
+    count = restarts(ROOM_A)
+    run = Run(tmp_path / "site.log", "bbb.cluster_proxy.site")
+    try:
+        run.wait_for("PLAY [Configure the BigBlueButton nodes]")
+        deadline = time.monotonic() + 120
+        while broken(ROOM_A):  # the properties file is the first file the role writes
+            assert run.process.poll() is None and time.monotonic() < deadline, run.output()[-3000:]
+            time.sleep(0.05)
+    finally:
+        run.kill()
+    assert "RUNNING HANDLER" not in run.output()  # killed before the handlers: nothing but the marker knows
+    assert restarts(ROOM_A) == count
+    assert host(ROOM_A).file(MARKER).exists
+    output = site_again()
+    assert f"Host {ROOM_A}: the files of an earlier run are in place, but BigBlueButton was not restarted" in flat(
+        output
+    )
+    assert restarts(ROOM_A) == count + 1
+    assert converged()
+    assert no_change(site_again())  # converged: the run after changes nothing
+    assert restarts(ROOM_A) == count + 1
+
+
+OPERATOR_FILE = "/etc/nginx/conf.d/zz-operator-cache.conf"
+
+
+def test_a_proxy_configuration_that_fails_nginx_validation_never_goes_live():
+    """An operator's own file already defines the cache zone the role's asset cache needs: enabling the cache makes
+    a candidate that nginx rejects; the live file stays, nginx keeps serving, no node is touched."""
+    proxy = host(PROXY)
+    zone = "proxy_cache_path /var/cache/operator-nginx levels=1:2 keys_zone=bbb_cluster_proxy:1m;\n"
+    assert proxy.run(f"printf '%s' '{zone}' > {OPERATOR_FILE} && nginx -t && systemctl reload nginx").rc == 0
+    try:
+        live, served = proxy.file(PROXY_CONF).content_string, proxy.run("nginx -T 2>/dev/null").stdout
+        before = snapshot(hosts=NODES)
+        rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_proxy_asset_cache=true")
+        text = flat(output)
+        assert rc != 0
+        assert 'zone "bbb_cluster_proxy"' in text and f"{OPERATOR_FILE}:1" in text, text[-2000:]
+        assert f"{PROXY_CONF} was left as it was and nginx keeps serving the old one; no node was changed" in text, (
+            text[-2000:]
+        )
+        assert proxy.file(PROXY_CONF).content_string == live
+        assert proxy.run(f"ls {PROXY_CONF}.*~ 2>/dev/null").stdout == ""  # no backup: nothing was replaced
+        assert proxy.run("nginx -T 2>/dev/null").stdout == served
+        status = proxy.run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/room-a/html5client/").stdout
+        assert status == "200"
+        assert snapshot(hosts=NODES) == before
+    finally:
+        proxy.run(f"rm -rf {OPERATOR_FILE} /var/cache/operator-nginx && systemctl reload nginx")
+
+
+class Load:
+    """A bounded request loop through the proxy: threads that each open a new TLS connection per GET and pause
+    ``pause`` seconds between GETs (so that the loop does not starve the converge of CPU)."""
+
+    def __init__(self, address, paths, threads=2, limit=60.0, pause=0.01):
+        ca = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"
+        self.context = ssl.create_default_context(cafile=str(ca))
+        self.address, self.paths, self.limit, self.pause = address, paths, limit, pause
+        self.stop = threading.Event()
+        self.results = []  # (path, status or error)
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, args=(i,), daemon=True) for i in range(threads)]
+
+    def get(self, path):
+        with socket.create_connection((self.address, 443), timeout=10) as raw:
+            with self.context.wrap_socket(raw, server_hostname=PROXY) as tls:
+                tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {PROXY}\r\nConnection: close\r\n\r\n".encode())
+                data = b""
+                while chunk := tls.recv(65536):
+                    data += chunk
+        return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else f"no HTTP answer: {data[:80]!r}"
+
+    def loop(self, index):
+        deadline = time.monotonic() + self.limit
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            path = self.paths[index % len(self.paths)]
+            try:
+                result = self.get(path)
+            except OSError as error:
+                result = f"{type(error).__name__}: {error}"
+            with self.lock:
+                self.results.append((path, result))
+            time.sleep(self.pause)
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def container_address(name):
+    done = subprocess.run(
+        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def proxy_without_room_b():
+    """The proxy as it is before room-b joins the cluster (node group of room-a alone)."""
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_cluster_nodes_group=lab_only_room_a")
+    assert rc == 0, flat(output)[-3000:]
+    assert "/room-b/" not in host(PROXY).file(PROXY_CONF).content_string
+    yield
+    if "/room-b/" not in host(PROXY).file(PROXY_CONF).content_string:  # the test failed before adding it
+        site_again()
+
+
+def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_without_room_b):
+    paths = ["/room-a/html5client/", "/room-a/html5client/static/app.js"]
+    with Load(container_address(PROXY), paths, limit=300.0) as load:
+        time.sleep(2)  # requests before the run
+        rc, output = playbook("bbb.cluster_proxy.site")
+        time.sleep(2)  # and after it
+    assert rc == 0, flat(output)[-3000:]
+    assert "RUNNING HANDLER [bbb.cluster_proxy.bbb_proxy : Reload nginx on the proxy]" in output
+    assert f"changed: [{PROXY}]" in output.split("Reload nginx on the proxy]")[1].split("RUNNING HANDLER")[0]
+    assert "/room-b/" in host(PROXY).file(PROXY_CONF).content_string  # the node was added
+    failed = [result for result in load.results if result[1] != 200]
+    assert len(load.results) > 100, f"only {len(load.results)} requests"
+    assert failed == [], f"{len(failed)} of {len(load.results)} requests failed: {failed[:5]}"
+    status = host(PROXY).run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/room-b/html5client/")
+    assert status.stdout == "200"
