@@ -17,7 +17,7 @@ export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lab-image lint unit package-check ee docs sanity release molecule test demo demo-destroy clean
+.PHONY: help venv collection lab-image lint unit package-check ee docs sanity release molecule test bench demo demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -110,6 +110,12 @@ release: venv collection ## write the changelog, build the tarball, check it ins
 
 test: lint unit package-check ee sanity molecule ## everything CI runs: lint, unit, packaging, Molecule
 	@echo "make test: all green"
+
+# Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
+# client asset delivery (wrk), proxy config at 10/100/500 nodes, rollout cost at 2/8/16 nodes.
+# Not part of `make test`, no timing asserts. BENCH_QUICK=1 for a short smoke run (see tools/bench.py).
+bench: venv collection lab-image ## benchmarks (assets, scale, rollout) -> docs/benchmarks.md; BENCH_QUICK=1 smoke run
+	$(BIN)/python tools/bench.py
 
 demo: venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open
 	cd $(COLL_LINK) && $(BIN)/molecule converge -s default
