@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import testinfra
 import testinfra.utils.ansible_runner
@@ -46,9 +48,19 @@ def playbook(name, *args):
         command, capture_output=True, text=True, env=dict(os.environ, ANSIBLE_NOCOLOR="1"), check=False
     )
     output = done.stdout + done.stderr
-    for secret in SECRETS:
-        assert secret not in output, f"a node's shared secret was printed by: {name} {' '.join(args)}"
+    assert_no_secret(output, [name, *args])
     return done.returncode, output
+
+
+def assert_no_secret(output, command):
+    for secret in SECRETS:
+        assert secret not in output, f"a node's shared secret was printed by: {' '.join(command)}"
+
+
+def no_change(output):
+    """True when the play recap says changed=0 for every host."""
+    recap = output[output.rindex("PLAY RECAP") :]
+    return all(part == "changed=0" for part in recap.split() if part.startswith("changed="))
 
 
 class Run:
@@ -86,8 +98,7 @@ class Run:
         """Wait for the end of the run; return (rc, output), failing if a node's shared secret was printed."""
         rc = self.process.wait(timeout=timeout)
         output = self.output()
-        for secret in SECRETS:
-            assert secret not in output, f"a node's shared secret was printed by: {self.process.args}"
+        assert_no_secret(output, self.process.args)
         return rc, output
 
 
@@ -111,3 +122,16 @@ def restore(name, path, original):
 
 def restarts(name):
     return host(name).file("/var/lib/bbb-conf-double/restarts.log").content_string.count("restart")
+
+
+def address(name):
+    """The lab host's address on the lab network."""
+    return host(name).run("hostname -I").stdout.split()[0]
+
+
+def api_url(node, call, **params):
+    """A BBB API URL with its checksum, computed from the node's secret (never printed)."""
+    secret = RUNNER.get_variables(node)["bbb_lab_node_secret"]
+    query = urlencode(params)
+    checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
+    return f"https://{node}/bigbluebutton/api/{call}?{query}&checksum={checksum}"

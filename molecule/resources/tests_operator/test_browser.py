@@ -12,15 +12,13 @@ join redirects. Screenshots go to tests/output/browser/ (BBB_BROWSER_ARTIFACTS).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from lab_runs import NODES, PROXIES, RUNNER, edit, flat, host, playbook, restore
+from lab_runs import NODES, PROXIES, address, api_url, edit, flat, host, playbook, restore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CERTUTIL = shutil.which("certutil")
@@ -63,18 +61,6 @@ CLIENT_CALLS = """async (node) => {
 
 def label(node):
     return node.split(".", 1)[0]
-
-
-def api_url(node, call, **params):
-    """A BBB API URL with its checksum, computed from the node's secret (never printed)."""
-    secret = RUNNER.get_variables(node)["bbb_lab_node_secret"]
-    query = urlencode(params)
-    checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
-    return f"https://{node}/bigbluebutton/api/{call}?{query}&checksum={checksum}"
-
-
-def address(name):
-    return host(name).run("hostname -I").stdout.split()[0]
 
 
 @pytest.fixture(scope="module")

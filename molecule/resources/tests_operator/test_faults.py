@@ -10,7 +10,6 @@ Each test leaves the lab converged.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import ssl
@@ -18,10 +17,9 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-from lab_runs import NODES, PROXIES, SECRETS, Run, edit, flat, host, playbook, restarts, snapshot
+from lab_runs import NODES, PROXIES, Run, address, api_url, edit, flat, host, no_change, playbook, restarts, snapshot
 
 PROXY = PROXIES[0]
 ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
@@ -58,11 +56,6 @@ def break_origin(*names):
 
 def broken(name):
     return WRONG in host(name).file(PROPERTIES).content_string
-
-
-def no_change(output):
-    recap = output[output.rindex("PLAY RECAP") :]
-    return all(part == "changed=0" for part in recap.split() if part.startswith("changed="))
 
 
 def site_again(*args):
@@ -129,19 +122,13 @@ def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouc
     assert (restarts(ROOM_A), restarts(ROOM_B)) == (count[0] + 1, count[1] + 1)
 
 
-def api_call(name, secret, call, **params):
-    query = urlencode(params)
-    checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 (the BBB API checksum)
-    return host(name).run(f"curl -sS 'https://{name}/bigbluebutton/api/{call}?{query}&checksum={checksum}'")
-
-
 def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_batch_is_finished(tmp_path):
     """room-a dies while its restart waits for a meeting (drain); room-b, in the same batch, is finished and
     restarted; the run names room-a; once room-a is back, the next run restarts it (its files were written)."""
     node_a = host(ROOM_A)
-    secret = next(s for s in SECRETS if "room-a" in s)
-    assert "SUCCESS" in api_call(ROOM_A, secret, "create", meetingID="fault-lab").stdout
-    api_call(ROOM_A, secret, "join", meetingID="fault-lab", fullName="Teacher", role="MODERATOR", redirect="false")
+    assert "SUCCESS" in node_a.run(f"curl -sS '{api_url(ROOM_A, 'create', meetingID='fault-lab')}'").stdout
+    join = api_url(ROOM_A, "join", meetingID="fault-lab", fullName="Teacher", role="MODERATOR", redirect="false")
+    node_a.run(f"curl -sS '{join}'")
     break_origin(ROOM_A, ROOM_B)
     count = restarts(ROOM_A), restarts(ROOM_B)
     run = Run(
@@ -280,16 +267,6 @@ class Load:
             thread.join()
 
 
-def container_address(name):
-    done = subprocess.run(
-        ["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
-
-
 @pytest.fixture
 def proxy_without_room_b():
     """The proxy as it is before room-b joins the cluster (node group of room-a alone)."""
@@ -303,7 +280,7 @@ def proxy_without_room_b():
 
 def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_without_room_b):
     paths = ["/room-a/html5client/", "/room-a/html5client/static/app.js"]
-    with Load(container_address(PROXY), paths, limit=300.0) as load:
+    with Load(address(PROXY), paths, limit=300.0) as load:
         time.sleep(2)  # requests before the run
         rc, output = playbook("bbb.cluster_proxy.site")
         time.sleep(2)  # and after it
