@@ -10,6 +10,13 @@ COLL_ROOT   := $(CURDIR)/.build/collections
 COLL_LINK   := $(COLL_ROOT)/ansible_collections/bbb/cluster_proxy
 STAMP       := $(VENV)/.installed-$(shell sha256sum requirements-test.txt | cut -c1-12)
 SCENARIOS   ?= default mixed upgrade workflows
+MATRIX_LEGS ?= oldest newest
+VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL     := $(CURDIR)/.build/dist/bbb-cluster_proxy-$(VERSION).tar.gz
+RESULTS     := $(CURDIR)/.build/results
+# BBB_TEST_SKIP=browser,nginx,matrix leaves those suites out (named in the closing lines);
+# without it a missing prerequisite fails (tests/prerequisites.py).
+export BBB_TEST_SKIP ?=
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_ROOT)
 export ANSIBLE_FORCE_COLOR := 0
@@ -17,7 +24,8 @@ export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection lab-image lint unit package-check ee docs sanity release molecule test bench demo demo-destroy clean
+.PHONY: help venv collection setup-demo setup-test lab-image lint unit tarball package-check ee docs sanity release \
+  molecule matrix test test-steps bench demo demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,6 +44,12 @@ $(COLL_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
+setup-demo: ## install (as root) and start what make demo needs: Docker, debootstrap
+	bash tools/setup.sh demo
+
+setup-test: ## install (as root) and start what make test needs: Docker, debootstrap, nginx, Chromium, certutil
+	bash tools/setup.sh test
+
 lab-image: ## build (or reuse) the local systemd image of the Molecule lab
 	bash molecule/resources/image/build-image.sh
 
@@ -49,51 +63,47 @@ lint: venv collection ## yamllint, ansible-lint (production profile), ruff
 	$(BIN)/python tools/render_docs.py --check
 
 unit: venv collection ## pytest unit tests of the filters and modules
-	cd $(COLL_LINK) && PYTHONPATH=$(COLL_ROOT) $(BIN)/python -m pytest -q tests/unit
+	mkdir -p $(RESULTS)
+	cd $(COLL_LINK) && PYTHONPATH=$(COLL_ROOT) $(BIN)/python -m pytest -q -p no:cacheprovider tests/unit \
+	  --junitxml=$(RESULTS)/unit.xml -o junit_suite_name=unit
 
 molecule: venv collection lab-image ## run the Molecule scenarios ($(SCENARIOS)) one after the other
+	mkdir -p $(RESULTS)
 	for s in $(SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
-	  (cd $(COLL_LINK) && $(BIN)/molecule test -s $$s) || exit 1; \
+	  cd $(COLL_LINK) && PYTEST_ADDOPTS="--junitxml=$(RESULTS)/molecule-$$s.xml -o junit_suite_name=molecule-$$s" \
+	    $(STEP) scenario-$$s -- $(BIN)/molecule test -s $$s || exit 1; \
 	done
 
-# Build the tarball, install it into an empty collections path and run the
-# site playbook by FQCN from there (syntax check and the controller-side play).
-package-check: venv ## build the collection tarball, install it cleanly, run playbooks by FQCN
+# The collection tarball, built once per make run (package-check, ee and sanity use it).
+tarball: venv ## build the collection tarball into .build/dist
+	rm -rf .build/dist && mkdir -p .build/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+
+# Install the tarball into an empty collections path and run the playbooks by
+# FQCN from there (syntax check and the controller-side play of site).
+package-check: venv tarball ## install the built tarball cleanly, run playbooks by FQCN
 	rm -rf .build/package && mkdir -p .build/package/collections
-	$(BIN)/ansible-galaxy collection build --force --output-path .build/package .
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
-	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections .build/package/bbb-cluster_proxy-*.tar.gz
+	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections $(TARBALL)
 	cd .build/package && for p in site validate preflight drift rollback acceptance health controller; do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.$$p --syntax-check || exit 1; done
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.site --limit localhost
 
-# ansible-test sanity of the collection as shipped (the built tarball, so what
-# galaxy.yml's build_ignore leaves out, the Molecule lab and tools/, is not in
-# it). ansible-test wants the collection at .../ansible_collections/bbb/cluster_proxy,
-# in git, and fetches a get-pip script from the network: the offline stand-in
-# goes where ansible-test looks first.
-SANITY_TREE := $(CURDIR)/.build/sanity/ansible_collections/bbb/cluster_proxy
-sanity: venv ## ansible-test sanity of the collection (local venv, no containers)
-	pip=$$($(BIN)/python -c 'import ansible_test._internal.python_requirements as r, inspect, re; print(re.search(r"pip=.([0-9.]+)", inspect.getsource(r.get_venv_packages)).group(1))') && \
-	  mkdir -p ~/.ansible/test/cache && cp tests/sanity/get_pip_standin.py ~/.ansible/test/cache/get_pip_$${pip//./_}.py
-	rm -rf .build/sanity && mkdir -p $(SANITY_TREE)
-	$(BIN)/ansible-galaxy collection build --force --output-path .build/sanity .
-	tar -xzf .build/sanity/bbb-cluster_proxy-*.tar.gz -C $(SANITY_TREE)
-	printf "tests/output/\n" >$(SANITY_TREE)/.gitignore
-	cd $(SANITY_TREE) && git init -q && git add -A
-	cd $(SANITY_TREE) && $(BIN)/ansible-test sanity --venv --python 3.11 --requirements --color no
+# ansible-test sanity of the collection as shipped (the built tarball), with the
+# offline get-pip stand-in where ansible-test looks first (tools/sanity.sh).
+sanity: venv tarball ## ansible-test sanity of the built collection (local venv, no containers)
+	bash tools/sanity.sh $(VENV) $(TARBALL) $(CURDIR)/.build/sanity
 
 docs: venv ## render docs/roles/*.md and docs/filters.md from the argument specs and plugin docs
 	$(BIN)/python tools/render_docs.py
 
 # ansible-builder writes the EE build context; building the image needs a registry.
-ee: venv ## write the execution-environment build context to .build/ee/context and check it
+ee: venv tarball ## write the execution-environment build context to .build/ee/context and check it
 	rm -rf .build/ee && mkdir -p .build/ee
-	$(BIN)/ansible-galaxy collection build --force --output-path .build/ee .
-	mv .build/ee/bbb-cluster_proxy-*.tar.gz .build/ee/bbb-cluster_proxy.tar.gz
+	cp $(TARBALL) .build/ee/bbb-cluster_proxy.tar.gz
 	$(BIN)/ansible-builder create --file execution-environment.yml --context .build/ee/context
 	$(BIN)/python tests/ee/check_context.py .build/ee/context
 
@@ -105,11 +115,46 @@ release: venv collection ## write the changelog, build the tarball, check it ins
 	cd $(COLL_LINK) && if ls changelogs/fragments/*.yml >/dev/null 2>&1; then \
 	  $(BIN)/antsibull-changelog release; else $(BIN)/antsibull-changelog generate; fi
 	$(MAKE) package-check
-	rm -rf .build/release && mkdir -p .build/release && cp .build/package/bbb-cluster_proxy-*.tar.gz .build/release/
+	rm -rf .build/release && mkdir -p .build/release && cp $(TARBALL) .build/release/
 	@ls -l .build/release
 
-test: lint unit package-check ee sanity molecule ## everything CI runs: lint, unit, packaging, Molecule
-	@echo "make test: all green"
+# The ansible-core matrix: the oldest core galaxy.yml claims and the newest
+# (tools/matrix.sh, tests/matrix/<leg>.txt), each running lint, unit tests,
+# sanity and the default Molecule scenario.
+matrix: collection lab-image tarball ## the ansible-core matrix ($(MATRIX_LEGS)): lint, unit, sanity, Molecule default
+	mkdir -p $(RESULTS)
+	for leg in $(MATRIX_LEGS); do \
+	  $(STEP) matrix-venv-$$leg -- bash tools/matrix.sh venv $$leg || exit 1; \
+	  $(STEP) matrix-lint-$$leg -- bash tools/matrix.sh lint $$leg || exit 1; \
+	  bash tools/matrix.sh unit $$leg || exit 1; \
+	  $(STEP) matrix-sanity-$$leg -- bash tools/matrix.sh sanity $$leg $(TARBALL) || exit 1; \
+	  $(STEP) matrix-molecule-default-$$leg -- bash tools/matrix.sh molecule $$leg || exit 1; \
+	done
+
+# Everything, after tools/setup.sh has installed what is missing (as root) and
+# started dockerd. Each step is timed and recorded in .build/results; the
+# closing lines count every test and name what was skipped (BBB_TEST_SKIP).
+test: ## everything CI runs: set-up, lint, unit, packaging, EE, sanity, Molecule, ansible-core matrix
+	bash tools/setup.sh test
+	rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	$(MAKE) --no-print-directory test-steps || failed=1; \
+	  $(BIN)/python tools/test_summary.py report $(RESULTS) --expect $(EXPECTED) && test -z "$${failed:-}"
+
+EXPECTED = unit step-lint step-package-check step-ee step-sanity \
+  $(foreach s,$(SCENARIOS),molecule-$(s)) \
+  $(if $(findstring matrix,$(BBB_TEST_SKIP))$(findstring all,$(BBB_TEST_SKIP)),,$(foreach l,$(MATRIX_LEGS),unit-$(l) molecule-default-$(l)))
+STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
+
+test-steps: venv collection lab-image tarball
+	$(STEP) lint -- $(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory unit
+	$(STEP) package-check -- $(MAKE) --no-print-directory package-check
+	$(STEP) ee -- $(MAKE) --no-print-directory ee
+	$(STEP) sanity -- $(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory molecule
+	if [[ ",$(BBB_TEST_SKIP)," == *,matrix,* || ",$(BBB_TEST_SKIP)," == *,all,* ]]; then \
+	  $(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)"; \
+	else $(MAKE) --no-print-directory matrix; fi
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
 # client asset delivery (wrk), proxy config at 10/100/500 nodes, rollout cost at 2/8/16 nodes.
@@ -117,7 +162,7 @@ test: lint unit package-check ee sanity molecule ## everything CI runs: lint, un
 bench: venv collection lab-image ## benchmarks (assets, scale, rollout) -> docs/benchmarks.md; BENCH_QUICK=1 smoke run
 	$(BIN)/python tools/bench.py
 
-demo: venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open
+demo: setup-demo venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open
 	cd $(COLL_LINK) && $(BIN)/molecule converge -s default
 	cd $(COLL_LINK) && $(BIN)/molecule verify -s default
 	@bash molecule/resources/demo-info.sh

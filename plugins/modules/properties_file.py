@@ -348,7 +348,7 @@ def _check(module, option, given, secret_keys):
         text = as_text(value)
         if text is None:
             module.fail_json(
-                msg=f"properties_file: the value of {key} in {option} for {path} is a {type(value).__name__}; "
+                msg=f"properties_file: the value of {key} in {option} for {path} is a {value.__class__.__name__}; "
                 "give a string, a number or a boolean."
             )
         shown = MASK if key in secret_keys else repr(text)

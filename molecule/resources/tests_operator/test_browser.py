@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from lab_runs import NODES, PROXIES, address, api_url, edit, flat, host, playbook, restore
+from lab_runs import NODES, PROXIES, address, api_url, edit, flat, host, playbook, require, restore
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CERTUTIL = shutil.which("certutil")
@@ -27,11 +27,15 @@ try:
 except ImportError:  # pragma: no cover - requirements-test.txt installs it
     sync_playwright = None
 
-pytestmark = pytest.mark.skipif(
-    sync_playwright is None or not os.access(CHROMIUM, os.X_OK) or CERTUTIL is None,
-    reason="no browser here: install Debian's chromium and libnss3-tools and Playwright for Python "
-    "(.ci/run and requirements-test.txt do)",
-)
+
+@pytest.fixture(scope="module", autouse=True)
+def browser_prerequisites():
+    """Missing, the browser suite fails with what to install (or is left out by BBB_TEST_SKIP=browser)."""
+    missing = [CHROMIUM] if not os.access(CHROMIUM, os.X_OK) else []
+    missing += ["certutil"] if CERTUTIL is None else []
+    missing += ["playwright (Python)"] if sync_playwright is None else []
+    require("browser", missing, "apt-get install chromium libnss3-tools; pip install -r requirements-test.txt")
+
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = Path(os.environ.get("BBB_BROWSER_ARTIFACTS", ROOT / "tests" / "output" / "browser"))

@@ -4,6 +4,9 @@ middle of it; a run killed between the node's file writes and its restart; a pro
 validation; and an nginx reload under a request loop through the proxy.
 
 Unreachable is made with ``docker pause`` (every ``docker exec`` of the Ansible connection fails) or ``docker kill``.
+The lab runs Ansible with pipelining; with pipelining the docker connection reports a failed ``docker exec`` of a
+paused container as a failed module, not as an unreachable host (as SSH does for a host that is gone), so the runs
+of the unreachable tests turn pipelining off (fixture ``exec_failure_is_unreachable``).
 Each test leaves the lab converged.
 """
 
@@ -28,6 +31,12 @@ MARKER = "/var/lib/bbb-cluster-proxy/restart-pending"
 PROXY_CONF = "/etc/nginx/conf.d/bbb-cluster-proxy.conf"
 WRONG = "accessControlAllowOrigin=https://wrong.example"
 PROXY_WROTE = "TASK [bbb.cluster_proxy.bbb_proxy : Write the cluster proxy's nginx configuration"
+
+
+@pytest.fixture
+def exec_failure_is_unreachable(monkeypatch):
+    """The runs of this test report a node whose ``docker exec`` fails as unreachable (see the module docstring)."""
+    monkeypatch.setenv("ANSIBLE_PIPELINING", "0")
 
 
 def docker(*args):
@@ -69,7 +78,7 @@ def converged():
     return not any(broken(name) or host(name).file(MARKER).exists for name in NODES)
 
 
-def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path):
+def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exec_failure_is_unreachable):
     break_origin(ROOM_A)  # so that a run that went on would change room-a
     before = snapshot(hosts=[PROXY, ROOM_A])
     with paused(ROOM_B):
@@ -97,7 +106,9 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path):
     assert converged()  # room-b was never touched
 
 
-def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouched(tmp_path):
+def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouched(
+    tmp_path, exec_failure_is_unreachable
+):
     """Two nodes per batch; room-a goes away after validation: neither node of the batch changes."""
     break_origin(ROOM_A, ROOM_B)
     count = restarts(ROOM_A), restarts(ROOM_B)
@@ -122,7 +133,9 @@ def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouc
     assert (restarts(ROOM_A), restarts(ROOM_B)) == (count[0] + 1, count[1] + 1)
 
 
-def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_batch_is_finished(tmp_path):
+def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_batch_is_finished(
+    tmp_path, exec_failure_is_unreachable
+):
     """room-a dies while its restart waits for a meeting (drain); room-b, in the same batch, is finished and
     restarted; the run names room-a; once room-a is back, the next run restarts it (its files were written)."""
     node_a = host(ROOM_A)

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,20 @@ ROOT = Path(__file__).resolve().parents[4]
 
 def test_source_checkout_reads_galaxy_yml():
     assert plugin.collection_version() == yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
-    assert plugin.LookupModule().run([]) == [plugin.collection_version()]
+
+
+def test_the_lookup_as_a_playbook_loads_it():
+    """Through Ansible's plugin loader, as a playbook's lookup() gets it (ansible-core 2.16 gives the plugin
+    what it needs for set_options only there, so calling LookupModule() directly proves less)."""
+    collections = Path(plugin.__file__).parents[5]  # the collections path the plugin was imported from
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible"), "localhost", "-m", "ansible.builtin.debug",
+         "-a", "msg={{ lookup('bbb.cluster_proxy.collection_version') }}"],
+        capture_output=True, text=True, check=False,
+        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f'"msg": "{plugin.collection_version()}"' in done.stdout
 
 
 def test_installed_collection_reads_the_manifest(tmp_path):

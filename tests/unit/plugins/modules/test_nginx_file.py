@@ -12,11 +12,16 @@ import tempfile
 
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.modules.nginx_file import main
+from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-pytestmark = pytest.mark.skipif(
-    not os.access(NGINX, os.X_OK), reason=f"these tests run the real nginx binary, and {NGINX} is missing"
-)
+
+
+@pytest.fixture(autouse=True)
+def nginx_binary():
+    """These tests run the real nginx binary: missing, they fail (or are left out by BBB_TEST_SKIP=nginx)."""
+    require("nginx", [] if os.access(NGINX, os.X_OK) else [NGINX], "apt-get install nginx-light")
+
 
 GOOD = "server {\n    listen 127.0.0.1:18080;\n    location /a/ { return 200; }\n}\n"
 BROKEN = GOOD.replace("return 200;", "return 200")

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# What `make demo` and `make test` need on the machine, installed and started
+# on a fresh Debian/Ubuntu machine. Called by both targets (and so by .ci/run).
+#
+#   tools/setup.sh demo    Docker (running), debootstrap, python3-venv
+#   tools/setup.sh test    the same, plus nginx (unit tests of nginx_file run the
+#                          real `nginx -t`), Chromium and certutil (browser tests),
+#                          and the Pythons of the ansible-core matrix
+#
+# As root it installs what is missing with apt-get (services are not started by
+# the packages: nginx would take port 80) and starts dockerd if it is not
+# running. Not as root it changes nothing and stops at once with the one command
+# to run. Nothing is skipped: a missing prerequisite stops here, named.
+set -euo pipefail
+
+what=${1:-test}
+case "$what" in demo | test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
+
+# command-or-path -> Debian package
+declare -A package=(
+  [dockerd]=docker.io
+  [debootstrap]=debootstrap
+  [/usr/sbin/nginx]=nginx-light
+  [chromium]=chromium
+  [certutil]=libnss3-tools
+  [git]=git
+  [curl]=curl
+)
+# A suite the user left out with BBB_TEST_SKIP (tests/prerequisites.py) needs nothing here.
+skipping() { [[ ",${BBB_TEST_SKIP:-}," == *",$1,"* || ",${BBB_TEST_SKIP:-}," == *",all,"* ]]; }
+wanted=(dockerd debootstrap git curl)
+if [[ "$what" == test ]]; then
+  skipping nginx || wanted+=(/usr/sbin/nginx)
+  skipping browser || wanted+=(chromium certutil)
+fi
+
+need=()
+for cmd in "${wanted[@]}"; do
+  if [[ "$cmd" == /* ]]; then test -x "$cmd" && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+  need+=("${package[$cmd]}")
+done
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+
+if ((${#need[@]})); then
+  if ((EUID != 0)); then
+    echo "setup: missing ${need[*]}; install them (as root) and run make ${what} again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if ((EUID != 0)); then
+    echo "setup: the Docker engine is not running or not yours to use; start it (as root) and run make ${what} again:" >&2
+    echo "  sudo systemctl start docker   # or: sudo dockerd &   (and add yourself to the docker group)" >&2
+    exit 1
+  fi
+  echo "setup: starting dockerd (log: /var/log/bbb-lab-dockerd.log)"
+  if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+    systemctl start docker || true
+  fi
+  docker info >/dev/null 2>&1 || (setsid dockerd >/var/log/bbb-lab-dockerd.log 2>&1 &)
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  if ! docker info >/dev/null 2>&1; then
+    tail -n 40 /var/log/bbb-lab-dockerd.log >&2 || true
+    echo "setup: dockerd did not start (log above)" >&2
+    exit 1
+  fi
+fi
+
+if [[ "$what" == test ]] && ! skipping matrix; then
+  # The newest ansible-core of the matrix needs Python >= 3.12 (tools/matrix.sh).
+  if ! bash "$(dirname "$0")/matrix.sh" --python >/dev/null; then
+    bash "$(dirname "$0")/matrix.sh" --python || true
+    exit 1
+  fi
+fi
+echo "setup: ready for make ${what}"
