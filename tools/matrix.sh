@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# The ansible-core matrix: the oldest release galaxy.yml claims and the newest
-# release, each in a virtualenv of its own (.venv/matrix/<leg>, pinned by
-# tests/matrix/<leg>.txt), run the steps that depend on ansible-core.
+# The ansible-core matrix. The main tool chain (requirements-test.txt, .venv)
+# is the newest ansible-core release and runs everything; the oldest release
+# that galaxy.yml claims runs, in a virtualenv of its own (.venv/matrix/oldest,
+# pinned by tests/matrix/oldest.txt), the steps that depend on ansible-core.
 #
-#   tools/matrix.sh --python            are the matrix's Pythons here? (else: what to install)
+#   tools/matrix.sh --python [LEG ...]  are the Pythons of the legs here? (else: what to install)
+#   tools/matrix.sh python LEG          the Python of a leg (newest: >= 3.12, oldest: 3.10-3.12)
+#   tools/matrix.sh awx VENV            put awx.awx into VENV (the `ansible` package no longer ships it)
 #   tools/matrix.sh venv LEG            create/refresh .venv/matrix/LEG
 #   tools/matrix.sh lint LEG            ansible-lint (production profile) with LEG's core
 #   tools/matrix.sh unit LEG            unit tests -> .build/results/unit-LEG.xml
 #   tools/matrix.sh sanity LEG TARBALL  ansible-test sanity of the built collection with LEG's ansible-test
 #   tools/matrix.sh molecule LEG        the default Molecule scenario -> .build/results/molecule-default-LEG.xml
 #
-# LEG is `oldest` (ansible-core 2.16, Python 3.11) or `newest` (ansible-core
-# 2.21, Python >= 3.12). The Pythons come from PATH or pyenv (the machines of
-# this project have 3.12 and 3.13 under pyenv).
+# The Pythons come from PATH or pyenv (the machines of this project have 3.12
+# and 3.13 under pyenv; Debian 12's own python3 is 3.11).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 results=$root/.build/results
@@ -23,7 +25,7 @@ python_for() {
   case "$1" in
     oldest) versions="3.11 3.12 3.10" ;;
     newest) versions="3.13 3.12" ;;
-    *) echo "matrix: unknown leg '$1' (oldest or newest)" >&2; return 2 ;;
+    *) echo "matrix: unknown leg '$1' (oldest; newest is the main tool chain)" >&2; return 2 ;;
   esac
   for v in $versions; do
     for candidate in "$(command -v "python$v" 2>/dev/null || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python3; do
@@ -35,18 +37,41 @@ python_for() {
 }
 
 check_pythons() {
-  local leg ok=0
-  for leg in oldest newest; do
+  local leg ok=0 legs=("$@")
+  ((${#legs[@]})) || legs=(newest oldest)
+  for leg in "${legs[@]}"; do
     if py=$(python_for "$leg"); then
       echo "matrix: ${leg} leg runs on $("$py" -V 2>&1) ($py)"
     else
       echo "matrix: no Python for the ${leg} ansible-core leg (wants $([[ $leg == oldest ]] && echo '3.10-3.12' || echo '>= 3.12'))." >&2
       echo "  install one, e.g. with pyenv: pyenv install $([[ $leg == oldest ]] && echo 3.11 || echo 3.13)" >&2
-      echo "  or leave the matrix out: BBB_TEST_SKIP=matrix make test" >&2
+      [[ $leg == newest ]] || echo "  or leave the matrix out: BBB_TEST_SKIP=matrix make test" >&2
       ok=1
     fi
   done
   return $ok
+}
+
+# awx.awx (playbooks/controller.yml) left the `ansible` package after 12.x;
+# operators install it from Galaxy, which is not reachable here: take it from
+# the last `ansible` release that ships it (pip's cache keeps the download).
+AWX_FROM=ansible==12.3.0
+awx() {
+  local venv=$1 site tmp
+  site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  [[ -d "$site/ansible_collections/awx/awx" ]] && return 0
+  tmp=$(mktemp -d)
+  "$venv/bin/pip" download --quiet --disable-pip-version-check --no-deps -d "$tmp" "$AWX_FROM" 2>&1 | grep -v '^WARNING: Location' || true
+  "$venv/bin/python" - "$tmp"/ansible-*.whl "$site" <<'EOF'
+import sys
+import zipfile
+
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    members = [name for name in wheel.namelist() if name.startswith("ansible_collections/awx/awx/")]
+    wheel.extractall(sys.argv[2], members)
+EOF
+  rm -rf "$tmp"
+  test -f "$site/ansible_collections/awx/awx/MANIFEST.json"
 }
 
 venv() {
@@ -58,14 +83,7 @@ venv() {
     "$py" -m venv "$dir"
     "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" 2>&1 | grep -v '^WARNING: Location' || true
     "$dir/bin/python" -c 'import ansible, molecule, testinfra' # the install worked
-    # The `ansible` package stopped shipping awx.awx (playbooks/controller.yml needs it); operators
-    # install it from Galaxy, which is not reachable here: take the copy of the main tool chain's.
-    site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    if [[ ! -d "$site/ansible_collections/awx/awx" ]]; then
-      main=$("$root/.venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-      mkdir -p "$site/ansible_collections/awx"
-      cp -a "$main/ansible_collections/awx/awx" "$site/ansible_collections/awx/awx"
-    fi
+    awx "$dir"
     touch "$stamp"
   fi
   echo "matrix: ${leg}: $("$dir/bin/ansible" --version | head -n1), $("$dir/bin/python" -V)"
@@ -79,7 +97,9 @@ leg_env() {
 }
 
 case "${1:-}" in
-  --python) check_pythons ;;
+  --python) shift; check_pythons "$@" ;;
+  python) python_for "$2" || { check_pythons "$2"; exit 1; } ;;
+  awx) awx "$2" ;;
   venv) venv "$2" ;;
   lint)
     venv "$2" >/dev/null && leg_env "$2"

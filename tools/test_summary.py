@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The closing lines of `make test`: counts per suite from JUnit XML files, what was skipped and why.
 
-    tools/test_summary.py step RESULTS_DIR NAME -- COMMAND ...   run a step, record it as one test case
+    tools/test_summary.py step RESULTS_DIR NAME [--log FILE] -- COMMAND ...
+                                                                 run a step, record it as one test case
     tools/test_summary.py skip RESULTS_DIR NAME REASON           record a step the user left out
     tools/test_summary.py report RESULTS_DIR [--expect NAME ...] the closing lines
 
@@ -53,11 +54,21 @@ def write_case(results: Path, name: str, seconds: float, outcome: str = "", mess
     ET.ElementTree(suite).write(results / f"step-{name}.xml", encoding="unicode")
 
 
-def step(results: Path, name: str, command: list[str]) -> int:
+def step(results: Path, name: str, command: list[str], log: Path | None = None) -> int:
+    """Run ``command``; its output goes to the terminal, or to ``log`` (then its end is shown if it fails)."""
     start = time.monotonic()
-    code = subprocess.call(command)
+    if log:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        print(f"=== {name}: started, output in {log}", flush=True)
+        with log.open("w") as out:
+            code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)
+    else:
+        code = subprocess.call(command)
     seconds = time.monotonic() - start
     write_case(results, name, seconds, "failure" if code else "", f"exit status {code}" if code else "")
+    if code and log:
+        lines = log.read_text(errors="replace").splitlines()
+        print(f"=== {name}: the last 200 lines of {log}", *lines[-200:], sep="\n", flush=True)
     print(f"=== {name}: {'passed' if code == 0 else f'FAILED (exit status {code})'} in {seconds:.0f} s", flush=True)
     return code
 
@@ -68,7 +79,7 @@ def main(argv=None) -> int:
     run = sub.add_parser("step")
     run.add_argument("results", type=Path)
     run.add_argument("name")
-    run.add_argument("command", nargs=argparse.REMAINDER)
+    run.add_argument("--log", type=Path, help="send the command's output to this file")
     skip = sub.add_parser("skip")
     skip.add_argument("results", type=Path)
     skip.add_argument("name")
@@ -76,10 +87,13 @@ def main(argv=None) -> int:
     report_parser = sub.add_parser("report")
     report_parser.add_argument("results", type=Path)
     report_parser.add_argument("--expect", nargs="*", default=[], help="suites that must have a result file")
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     if args.verb == "step":
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
-        return step(args.results, args.name, command)
+        if not command:
+            parser.error("step: give the command after --")
+        return step(args.results, args.name, command, args.log)
     if args.verb == "skip":
         write_case(args.results, args.name, 0.0, "skipped", args.reason)
         print(f"=== {args.name}: skipped ({args.reason})")

@@ -12,12 +12,15 @@ import os
 import pytest
 import testinfra.utils.ansible_runner
 
-PROXY = "proxy.lab.test"
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 
 
 def inventory():
     return testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+
+
+# The scenario's proxy (its name differs per scenario, so that scenarios can run side by side).
+PROXY = sorted(inventory().get_hosts("bbb_proxy"))[0] if INVENTORY else "proxy.lab.test"
 
 
 def node_names():

@@ -118,7 +118,7 @@ def test_drift_names_each_hand_edit_and_changes_nothing(clean_state):
     text = flat(output)
     assert (
         f"{PROPERTIES}: accessControlAllowOrigin is 'https://wrong.example', the inventory says "
-        "'https://proxy.lab.test': the client on the proxy fails with CORS errors"
+        f"'https://{PROXY}': the client on the proxy fails with CORS errors"
     ) in text
     assert (
         f"{HTML5}: public.app.basename is '/html5client', the inventory says '/room-b/html5client': "
@@ -205,7 +205,7 @@ def test_acceptance_walks_through_a_class_on_every_node_with_recordings():
     for name in NODES:
         label = name.split(".")[0]
         assert (
-            f'"{name}": "pass: teacher, learner and guest joined through https://proxy.lab.test/{label}/html5client/, '
+            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/, '
             'recording published"'
         ) in text
 
@@ -215,14 +215,14 @@ def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
     dropin = "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf"
     original = node.file(dropin).content_string
     node.run(
-        f"sed -i 's#allowedOrigins=https://proxy.lab.test,#allowedOrigins=#' {dropin} && systemctl daemon-reload && systemctl restart bbb-web"
+        f"sed -i 's#allowedOrigins=https://{PROXY},#allowedOrigins=#' {dropin} && systemctl daemon-reload && systemctl restart bbb-web"
     )
     try:
         rc, output = playbook("bbb.cluster_proxy.acceptance")
         assert rc != 0
         text = flat(output)
         assert f"\"{ROOM_A}\": \"FAIL at 'Check that the node allows the proxy's origin'" in text
-        assert "does not allow the origin https://proxy.lab.test" in text and "the browser blocks" in text
+        assert f"does not allow the origin https://{PROXY}" in text and "the browser blocks" in text
         assert f'"{ROOM_B}": "pass:' in text
         assert "Acceptance failed on: room-a.lab.test" in text
         rc, output = playbook("bbb.cluster_proxy.drift")
@@ -235,7 +235,7 @@ def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
 
 
 def test_acceptance_names_graphql_pointing_away_from_the_node():
-    original = edit(ROOM_A, PROPERTIES, "s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://proxy.lab.test/graphql#")
+    original = edit(ROOM_A, PROPERTIES, f"s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://{PROXY}/graphql#")
     try:
         rc, output = playbook("bbb.cluster_proxy.acceptance")
     finally:
@@ -243,7 +243,7 @@ def test_acceptance_names_graphql_pointing_away_from_the_node():
     assert rc != 0
     text = flat(output)
     assert f'"{ROOM_A}": "FAIL at \'Check that graphql points at the node itself\'' in text
-    assert "websocket 'wss://proxy.lab.test/graphql'" in text
+    assert f"websocket 'wss://{PROXY}/graphql'" in text
 
 
 def test_health_reports_and_fails_over_thresholds():
@@ -275,7 +275,7 @@ def test_health_reports_and_fails_over_thresholds():
     assert "/var/bigbluebutton is" in text and "(threshold 1%)" in text
     # the lab certificates live 30 days
     assert "the TLS certificate expires in" in text
-    assert "the TLS certificate of proxy.lab.test expires in" in text
+    assert f"the TLS certificate of {PROXY} expires in" in text
 
 
 def test_failed_restart_stops_the_rollout_and_the_next_run_restarts(clean_state):
@@ -353,5 +353,5 @@ def test_acceptance_through_a_load_balancer_url():
     )
     assert rc == 0, flat(output)[-3000:]
     text = flat(output)
-    line = "pass: teacher, learner and guest joined through https://proxy.lab.test/room-a/html5client/ (placed by the load balancer)"
+    line = f"pass: teacher, learner and guest joined through https://{PROXY}/room-a/html5client/ (placed by the load balancer)"
     assert text.count(line) == 2  # both meetings landed on room-a
