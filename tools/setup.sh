@@ -14,6 +14,8 @@
 set -euo pipefail
 
 what=${1:-test}
+# dockerd, debootstrap and nginx live in sbin, which a user's PATH may lack.
+export PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 case "$what" in demo | test) ;; *) echo "usage: $0 demo|test" >&2; exit 2 ;; esac
 
 # command-or-path -> Debian package
@@ -43,8 +45,9 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 
 if ((${#need[@]})); then
   if ((EUID != 0)); then
-    echo "setup: missing ${need[*]}; install them (as root) and run make ${what} again:" >&2
+    echo "setup: this machine lacks ${need[*]}; install them as root, then run make ${what} again:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
+    echo "(or run make ${what} as root: it installs them and starts dockerd)" >&2
     exit 1
   fi
   echo "setup: installing ${need[*]}"
@@ -58,8 +61,9 @@ fi
 
 if ! docker info >/dev/null 2>&1; then
   if ((EUID != 0)); then
-    echo "setup: the Docker engine is not running or not yours to use; start it (as root) and run make ${what} again:" >&2
-    echo "  sudo systemctl start docker   # or: sudo dockerd &   (and add yourself to the docker group)" >&2
+    echo "setup: the Docker engine is not running, or you may not use it; as root, start it and let yourself in:" >&2
+    echo "  sudo sh -c 'systemctl start docker && usermod -aG docker $(id -un)'   # then log in again" >&2
+    echo "(or run make ${what} as root: it starts dockerd)" >&2
     exit 1
   fi
   echo "setup: starting dockerd (log: /var/log/bbb-lab-dockerd.log)"

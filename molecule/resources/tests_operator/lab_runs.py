@@ -86,9 +86,11 @@ class Run:
         return self.log.read_text()
 
     def wait_for(self, text, timeout=300):
-        """Wait until ``text`` appears in the output (fails if the run ends or the time is up first)."""
+        """Wait until ``text`` (a string, or a compiled regular expression) appears in the output (fails if the
+        run ends or the time is up first)."""
         deadline = time.monotonic() + timeout
-        while text not in self.output():
+        found = text.search if hasattr(text, "search") else text.__contains__
+        while not found(self.output()):
             assert self.process.poll() is None, f"the run ended before {text!r}:\n{self.output()[-3000:]}"
             assert time.monotonic() < deadline, f"no {text!r} after {timeout} s"
             time.sleep(0.1)
