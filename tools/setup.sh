@@ -2,10 +2,10 @@
 # What `make demo` and `make test` need on the machine, installed and started
 # on a fresh Debian/Ubuntu machine. Called by both targets (and so by .ci/run).
 #
-#   tools/setup.sh demo    Docker (running), debootstrap, a Python >= 3.12 for the tool chain
+#   tools/setup.sh demo    Docker (running), debootstrap, Chromium and certutil (the
+#                          browser suite of the lab's check), a Python >= 3.12
 #   tools/setup.sh test    the same, plus nginx (unit tests of nginx_file run the
-#                          real `nginx -t`), Chromium and certutil (browser tests),
-#                          and the Python of the ansible-core matrix's oldest leg
+#                          real `nginx -t`) and the Python of the oldest ansible-core
 #
 # As root it installs what is missing with apt-get (services are not started by
 # the packages: nginx would take port 80) and starts dockerd if it is not
@@ -31,10 +31,9 @@ declare -A package=(
 # A suite the user left out with BBB_TEST_SKIP (tests/prerequisites.py) needs nothing here.
 skipping() { [[ ",${BBB_TEST_SKIP:-}," == *",$1,"* || ",${BBB_TEST_SKIP:-}," == *",all,"* ]]; }
 wanted=(dockerd debootstrap git curl)
-if [[ "$what" == test ]]; then
-  skipping nginx || wanted+=(/usr/sbin/nginx)
-  skipping browser || wanted+=(chromium certutil)
-fi
+[[ "$what" == test ]] && ! skipping nginx && wanted+=(/usr/sbin/nginx)
+# The demo's check runs the default scenario's browser suite too.
+skipping browser || wanted+=(chromium certutil)
 
 need=()
 for cmd in "${wanted[@]}"; do

@@ -89,7 +89,7 @@ class Run:
         """Wait until ``text`` (a string, or a compiled regular expression) appears in the output (fails if the
         run ends or the time is up first)."""
         deadline = time.monotonic() + timeout
-        found = text.search if hasattr(text, "search") else text.__contains__
+        found = text.search if hasattr(text, "search") else lambda output: text in output
         while not found(self.output()):
             assert self.process.poll() is None, f"the run ended before {text!r}:\n{self.output()[-3000:]}"
             assert time.monotonic() < deadline, f"no {text!r} after {timeout} s"
