@@ -41,6 +41,24 @@ for cmd in "${wanted[@]}"; do
   need+=("${package[$cmd]}")
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+# Ubuntu ships Chromium only as a snap (its apt package is a transitional wrapper).
+snaps=()
+if grep -qx 'ID=ubuntu' /etc/os-release 2>/dev/null && [[ " ${need[*]} " == *" chromium "* ]]; then
+  snaps=(chromium)
+  for i in "${!need[@]}"; do [[ ${need[$i]} == chromium ]] && unset "need[$i]"; done
+  need=("${need[@]}")
+fi
+
+if ((${#snaps[@]})); then
+  if ((EUID != 0)); then
+    echo "setup: this machine lacks ${snaps[*]}; install it as root, then run make ${what} again:" >&2
+    echo "  sudo snap install ${snaps[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${snaps[*]} (snap)"
+  snap install "${snaps[@]}"
+  export PATH=$PATH:/snap/bin
+fi
 
 if ((${#need[@]})); then
   if ((EUID != 0)); then
