@@ -63,6 +63,7 @@ def node(tmp_path, monkeypatch):
         (tmp_path / "middleware.yml").write_text("server:\n  listen_port: 8378\n  # authorized_cross_origin: 'x'\n")
         (tmp_path / "middleware-override.yml").write_text(graphql_override)
         (tmp_path / "middleware.env").write_text(graphql_env)
+        (tmp_path / "graphql-server.env").write_text(f'HASURA_GRAPHQL_CORS_DOMAIN="{PROXY}"\n')
         server = load().make_server(
             [
                 "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
@@ -71,6 +72,7 @@ def node(tmp_path, monkeypatch):
                 "--graphql-config", str(tmp_path / "middleware.yml"),
                 "--graphql-override", str(tmp_path / "middleware-override.yml"),
                 "--graphql-env", str(tmp_path / "middleware.env"),
+                "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
             ]
         )  # fmt: skip
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -118,8 +120,12 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
     assert headers["Location"].startswith(
         f"{PROXY}/room-a/html5client/?sessionToken="
     )  # the 3.0 client shows the lobby
+    # registered by the API, but nobody is in the meeting until a client starts (akka-apps)
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
-    assert "<guestStatus>WAIT</guestStatus>" in info and "<participantCount>2</participantCount>" in info
+    assert "<participantCount>0</participantCount>" in info and "<running>false</running>" in info
+    assert websocket(port3, PROXY, token=token_of(headers["Location"]))[2] == {"type": "connection_ack"}
+    info = api(port3, "getMeetingInfo", meetingID="m")[2]
+    assert "<guestStatus>WAIT</guestStatus>" in info and "<participantCount>1</participantCount>" in info
     assert "notFound" in api(port3, "join", meetingID="nope", fullName="x")[2]
 
 
@@ -136,11 +142,35 @@ def test_join_on_2x_uses_join_and_the_guest_wait_url(node, tmp_path):
     )
 
 
-def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path):
-    port = node()
+def token_of(location):
+    return location.rsplit("sessionToken=", 1)[1]
+
+
+def cookie_of(headers):
+    """The JSESSIONID cookie a browser keeps from a join response."""
+    return headers["Set-Cookie"].split(";")[0]
+
+
+def start_client(port, family, **params):
+    """Join as a browser does and start the client: 2.x calls enter with the cookie, 3.0 opens graphql."""
+    _unused, headers, _unused = api(port, "join", **params)
+    if family == "2.x":
+        body = get(port, f"/bigbluebutton/api/enter?sessionToken={token_of(headers['Location'])}",
+                   {"Cookie": cookie_of(headers)})[2]  # fmt: skip
+        assert json.loads(body)["response"]["returncode"] == "SUCCESS", body
+    else:
+        assert websocket(port, PROXY, token=token_of(headers["Location"]))[2] == {"type": "connection_ack"}
+    return headers
+
+
+@pytest.mark.parametrize("family", ["3.0", "2.x"])
+def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path, family):
+    port = node(family)
     assert "noMeetings" in api(port, "getMeetings")[2]
-    api(port, "create", meetingID="rec", name="Lesson", record="true")
-    api(port, "join", meetingID="rec", fullName="T", role="MODERATOR")
+    api(port, "create", meetingID="rec", name="Lesson", record="true", autoStartRecording="true")
+    api(port, "join", meetingID="rec", fullName="Registered only", role="VIEWER")
+    assert "noMeetings" in api(port, "getMeetings")[2]  # a join alone does not make the meeting run
+    start_client(port, family, meetingID="rec", fullName="T", role="MODERATOR")
     assert "<meetingID>rec</meetingID>" in api(port, "getMeetings")[2]
     assert "<running>true</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
     assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="rec")[2]
@@ -155,14 +185,37 @@ def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path):
     assert len(list((status_dir / "published").glob("*-presentation.done"))) == 1
     assert len(list((status_dir / "recorded").glob("*.done"))) == 1
     # recordings survive a restart of the service
-    port2 = node()
+    port2 = node(family)
     assert "<state>published</state>" in api(port2, "getRecordings")[2]
+
+
+@pytest.mark.parametrize(
+    ("create", "client"),
+    [
+        ({}, True),  # autoStartRecording=false (the package default): nobody pressed record
+        ({"autoStartRecording": "true"}, False),  # nobody's client ever started
+    ],
+)
+def test_a_recorded_meeting_without_recording_marks_is_never_published(node, tmp_path, create, client):
+    """archive.rb archive_has_recording_marks?: no RecordStatusEvent -> .norecord, the pipeline halts."""
+    port = node()
+    api(port, "create", meetingID="quiet", record="true", **create)
+    if client:
+        start_client(port, "3.0", meetingID="quiet", fullName="T", role="MODERATOR")
+    else:
+        api(port, "join", meetingID="quiet", fullName="T", role="MODERATOR")
+    assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="quiet")[2]
+    time.sleep(0.4)
+    body = api(port, "getRecordings", meetingID="quiet")[2]
+    assert "<messageKey>noRecordings</messageKey>" in body and "<recording>" not in body
+    assert len(list((tmp_path / "var/recording/status/archived").glob("*.norecord"))) == 1
+    assert not (tmp_path / "var/recording/status/published").exists()
 
 
 def test_failed_processing_is_reported(node, tmp_path):
     port = node()
-    api(port, "create", meetingID="bad", name="fail-recording demo", record="true")
-    api(port, "join", meetingID="bad", fullName="T", role="MODERATOR")
+    api(port, "create", meetingID="bad", name="fail-recording demo", record="true", autoStartRecording="true")
+    start_client(port, "3.0", meetingID="bad", fullName="T", role="MODERATOR")
     api(port, "end", meetingID="bad")
     time.sleep(0.4)
     assert "<state>failed</state>" in api(port, "getRecordings")[2]
@@ -172,13 +225,67 @@ def test_failed_processing_is_reported(node, tmp_path):
 def test_client_settings_merge_the_override(node):
     port = node()
     api(port, "create", meetingID="m")
-    location = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]["Location"]
-    token = location.rsplit("=", 1)[1]
-    status, _unused, body = get(port, f"/api/rest/clientSettings/?sessionToken={token}")
+    headers = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]
+    assert headers["Set-Cookie"].startswith("JSESSIONID=") and "; Secure" in headers["Set-Cookie"]
+    browser = {"x-session-token": token_of(headers["Location"]), "Cookie": cookie_of(headers), "Origin": PROXY}
+    status, answer, body = get(port, "/api/rest/clientSettings/", browser)
+    assert status == 200, body
     settings = json.loads(body)["meeting_clientSettings"][0]["clientSettingsJson"]
     assert settings["public"]["app"] == {"basename": "/room-a/html5client", "appName": "BBB"}
     assert settings["public"]["kurento"]["wsUrl"] == "wss://room-a.lab.test/bbb-webrtc-sfu"
-    assert get(port, "/api/rest/clientSettings/?sessionToken=wrong")[0] == 401
+    # Hasura's CORS (HASURA_GRAPHQL_CORS_DOMAIN), with credentials
+    assert answer["Access-Control-Allow-Origin"] == PROXY and answer["Access-Control-Allow-Credentials"] == "true"
+    static = json.loads(get(port, "/api/rest/meetingStaticData", browser)[2])
+    assert static["meeting"][0]["clientSettings"]["clientSettingsJson"] == settings
+    status, answer, _unused = get(
+        port,
+        "/api/rest/clientSettings",
+        {"Origin": PROXY, "Access-Control-Request-Headers": "x-session-token"},
+        "OPTIONS",
+    )
+    assert status == 200 and answer["Access-Control-Allow-Headers"] == "x-session-token"
+    assert (
+        "Access-Control-Allow-Origin"
+        not in get(port, "/api/rest/clientSettings", {**browser, "Origin": "https://x.example"})[1]
+    )
+
+
+def test_client_settings_refuse_what_checkGraphqlAuthorization_refuses(node):  # noqa: N802 (upstream's name)
+    port = node()
+    api(port, "create", meetingID="m")
+    headers = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]
+    token, cookie = token_of(headers["Location"]), cookie_of(headers)
+    assert get(port, f"/api/rest/clientSettings/?sessionToken={token}", {"Cookie": cookie})[0] == 401  # query param
+    assert get(port, "/api/rest/clientSettings/", {"x-session-token": token})[0] == 401  # no JSESSIONID
+    assert get(port, "/api/rest/clientSettings/", {"x-session-token": "wrong", "Cookie": cookie})[0] == 401
+    other = cookie_of(api(port, "join", meetingID="m", fullName="L")[1])  # another browser's session
+    assert get(port, "/api/rest/clientSettings/", {"x-session-token": token, "Cookie": other})[0] == 401
+    status, _unused, body = get(port, "/api/rest/clientSettings/", {"x-session-token": token, "Cookie": cookie})
+    assert status == 200 and "clientSettingsJson" in body
+    # allowRequestsWithoutSession (create param): the session cookie is not needed
+    api(port, "create", meetingID="open", allowRequestsWithoutSession="true")
+    token = token_of(api(port, "join", meetingID="open", fullName="T")[1]["Location"])
+    assert get(port, "/api/rest/clientSettings/", {"x-session-token": token})[0] == 200
+    assert get(port, "/api/rest/clientSettings/", {"x-session-token": "wrong"})[0] == 401
+    # not on 2.x (no graphql)
+    assert get(node("2.x"), "/api/rest/clientSettings/", {"x-session-token": token})[0] == 404
+
+
+def test_enter_needs_the_session_of_the_join(node):
+    """ApiController.enter rejects a token whose servlet session (JSESSIONID) does not hold it."""
+    port = node("2.x")
+    api(port, "create", meetingID="m")
+    headers = api(
+        port, "join", meetingID="m", fullName="T", role="MODERATOR", **{"userdata-bbb_auto_join_audio": "true"}
+    )[1]
+    token = token_of(headers["Location"])
+    refused = json.loads(get(port, f"/bigbluebutton/api/enter?sessionToken={token}")[2])["response"]
+    assert refused["returncode"] == "FAILED"
+    assert "<participantCount>0</participantCount>" in api(port, "getMeetingInfo", meetingID="m")[2]
+    entered = json.loads(get(port, f"/bigbluebutton/api/enter?sessionToken={token}", {"Cookie": cookie_of(headers)})[2])
+    assert entered["response"]["returncode"] == "SUCCESS"
+    assert entered["response"]["customdata"] == [{"bbb_auto_join_audio": "true"}]
+    assert "<participantCount>1</participantCount>" in api(port, "getMeetingInfo", meetingID="m")[2]
 
 
 def test_cors_only_for_the_configured_origins(node, monkeypatch, tmp_path):
@@ -219,7 +326,7 @@ def test_stuns(node):
     assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
 
 
-def websocket(port, origin, host="room-a.lab.test"):
+def websocket(port, origin, host="room-a.lab.test", token=None):
     """Open /graphql as a browser does; return (status line, headers, reply to connection_init or None)."""
     key = base64.b64encode(b"0123456789abcdef").decode()
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -238,7 +345,10 @@ def websocket(port, origin, host="room-a.lab.test"):
         headers[name.strip().lower()] = value.strip()
     reply = None
     if " 101 " in status:
-        payload = json.dumps({"type": "connection_init"}).encode()
+        init = {"type": "connection_init"}
+        if token:
+            init["payload"] = {"headers": {"X-Session-Token": token, "X-ClientType": "HTML5"}}
+        payload = json.dumps(init).encode()
         mask = b"\x01\x02\x03\x04"
         sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
         head = stream.read(2)

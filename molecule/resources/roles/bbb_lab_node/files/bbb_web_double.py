@@ -4,21 +4,31 @@
 
 It reads, on every request, the files the bbb_node role writes - the package's
 bigbluebutton.properties overridden by /etc/bigbluebutton/bbb-web.properties,
-/etc/bigbluebutton/bbb-html5.yml - and the CORS origins from JDK_JAVA_OPTIONS,
-which the role's systemd drop-in sets. So the lab's API answers prove the
-role's effect: a join redirects to the configured defaultHTML5ClientUrl; the
-API allows the origin accessControlAllowOrigin, the rest of /bigbluebutton
-(presentation upload) the origins of -Dgrails.cors.allowedOrigins.
+/etc/bigbluebutton/bbb-html5.yml, /etc/bigbluebutton/bbb-graphql-server.env - and
+the CORS options from JDK_JAVA_OPTIONS in its own process environment (what
+systemd really handed the process: a later drop-in or /etc/default/bbb-web that
+overrides the role's value takes effect here as it does for the JVM).
 
-API (BBB semantics, checksum = sha1 or sha256 of call + query without checksum + secret):
-create, join (302 or XML), getMeetings, getMeetingInfo, isMeetingRunning, end,
-getRecordings (processing, then published after --publish-delay seconds; record-and-playback
-status markers under --recording-dir); /bigbluebutton/api/stuns; /api/rest/clientSettings/.
-On BBB 3.0 also the graphql websocket (/graphql), with bbb-graphql-middleware's origin
-check: a cross-origin upgrade is accepted only from the host in server.authorized_cross_origin
-(the package's config.yml merged with /etc/bigbluebutton/bbb-graphql-middleware.yml; env-era:
-BBB_GRAPHQL_MIDDLEWARE_ORIGIN in /etc/default/bbb-graphql-middleware); after the handshake
-it acknowledges graphql-ws's connection_init.
+Every behaviour acceptance, preflight, health or drift relies on mirrors upstream
+BigBlueButton (bigbluebutton/bigbluebutton; findings in docs/upstream-behaviour.md)
+and rejects what upstream rejects:
+
+| behaviour | mirrors (upstream file: function) | rejects / refuses |
+|---|---|---|
+| API checksum: sha1 or sha256 of call + query without checksum + securitySalt | bigbluebutton-web ApiController.groovy + bbb-common-web ParamsProcessorUtil: isChecksumSame | wrong or missing checksum: FAILED checksumError (HTTP 200) |
+| create (GET or POST), duplicate meetingID answers duplicateWarning | ApiController.groovy: create; ParamsProcessorUtil: processCreateParams | no meetingID: FAILED missingParamMeetingID |
+| create params record, autoStartRecording, allowStartStopRecording, allowRequestsWithoutSession, guestPolicy; property defaults autoStartRecording=false, allowRequestsWithoutSession=false | bigbluebutton.properties; ParamsProcessorUtil: processCreateParams | - |
+| join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | unknown meeting: FAILED notFound |
+| a registered user is not in the meeting: running, participantCount and getMeetings count only users whose client started | akka-apps: the user joins when the client validates its token | an API join alone does not make a meeting run |
+| the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON, with customdata = userdata-*); 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler (2.x); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token |
+| recording marks: a RecordStatusEvent exists only when recording started (autoStartRecording and a user in the meeting) | akka-apps; record-and-playback events.rb: get_start_and_stop_rec_events | - |
+| end of a record=true meeting without marks: status/archived/<id>.norecord, never published; with marks: processing, then published (status markers) | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb: ArchiveWorker#perform (WorkerNoRecordHalt) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever |
+| GET /api/rest/clientSettings (and /meetingStaticData): token only from the x-session-token header, and the JSESSIONID session must hold it unless allowRequestsWithoutSession; 401 otherwise (nginx's page, the auth_request answer) | build/packages-template/bbb-graphql-middleware/graphql.nginx (auth_request); ConnectionController.groovy: checkGraphqlAuthorization | ?sessionToken= query parameter (401), no cookie (401), unknown token (401) |
+| CORS of /api/rest/*: Hasura's, from HASURA_GRAPHQL_CORS_DOMAIN | bbb-graphql-server hasura-config.env / bbb-graphql-server.env | other origins: no Access-Control-Allow-Origin |
+| CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
+| 3.0 API root lists graphqlWebsocketUrl, graphqlApiUrl | ApiController.groovy: index | - |
+| graphql websocket: same origin or server.authorized_cross_origin (env era: BBB_GRAPHQL_MIDDLEWARE_ORIGIN) | bbb-graphql-middleware websrv (origin check) | other origins: 403 |
+
 The secret is never logged or returned.
 """
 
@@ -148,12 +158,29 @@ class State:
     def __init__(self, args):
         self.args = args
         self.meetings = {}
-        self.sessions = {}
+        self.sessions = {}  # sessionToken -> the user registered by join
+        self.http_sessions = {}  # JSESSIONID -> the sessionTokens that servlet session holds
         os.makedirs(args.state_dir, exist_ok=True)
         self.recordings_file = os.path.join(args.state_dir, "recordings.json")
 
     def config(self):
         return read_properties(self.args.properties, self.args.override)
+
+    def hasura_cors_origins(self):
+        """Hasura's HASURA_GRAPHQL_CORS_DOMAIN (package default, then the role's env file; later wins)."""
+        value = read_properties(*self.args.graphql_server_env).get("HASURA_GRAPHQL_CORS_DOMAIN", "")
+        return [origin.strip() for origin in value.strip().strip("'\"").split(",") if origin.strip()]
+
+    def make_present(self, token):
+        """The user's client started: the user is in the meeting; with autoStartRecording the recording starts."""
+        user = self.sessions.get(token)
+        meeting = self.meetings.get(user["meeting"]) if user else None
+        if meeting is None or user["present"]:
+            return
+        user["present"] = True
+        meeting["attendees"].append(user["attendee"])
+        if meeting["record"] and meeting["autoStartRecording"]:
+            meeting["marks"] = True  # a RecordStatusEvent (recording started)
 
     def family(self):
         try:
@@ -222,9 +249,26 @@ class Handler(BaseHTTPRequestHandler):
     def allowed_origins(self):
         """The API answers with accessControlAllowOrigin (bbb-web's API controller); everything else under
         /bigbluebutton (presentation upload, ...) with grails' CORS origins from JDK_JAVA_OPTIONS."""
-        if urlparse(self.path).path.startswith("/bigbluebutton/api"):
+        path = urlparse(self.path).path
+        if path.startswith("/api/rest/"):
+            return self.state.hasura_cors_origins()
+        if path.startswith("/bigbluebutton/api"):
             return list(filter(None, [self.state.config().get("accessControlAllowOrigin", "")]))
         return cors_origins(os.environ)
+
+    def session_tokens(self):
+        """The sessionTokens of the servlet session named by the request's JSESSIONID cookie."""
+        for part in (self.headers.get("Cookie") or "").split(";"):
+            name, _sep, value = part.strip().partition("=")
+            if name == "JSESSIONID":
+                return self.state.http_sessions.get(value, set())
+        return set()
+
+    def allow_without_session(self, token):
+        """MeetingService.getAllowRequestsWithoutSession: the meeting's create param, else the property."""
+        user = self.state.sessions.get(token)
+        meeting = self.state.meetings.get(user["meeting"]) if user else None
+        return bool(meeting and meeting["allowRequestsWithoutSession"])
 
     def do_OPTIONS(self):  # noqa: N802 (http.server API)
         origin = self.headers.get("Origin")
@@ -263,10 +307,13 @@ class Handler(BaseHTTPRequestHandler):
                     ),
                     "application/json",
                 )
+            elif path == "/bigbluebutton/api/enter":
+                self.enter(dict(parse_qsl(url.query)).get("sessionToken", "").strip())
             elif path.startswith("/bigbluebutton/api/"):
                 self.api(path.rsplit("/", 1)[1], url.query)
-            elif path == "/api/rest/clientSettings":
-                self.client_settings(dict(parse_qsl(url.query)).get("sessionToken", ""))
+            elif path in ("/api/rest/clientSettings", "/api/rest/meetingStaticData") and self.state.family() == "3.0":
+                # nginx's auth_request to checkGraphqlAuthorization: the token comes from the header only
+                self.client_settings(self.headers.get("x-session-token", ""), path.rsplit("/", 1)[1])
             else:
                 self.send(404, "not found", "text/plain")
 
@@ -298,6 +345,13 @@ class Handler(BaseHTTPRequestHandler):
             if opcode is None or opcode == 0x8:
                 return
             if opcode == 0x1 and b"connection_init" in payload:
+                try:
+                    headers = (json.loads(payload).get("payload") or {}).get("headers") or {}
+                except (ValueError, AttributeError):
+                    headers = {}
+                token = {key.lower(): value for key, value in headers.items()}.get("x-session-token", "")
+                with _LOCK:
+                    self.state.make_present(token)
                 self.wfile.write(websocket_frame(json.dumps({"type": "connection_ack"})))
                 self.wfile.flush()
 
@@ -311,16 +365,57 @@ class Handler(BaseHTTPRequestHandler):
                     fields[key] = config[key]
         return xml(**fields)
 
-    def client_settings(self, token):
-        if token not in self.state.sessions:
-            self.send(401, json.dumps({"error": "invalid session token"}), "application/json")
+    def unauthorized(self):
+        """nginx's own 401 page: auth_request passes a 401 of the subrequest to the client."""
+        self.send(
+            401,
+            "<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n"
+            "<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+            "text/html",
+        )
+
+    def enter(self, token):
+        """2.x client start (join-handler): needs the JSESSIONID session that join created (ApiController.enter)."""
+        user = self.state.sessions.get(token)
+        meeting = self.state.meetings.get(user["meeting"]) if user else None
+        if meeting is None or (token not in self.session_tokens() and not self.allow_without_session(token)):
+            body = {"returncode": "FAILED", "message": "Could not find conference.", "logoutURL": "/"}
+            self.send(200, json.dumps({"response": body}), "application/json")
+            return
+        if self.state.family() == "2.x":
+            self.state.make_present(token)
+        attendee = user["attendee"]
+        body = {
+            "returncode": "SUCCESS",
+            "fullname": attendee["fullName"],
+            "confname": meeting["name"],
+            "meetingID": meeting["internal"],
+            "externMeetingID": meeting["id"],
+            "internalUserID": user["internalUserID"],
+            "authToken": user["authToken"],
+            "role": attendee["role"],
+            "guest": str(attendee["isGuest"]).lower(),
+            "guestStatus": attendee["guestStatus"],
+            "customdata": [{key: value} for key, value in user["userdata"].items()],
+        }
+        self.send(200, json.dumps({"response": body}), "application/json")
+
+    def client_settings(self, token, endpoint="clientSettings"):
+        if token not in self.state.sessions or (
+            token not in self.session_tokens() and not self.allow_without_session(token)
+        ):
+            self.unauthorized()
             return
         settings = {}
         for path in (self.state.args.html5_defaults, self.state.args.html5_override):
             if path and os.path.exists(path):
                 with open(path, encoding="utf-8") as handle:
                     settings = merge(settings, yaml.safe_load(handle) or {})
-        self.send(200, json.dumps({"meeting_clientSettings": [{"clientSettingsJson": settings}]}), "application/json")
+        if endpoint == "meetingStaticData":
+            body = {"meeting": [{"clientSettings": {"clientSettingsJson": settings}}]}
+        else:
+            body = {"meeting_clientSettings": [{"clientSettingsJson": settings}]}
+        self.send(200, json.dumps(body), "application/json")
 
     def api(self, call, query):
         config = self.state.config()
@@ -384,12 +479,20 @@ class Handler(BaseHTTPRequestHandler):
                 ),
             )
             return
+
+        def flag(name):
+            """A create param when given (Boolean.parseBoolean), else the property."""
+            return (params.get(name) or config.get(name, "false")).strip().lower() == "true"
+
         meeting = {
             "id": meeting_id,
             "name": params.get("name", meeting_id),
             "internal": secrets.token_hex(20),
             "created": int(time.time() * 1000),
             "record": params.get("record", "false") == "true",
+            "autoStartRecording": flag("autoStartRecording"),
+            "allowRequestsWithoutSession": flag("allowRequestsWithoutSession"),
+            "marks": False,
             "guestPolicy": params.get("guestPolicy", config.get("defaultGuestPolicy", "ALWAYS_ACCEPT")),
             "attendees": [],
         }
@@ -413,25 +516,54 @@ class Handler(BaseHTTPRequestHandler):
         guest = params.get("guest", "false") == "true"
         waiting = guest and meeting["guestPolicy"] == "ASK_MODERATOR"
         token = secrets.token_hex(8)
-        self.state.sessions[token] = meeting["id"]
-        meeting["attendees"].append(
-            {
+        self.state.sessions[token] = {
+            "meeting": meeting["id"],
+            "present": False,
+            "internalUserID": "w_" + secrets.token_hex(6),
+            "authToken": secrets.token_hex(6),
+            "userdata": {
+                key[len("userdata-") :]: value for key, value in params.items() if key.startswith("userdata-")
+            },
+            "attendee": {
                 "fullName": params.get("fullName", ""),
                 "role": role,
                 "isGuest": guest,
                 "guestStatus": "WAIT" if waiting else "ALLOW",
-            }
+            },
+        }
+        # the servlet session of this client (its JSESSIONID cookie, if bbb-web knows it) holds the token
+        jsessionid = next(
+            (
+                value
+                for name, _sep, value in (
+                    part.strip().partition("=") for part in (self.headers.get("Cookie") or "").split(";")
+                )
+                if name == "JSESSIONID" and value in self.state.http_sessions
+            ),
+            None,
         )
+        cookie = {}
+        if jsessionid is None:
+            jsessionid = secrets.token_hex(16).upper()
+            same_site = re.search(
+                r"-Dserver\.servlet\.session\.cookie\.same-site=(\w+)", os.environ.get("JDK_JAVA_OPTIONS", "")
+            )
+            cookie = {
+                "Set-Cookie": f"JSESSIONID={jsessionid}; Path=/; Secure; HttpOnly"
+                + (f"; SameSite={same_site.group(1).capitalize()}" if same_site else "")
+            }
+        self.state.http_sessions.setdefault(jsessionid, set()).add(token)
         base = config.get("defaultHTML5ClientUrl", "")
         if waiting and self.state.family() == "2.x":
             base = config.get("defaultGuestWaitURL", base)
         target = base + ("&" if "?" in base else "?") + "sessionToken=" + token
         if params.get("redirect", "true") == "true":
-            self.send(302, "", "text/plain", {"Location": target})
+            self.send(302, "", "text/plain", {"Location": target, **cookie})
         else:
             self.send(
                 200,
                 xml(returncode="SUCCESS", session_token=token, url=target, guestStatus="WAIT" if waiting else "ALLOW"),
+                headers=cookie,
             )
 
     def call_getMeetings(self, params, config):  # noqa: N802 (BBB API name)
@@ -463,8 +595,14 @@ class Handler(BaseHTTPRequestHandler):
         if meeting is None:
             return
         del self.state.meetings[meeting["id"]]
-        if meeting["record"]:
-            record_id = f"{meeting['internal']}-{meeting['created']}"
+        record_id = f"{meeting['internal']}-{meeting['created']}"
+        if meeting["record"] and not meeting["marks"]:
+            # archive.rb: no recording marks -> status/archived/<id>.norecord, the pipeline halts, nothing published
+            status = os.path.join(self.state.args.recording_dir, "recording", "status", "archived")
+            os.makedirs(status, exist_ok=True)
+            with open(os.path.join(status, record_id + ".norecord"), "w", encoding="utf-8"):
+                pass
+        elif meeting["record"]:
             recordings = self.state.recordings()
             recordings[record_id] = {
                 "meetingID": meeting["id"],
@@ -537,6 +675,11 @@ def make_server(argv=None):
     parser.add_argument("--graphql-config", default="/usr/share/bbb-graphql-middleware/config.yml")
     parser.add_argument("--graphql-override", default="/etc/bigbluebutton/bbb-graphql-middleware.yml")
     parser.add_argument("--graphql-env", default="/etc/default/bbb-graphql-middleware")
+    parser.add_argument(
+        "--graphql-server-env",
+        nargs="+",
+        default=["/etc/default/bbb-graphql-server", "/etc/bigbluebutton/bbb-graphql-server.env"],
+    )
     args = parser.parse_args(argv)
     handler = type("BoundHandler", (Handler,), {"state": State(args)})
     return ThreadingHTTPServer((args.listen, args.port), handler)
