@@ -1,0 +1,457 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's Scalelite double behaves as Scalelite v1.8.5 in front of two bbb-web doubles."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import importlib.util
+import json
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+NODE_SOURCE = ROOT / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
+SOURCE = ROOT / "molecule/resources/roles/bbb_lab_scalelite/files/scalelite_double.py"
+LB_SECRET = "lb-secret-never-in-a-response"
+NODE_SECRETS = {"room-a": "node-a-secret-never-shown", "room-b": "node-b-secret-never-shown"}
+ALL_SECRETS = [LB_SECRET, *NODE_SECRETS.values()]
+NODE_STATES = {}  # node port -> the bbb-web double's state
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def start_node(tmp_path, name, started):
+    base = tmp_path / name
+    base.mkdir()
+    (base / "bigbluebutton.properties").write_text(
+        "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
+        "defaultHTML5ClientUrl=${bigbluebutton.web.serverURL}/html5client\nsecuritySalt=package-default\n"
+    )
+    (base / "bbb-web.properties").write_text(
+        f"bigbluebutton.web.serverURL=https://{name}.lab.test\nsecuritySalt={NODE_SECRETS[name]}\n"
+        f"defaultHTML5ClientUrl=https://{name}.lab.test/html5client/\n"
+    )
+    (base / "release").write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n")
+    (base / "settings.yml").write_text("public:\n  app:\n    basename: /html5client\n")
+    (base / "bbb-html5.yml").write_text("public: {}\n")
+    for file in ("middleware.yml", "middleware-override.yml", "middleware.env"):
+        (base / file).write_text("")
+    server = load("bbb_web_double", NODE_SOURCE).make_server(
+        [
+            "--port", "0", "--state-dir", str(base / "state"), "--properties", str(base / "bigbluebutton.properties"),
+            "--override", str(base / "bbb-web.properties"), "--release-file", str(base / "release"),
+            "--html5-defaults", str(base / "settings.yml"), "--html5-override", str(base / "bbb-html5.yml"),
+            "--recording-dir", str(base / "var"), "--publish-delay", "0.2",
+            "--graphql-config", str(base / "middleware.yml"), "--graphql-override", str(base / "middleware-override.yml"),
+            "--graphql-env", str(base / "middleware.env"),
+        ]
+    )  # fmt: skip
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    started.append(server)
+    NODE_STATES[server.server_address[1]] = server.RequestHandlerClass.state
+    return server.server_address[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """Two bbb-web doubles (room-a, room-b) and the Scalelite double in front; returns a helper object."""
+    started = []
+
+    class Lab:
+        nodes = {name: start_node(tmp_path, name, started) for name in NODE_SECRETS}
+        state_dir = tmp_path / "scalelite"
+
+        def start(self, states=None, multipliers=None):
+            config = {
+                "secret": LB_SECRET,
+                "servers": [
+                    {
+                        "id": name,
+                        "url": f"http://127.0.0.1:{port}/bigbluebutton/api",
+                        "secret": NODE_SECRETS[name],
+                        "state": (states or {}).get(name, "enabled"),
+                        "load_multiplier": (multipliers or {}).get(name, 1.0),
+                    }
+                    for name, port in self.nodes.items()
+                ],
+            }
+            path = tmp_path / "config.json"
+            path.write_text(json.dumps(config))
+            server = load("scalelite_double", SOURCE).make_server(
+                ["--listen", "127.0.0.1", "--port", "0", "--config", str(path), "--state-dir", str(self.state_dir),
+                 "--poll-interval", "0", "--allow-http"]
+            )  # fmt: skip
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            started.append(server)
+            self.port = server.server_address[1]
+            self.double = server.RequestHandlerClass.lab
+            return self
+
+        def poll(self):
+            self.double.poll()
+
+        def servers(self):
+            return {s["id"]: s for s in json.loads(admin(self.port, "getServers")[2])}
+
+        def placed(self, meeting_id):
+            return self.double.meetings[meeting_id]["server"]
+
+    yield Lab()
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def request(port, path, method="GET", body=None, headers=None, host=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=body, headers={**({"Host": host} if host else {}), **(headers or {})})
+    response = conn.getresponse()
+    text = response.read().decode()
+    conn.close()
+    for secret in ALL_SECRETS:
+        assert secret not in text
+        assert all(secret not in value for value in dict(response.getheaders()).values())
+    return response.status, dict(response.getheaders()), text
+
+
+def sign(call, query, secret=LB_SECRET, algo="sha256"):
+    return hashlib.new(algo, (call + query + secret).encode()).hexdigest()
+
+
+def api(port, call, secret=LB_SECRET, algo="sha256", host=None, **params):
+    query = urlencode(params)
+    checksum = sign(call, query, secret, algo)
+    return request(port, f"/bigbluebutton/api/{call}?{query}{'&' if query else ''}checksum={checksum}", host=host)
+
+
+def admin(port, call, body=None, content_type="application/json", secret=LB_SECRET, **params):
+    query = urlencode(params)
+    checksum = sign(call, query, secret)
+    path = f"/scalelite/api/{call}?{query}{'&' if query else ''}checksum={checksum}"
+    if body is None:
+        return request(port, path)
+    return request(port, path, "POST", json.dumps(body), {"Content-Type": content_type})
+
+
+def join(port, **params):
+    """A browser's join: Scalelite's 302, then the node's join; then the client starts (the user is present)."""
+    status, headers, _unused = api(port, "join", **params)
+    assert status == 302
+    location = urlsplit(headers["Location"])
+    answer = request(location.port, f"{location.path}?{location.query}")
+    token = dict(parse_qsl(urlsplit(answer[1]["Location"]).query))["sessionToken"]
+    node = NODE_STATES[location.port]
+    if hasattr(node, "make_present"):  # the node double counts a user once the client has started
+        node.make_present(token)
+    return answer
+
+
+def test_checksums_over_the_loadbalancer_secret_only(lab):
+    port = lab.start().port
+    lab.poll()
+    status, _unused, body = request(port, "/bigbluebutton/api")
+    assert status == 200 and "<returncode>SUCCESS</returncode>" in body and "<version>2.0</version>" in body
+    for algo in ("sha1", "sha256", "sha512"):
+        assert "<returncode>SUCCESS</returncode>" in api(port, "isMeetingRunning", algo=algo, meetingID="x")[2]
+    for bad in (
+        api(port, "isMeetingRunning", secret=NODE_SECRETS["room-a"], meetingID="x"),  # a node's secret is not the LB's
+        api(port, "isMeetingRunning", algo="md5", meetingID="x"),  # wrong length
+        request(port, "/bigbluebutton/api/isMeetingRunning?meetingID=x"),
+        request(
+            port, f"/bigbluebutton/api/isMeetingRunning?meetingID=y&checksum={sign('isMeetingRunning', 'meetingID=x')}"
+        ),
+    ):
+        assert (
+            bad[0] == 200
+            and "<returncode>FAILED</returncode>" in bad[2]
+            and "<messageKey>checksumError</messageKey>" in bad[2]
+        )
+    # the checksum covers the call name
+    query = "meetingID=x"
+    assert (
+        "checksumError"
+        in request(port, f"/bigbluebutton/api/getMeetingInfo?{query}&checksum={sign('isMeetingRunning', query)}")[2]
+    )
+    assert "unsupportedRequest" in request(port, "/bigbluebutton/api/nosuchcall")[2]
+    assert "unsupportedRequest" in request(port, "/bigbluebutton/api/join", "POST")[2]  # join is GET only
+
+
+def test_servers_are_unavailable_until_polled(lab):
+    port = lab.start().port
+    body = api(port, "create", meetingID="early")[2]
+    assert "<messageKey>internalError</messageKey>" in body and "Could not find any available servers." in body
+    assert {s["online"] for s in lab.servers().values()} == {"offline"}
+    lab.poll()
+    assert {s["online"] for s in lab.servers().values()} == {"online"}
+    assert "<returncode>SUCCESS</returncode>" in api(port, "create", meetingID="early")[2]
+
+
+def test_placement_is_lowest_load_not_round_robin(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="busy")  # equal loads (0, 0): the lower id wins, as Redis orders equal scores
+    assert lab.placed("busy") == "room-a"
+    join(port, meetingID="busy", fullName="T", role="MODERATOR")
+    lab.poll()  # a meeting younger than 15 minutes counts as 15 users (LOAD_MIN_USER_COUNT)
+    servers = lab.servers()
+    assert (servers["room-a"]["load"], servers["room-b"]["load"]) == (15.0, 0.0)
+    for index in range(15):  # all 15 land on room-b (load 0 .. 14 < 15), not alternately
+        assert "<returncode>SUCCESS</returncode>" in api(port, "create", meetingID=f"m{index}")[2]
+        assert lab.placed(f"m{index}") == "room-b"
+    assert lab.servers()["room-b"]["load"] == 15.0
+    api(port, "create", meetingID="tie")
+    assert lab.placed("tie") == "room-a"
+    # an existing meetingID sticks to its server and adds no load
+    api(port, "create", meetingID="m0")
+    assert lab.placed("m0") == "room-b" and lab.servers()["room-b"]["load"] == 15.0
+
+
+def test_a_cordoned_server_with_no_load_is_disabled_by_the_poller(lab):
+    port = lab.start(states={"room-b": "cordoned"}).port
+    assert lab.servers()["room-b"]["state"] == "cordoned"
+    lab.poll()
+    assert lab.servers()["room-b"]["state"] == "disabled"
+    admin(port, "updateServer", {"id": "room-b", "server": {"state": "enable"}})
+    assert lab.servers()["room-b"]["load"] == "unavailable"  # no load until the next poll: not placed
+    for index in range(3):
+        api(port, "create", meetingID=f"p{index}")
+        assert lab.placed(f"p{index}") == "room-a"
+    lab.poll()
+    api(port, "create", meetingID="next")  # room-a's 3 meetings have nobody in them: load 0 again, tie
+    assert lab.placed("next") == "room-a"
+    api(port, "create", meetingID="next2")
+    assert lab.placed("next2") == "room-b"
+
+
+def test_load_multiplier_weights_the_placement(lab):
+    port = lab.start(multipliers={"room-a": 3.0}).port
+    lab.poll()
+    placed = []
+    for index in range(4):
+        api(port, "create", meetingID=f"w{index}")
+        placed.append(lab.placed(f"w{index}"))
+    assert placed == ["room-a", "room-b", "room-b", "room-b"]  # a: 0 -> 3; b: 0 -> 1 -> 2 -> 3
+    servers = lab.servers()
+    assert servers["room-a"]["load_multiplier"] == "3.0" and servers["room-b"]["load_multiplier"] == "1.0"
+
+
+def test_join_redirects_to_the_nodes_join_which_the_node_accepts(lab):
+    port = lab.start().port
+    lab.poll()
+    created = api(port, "create", meetingID="j", name="Join me")[2]
+    assert "<returncode>SUCCESS</returncode>" in created and "<internalMeetingID>" in created
+    node = lab.placed("j")
+    status, headers, _unused = api(port, "join", meetingID="j", fullName="Ann Example", role="MODERATOR")
+    assert status == 302
+    location = urlsplit(headers["Location"])
+    assert f"{location.scheme}://{location.netloc}" == f"http://127.0.0.1:{lab.nodes[node]}"
+    assert location.path == "/bigbluebutton/api/join"
+    params = dict(parse_qsl(location.query))
+    assert params["fullName"] == "Ann Example" and params["meetingID"] == "j"
+    unsigned = location.query.rsplit("&checksum=", 1)[0]
+    assert params["checksum"] == hashlib.sha256(("join" + unsigned + NODE_SECRETS[node]).encode()).hexdigest()
+    status, headers, _unused = request(lab.nodes[node], f"{location.path}?{location.query}")  # follow it
+    assert status == 302 and headers["Location"].startswith(f"https://{node}.lab.test/html5client/?sessionToken=")
+    # unknown meeting: HTTP 200 FAILED notFound
+    status, _unused, body = api(port, "join", meetingID="nope", fullName="x")
+    assert status == 200 and "<messageKey>notFound</messageKey>" in body
+
+
+def test_cordoned_server_accepts_joins_but_no_new_meetings(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="c1")
+    assert lab.placed("c1") == "room-a"
+    status, _unused, body = admin(port, "updateServer", {"id": "room-a", "server": {"state": "cordon"}})
+    assert status == 200 and json.loads(body)["state"] == "cordoned" and json.loads(body)["load"] == 1.0
+    assert join(port, meetingID="c1", fullName="T", role="MODERATOR")[0] == 302
+    for index in range(3):
+        api(port, "create", meetingID=f"new{index}")
+        assert lab.placed(f"new{index}") == "room-b"
+    api(port, "create", meetingID="c1")  # still running on the cordoned server: it stays there
+    assert lab.placed("c1") == "room-a"
+    # the poller disables a cordoned server once its load is 0
+    lab.poll()
+    assert lab.servers()["room-a"]["state"] == "cordoned"  # c1 has an attendee
+    api(port, "end", meetingID="c1")
+    lab.poll()
+    servers = lab.servers()
+    assert servers["room-a"]["state"] == "disabled" and servers["room-a"]["load"] == "unavailable"
+
+
+def test_stale_meeting_on_a_cordoned_server_is_placed_again(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="stale")  # created, nobody joined: not running on room-a
+    assert lab.placed("stale") == "room-a"
+    admin(port, "updateServer", {"id": "room-a", "server": {"state": "cordon"}})
+    api(port, "create", meetingID="stale")
+    assert lab.placed("stale") == "room-b"
+
+
+def test_disabled_server_join_is_upstreams_http_500(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="d")
+    admin(port, "updateServer", {"id": lab.placed("d"), "server": {"state": "disable"}})
+    assert api(port, "join", meetingID="d", fullName="x")[0] == 500
+
+
+def test_offline_after_two_failed_polls(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="off")
+    lab.double.servers["room-a"]["url"] = "http://127.0.0.1:9/bigbluebutton/api"  # the node stops answering
+    lab.poll()
+    assert lab.servers()["room-a"]["online"] == "online"  # one failure is not enough
+    lab.poll()
+    servers = lab.servers()
+    assert servers["room-a"]["online"] == "offline" and servers["room-a"]["load"] == "unavailable"
+    assert (
+        "<messageKey>notFound</messageKey>" in api(port, "join", meetingID="off", fullName="x")[2]
+    )  # meetings cleared
+    api(port, "create", meetingID="after")
+    assert lab.placed("after") == "room-b"
+
+
+def test_meeting_calls_are_routed_to_the_meetings_server(lab):
+    port = lab.start().port
+    lab.poll()
+    assert "noMeetings" in api(port, "getMeetings")[2]
+    api(port, "create", meetingID="r1")
+    api(port, "create", meetingID="r2")
+    assert {lab.placed("r1"), lab.placed("r2")} == {"room-a", "room-b"}
+    for meeting_id in ("r1", "r2"):
+        join(port, meetingID=meeting_id, fullName="T", role="MODERATOR")
+    body = api(port, "getMeetings")[2]
+    assert "<meetingID>r1</meetingID>" in body and "<meetingID>r2</meetingID>" in body
+    assert "<running>true</running>" in api(port, "isMeetingRunning", meetingID="r2")[2]
+    assert "<participantCount>1</participantCount>" in api(port, "getMeetingInfo", meetingID="r1")[2]
+    # a disabled server's meetings are left out of getMeetings
+    admin(port, "updateServer", {"id": lab.placed("r1"), "server": {"state": "disable"}})
+    body = api(port, "getMeetings")[2]
+    assert "<meetingID>r1</meetingID>" not in body and "<meetingID>r2</meetingID>" in body
+    assert "<messageKey>notFound</messageKey>" in api(port, "getMeetingInfo", meetingID="nope")[2]
+    assert "<running>false</running>" in api(port, "isMeetingRunning", meetingID="nope")[2]
+    assert "<messageKey>notFound</messageKey>" in api(port, "end", meetingID="nope")[2]
+    assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="r2")[2]
+    assert "<messageKey>missingParamMeetingID</messageKey>" in api(port, "create")[2]
+
+
+def test_create_forwards_the_xml_body(lab):
+    port = lab.start().port
+    lab.poll()
+    query = "meetingID=slides"
+    path = f"/bigbluebutton/api/create?{query}&checksum={sign('create', query)}"
+    modules = "<modules><module name='presentation'></module></modules>"
+    assert (
+        "<returncode>SUCCESS</returncode>"
+        in request(port, path, "POST", modules, {"Content-Type": "application/xml"})[2]
+    )
+    body = request(port, path, "POST", modules, {"Content-Type": "application/json"})[2]
+    assert "<messageKey>unsupportedContentType</messageKey>" in body
+
+
+def test_get_recordings_rewrites_the_playback_host_to_the_requests(lab):
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="rec", name="Lesson", record="true", autoStartRecording="true")
+    join(port, meetingID="rec", fullName="T", role="MODERATOR")
+    api(port, "end", meetingID="rec")
+    body = api(port, "getRecordings", host="lb.lab.test")[2]  # still processing on the node: not imported
+    assert "<messageKey>noRecordings</messageKey>" in body
+    assert "<message>There are not recordings for the meetings</message>" in body
+    time.sleep(0.5)
+    body = api(port, "getRecordings", host="lb.lab.test", meetingID="rec")[2]
+    assert "<url>http://lb.lab.test/playback/presentation/2.3/" in body
+    assert ".lab.test/playback" in body and "room-a.lab.test" not in body and "room-b.lab.test" not in body
+    record_id = body.split("<recordID>")[1].split("</recordID>")[0]
+    assert f"<recordID>{record_id}</recordID>" in api(port, "getRecordings", recordID=record_id[:12])[2]  # prefix
+    assert "noRecordings" in api(port, "getRecordings", meetingID="other")[2]
+    assert request(port, f"/presentation/{record_id}/metadata.xml")[0] == 200
+    assert request(port, "/presentation/no-such-recording/metadata.xml")[0] == 404
+    assert request(port, f"/recording/{record_id}/presentation")[0] == 307
+    assert request(port, f"/playback/presentation/2.3/{record_id}")[0] == 200  # the static player (nginx try_files)
+
+
+def test_update_server_rejects_wrong_content_type_and_checksum(lab):
+    port = lab.start().port
+    lab.poll()
+    good = {"id": "room-a", "server": {"state": "cordon"}}
+    status, _unused, body = admin(port, "updateServer", good, content_type="application/x-www-form-urlencoded")
+    assert status == 200 and "<messageKey>unsupportedContentType</messageKey>" in body
+    status, _unused, body = admin(port, "updateServer", good, secret=NODE_SECRETS["room-a"])
+    assert status == 200 and "<messageKey>checksumError</messageKey>" in body
+    path = "/scalelite/api/updateServer"
+    assert "checksumError" in request(port, path, "POST", json.dumps(good), {"Content-Type": "application/json"})[2]
+    assert lab.servers()["room-a"]["state"] == "enabled"  # nothing was changed
+    status, _unused, body = admin(port, "updateServer", {"id": "room-a", "server": {"state": "pause"}})
+    assert (status, json.loads(body)) == (400, {"error": "Invalid state parameter: pause"})
+    status, _unused, body = admin(port, "updateServer", {"id": "room-a"})
+    assert (status, json.loads(body)) == (400, {"error": "param is missing or the value is empty: server"})
+    status, _unused, body = admin(port, "updateServer", {"id": "room-z", "server": {"state": "cordon"}})
+    assert (status, json.loads(body)) == (404, {"error": "Couldn't find server with id=room-z"})
+    status, _unused, body = admin(port, "updateServer", {"id": "room-a", "server": {"load_multiplier": 0}})
+    assert (status, json.loads(body)) == (400, {"error": "Load-multiplier must be a non-zero number"})
+    assert "unsupportedRequest" in admin(port, "updateServer")[2]  # GET is not routed
+    # the body is not covered by the checksum: the same query signs any body
+    status, _unused, body = admin(port, "updateServer", good)
+    assert status == 200 and json.loads(body)["state"] == "cordoned"
+
+
+def test_get_servers_and_server_info_shapes(lab):
+    port = lab.start(states={"room-b": "disabled"}).port
+    lab.poll()
+    status, headers, body = admin(port, "getServers")
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    servers = json.loads(body)
+    assert [s["id"] for s in servers] == ["room-a", "room-b"]
+    assert set(servers[0]) == {
+        "id",
+        "url",
+        "secret",
+        "tag",
+        "bbb_version",
+        "state",
+        "load",
+        "load_multiplier",
+        "online",
+    }
+    assert servers[0]["state"] == "enabled" and servers[0]["load"] == 0.0 and servers[0]["online"] == "online"
+    assert servers[1]["state"] == "disabled" and servers[1]["load"] == "unavailable"
+    status, _unused, body = admin(port, "getServerInfo", id="room-b")
+    assert status == 200 and json.loads(body)["url"].endswith("/bigbluebutton/api")
+    assert admin(port, "getServerInfo", id="nope")[0] == 404
+    assert "checksumError" in request(port, "/scalelite/api/getServers")[2]
+
+
+def test_admin_calls_are_logged_without_secrets_and_state_survives_a_restart(lab):
+    port = lab.start().port
+    lab.poll()
+    admin(port, "updateServer", {"id": "room-a", "server": {"state": "cordon", "secret": NODE_SECRETS["room-b"]}})
+    admin(port, "getServers")
+    log = (lab.state_dir / "calls.log").read_text()
+    entries = [json.loads(line) for line in log.splitlines()]
+    assert [(e["call"], e["status"]) for e in entries] == [("updateServer", 200), ("getServers", 200)]
+    assert entries[0]["body"]["server"]["state"] == "cordon"
+    assert "checksum" not in log and all(secret not in log for secret in ALL_SECRETS)
+    assert oct((lab.state_dir / "state.json").stat().st_mode & 0o777) == "0o600"
+    lab.start()  # a restart with the same configuration keeps the runtime state
+    assert lab.servers()["room-a"]["state"] == "cordoned"
+
+
+def test_unknown_paths_answer_as_rails_does(lab):
+    port = lab.start().port
+    status, _unused, body = request(port, "/no/such/path")
+    assert status == 200 and "<messageKey>unsupportedRequest</messageKey>" in body
+    assert request(port, "/bigbluebutton/api/publishRecordings")[0] == 501  # never a silent success
