@@ -40,6 +40,19 @@ options:
     type: list
     elements: str
     default: []
+  effective:
+    description:
+      - What the running units really have, to catch a drop-in that is right on disk but not in effect.
+      - "Results of the drift task that reads each unit: C(item) has C(unit) and C(environment) (the role's
+        variables), C(stdout_lines) holds C(pid N) (systemd's C(MainPID), 0 when not running), C(set <file>) for
+        every other drop-in or environment file that sets one of the variables, C(env VAR=value) for each variable
+        in C(/proc/<pid>/environ)."
+      - "One message per variable the process does not have as the role sets it, naming who wins (a later
+        drop-in's C(Environment=) replaces an earlier one, C(EnvironmentFile=) wins over C(Environment=),
+        systemd.exec(5)), or, with no other setter, that the unit was not restarted."
+    type: list
+    elements: dict
+    default: []
 author:
   - bbb.cluster_proxy maintainers
 """
@@ -66,9 +79,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report as _drift_report
 
 
-def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None):
+def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None, effective=None):
     try:
-        return _drift_report(checks, hints, dropins, dropin_name, leftovers)
+        return _drift_report(checks, hints, dropins, dropin_name, leftovers, effective)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"drift_report: {exc}") from exc
 

@@ -118,7 +118,62 @@ class DriftError(ValueError):
         self.messages = messages
 
 
-def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None):
+def read_effective(result):
+    """The unit, its wanted variables and what it runs with, from one result of the drift task's unit reader.
+
+    ``result``: ``item`` (``unit``, ``environment``: the role's variables) and ``stdout_lines``: ``pid N`` (systemd's
+    MainPID, 0 when not running), ``set <file>`` per other drop-in or environment file that sets one of the
+    variables (systemd's order), ``env VAR=value`` per variable in /proc/<pid>/environ.
+    """
+    pid, setters, environment = 0, [], {}
+    for line in result.get("stdout_lines") or []:
+        kind, _sep, rest = line.partition(" ")
+        if kind == "pid":
+            pid = int(rest.strip() or 0)
+        elif kind == "set":
+            setters.append(rest.strip())
+        elif kind == "env":
+            var, _sep, value = rest.partition("=")
+            environment[var] = value
+    item = result["item"]
+    return {"unit": item["unit"], "wanted": item["environment"], "pid": pid, "setters": setters, "env": environment}
+
+
+def effective_drift(results, dropin_name="cluster-proxy.conf"):
+    """One message per variable of the role's drop-ins that a running unit does not have as the role sets it.
+
+    systemd (systemd.exec(5)): a later Environment= of the same variable replaces an earlier one (drop-ins apply
+    in lexicographic order), and EnvironmentFile= wins over Environment=; a unit not restarted keeps the old one.
+    """
+    messages = []
+    for unit in map(read_effective, results or []):
+        name = unit["unit"]
+        ours = f"/etc/systemd/system/{name}.d/{dropin_name}"
+        if not unit["pid"]:
+            messages.append(
+                f"{name} is not running: what it runs with cannot be checked (start BigBlueButton: bbb-conf --restart)"
+            )
+            continue
+        for var, value in unit["wanted"].items():
+            actual = unit["env"].get(var)
+            if actual == str(value):
+                continue
+            setters = [path for path in unit["setters"] if path != ours]
+            if setters:
+                cause = (
+                    f"{', '.join(setters)} also set{'s' if len(setters) == 1 else ''} {var}, and systemd gives"
+                    " precedence to it (a later drop-in's Environment= replaces an earlier one; EnvironmentFile= wins"
+                    f" over Environment=). Remove {var} from {', '.join(setters)}"
+                )
+            else:
+                cause = f"it was not restarted since {ours} changed: restart it (bbb-conf --restart)"
+            messages.append(
+                f"{name} runs with {var} {_show(actual)} (its process environment), not the value of {ours}: {cause}"
+            )
+    return messages
+
+
+def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None, effective=None):
     """One message per disagreement between a host's files and what the inventory gives.
 
     ``checks``: dicts with ``path``, ``format`` (properties, yaml, systemd, text), ``content`` (base64 as slurp
@@ -167,4 +222,4 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")
-    return messages
+    return messages + effective_drift(effective, dropin_name)

@@ -128,3 +128,30 @@ def test_drift_report_clean_host_and_bad_input():
         drift_report([{"path": "p", "format": "text", "content": "not base64!", "wanted": ""}])
     with pytest.raises(AnsibleFilterError, match="unknown format"):
         drift_report([{"path": "p", "format": "toml", "content": b64("x"), "wanted": {}}])
+
+
+def _unit_result(lines, unit="bbb-web.service", wanted=None):
+    return {
+        "item": {"unit": unit, "environment": wanted or {"JDK_JAVA_OPTIONS": "-Dgrails.cors.enabled=true"}},
+        "stdout_lines": lines,
+    }
+
+
+def test_drift_report_names_what_a_running_unit_really_has():
+    """systemd: a later drop-in's Environment= replaces the role's, EnvironmentFile= wins; else not restarted."""
+    from ansible_collections.bbb.cluster_proxy.plugins.filter.drift_report import drift_report
+
+    ours = "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf"
+    clean = _unit_result(["pid 42", f"set {ours}", "env JDK_JAVA_OPTIONS=-Dgrails.cors.enabled=true"])
+    assert drift_report([], effective=[clean]) == []
+    later = "/etc/systemd/system/bbb-web.service.d/zz-operator.conf"
+    overridden = _unit_result(["pid 42", f"set {ours}", f"set {later}", "env JDK_JAVA_OPTIONS=-Xmx2g"])
+    (message,) = drift_report([], effective=[overridden])
+    assert message.startswith("bbb-web.service runs with JDK_JAVA_OPTIONS '-Xmx2g' (its process environment)")
+    assert f"{later} also sets JDK_JAVA_OPTIONS" in message and f"Remove JDK_JAVA_OPTIONS from {later}" in message
+    assert ours + ":" not in message.split("not the value of ")[1][len(ours) + 2 :]  # the role's file is not a culprit
+    stale = _unit_result(["pid 42", f"set {ours}"])
+    (message,) = drift_report([], effective=[stale])
+    assert "runs with JDK_JAVA_OPTIONS not set" in message and "was not restarted since" in message
+    (message,) = drift_report([], effective=[_unit_result(["pid 0", f"set {ours}"])])
+    assert message.startswith("bbb-web.service is not running")
