@@ -139,13 +139,16 @@ def read_effective(result):
     return {"unit": item["unit"], "wanted": item["environment"], "pid": pid, "setters": setters, "env": environment}
 
 
-def effective_drift(results, dropin_name="cluster-proxy.conf"):
+def effective_drift(results, dropin_name="cluster-proxy.conf", on_disk=None):
     """One message per variable of the role's drop-ins that a running unit does not have as the role sets it.
 
     systemd (systemd.exec(5)): a later Environment= of the same variable replaces an earlier one (drop-ins apply
     in lexicographic order), and EnvironmentFile= wins over Environment=; a unit not restarted keeps the old one.
+    The process is compared with the role's drop-in as it is on disk (``on_disk``: unit -> variables), so a hand
+    edit of that file is reported once, by the file check, not again here.
     """
     messages = []
+    on_disk = on_disk or {}
     for unit in map(read_effective, results or []):
         name = unit["unit"]
         ours = f"/etc/systemd/system/{name}.d/{dropin_name}"
@@ -155,6 +158,7 @@ def effective_drift(results, dropin_name="cluster-proxy.conf"):
             )
             continue
         for var, value in unit["wanted"].items():
+            value = on_disk.get(name, {}).get(var, value)
             actual = unit["env"].get(var)
             if actual == str(value):
                 continue
@@ -183,7 +187,13 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
     """
     hints = hints or {}
     checks = list(checks or [])
+    on_disk = {}
     for result in dropins or []:
+        if result.get("content") is not None:
+            try:
+                on_disk[result["item"]["unit"]] = parse_environment(_decode(result["content"], result["item"]["unit"]))
+            except ValueError:
+                pass  # reported by the file check below
         checks.append(
             {
                 "path": f"/etc/systemd/system/{result['item']['unit']}.d/{dropin_name}",
@@ -222,4 +232,4 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")
-    return messages + effective_drift(effective, dropin_name)
+    return messages + effective_drift(effective, dropin_name, on_disk)

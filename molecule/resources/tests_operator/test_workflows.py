@@ -8,15 +8,18 @@ rollback test restores. Molecule runs this file after the shared suite (the dire
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import time
 
 import pytest
 from lab_runs import (
     HOSTS,
     NODES,
     PROXIES,
-    SECRETS,
+    RUNNER,
+    address,
     api_url,
     edit,
     flat,
@@ -102,11 +105,48 @@ def test_preflight_stops_on_an_unhealthy_node(clean_state):
     finally:
         node.run("mv /root/release.lab /etc/bigbluebutton/bigbluebutton-release")
     assert rc != 0
-    assert f"Host {ROOM_B}: `bbb-conf --check` failed (rc 1)" in flat(output)
-    assert "locate: /etc/bigbluebutton/bigbluebutton-release. Fix BigBlueButton first." in flat(output)
+    assert f"Host {ROOM_B}: BigBlueButton is not healthy: bbb-conf --check failed (exit 1):" in flat(output)
+    assert "locate: /etc/bigbluebutton/bigbluebutton-release. Fix BigBlueButton first" in flat(output)
     # no rollback point is recorded while a node is unhealthy
     for name in HOSTS:
         assert not host(name).file("/var/backups/bbb-cluster-proxy/20261125T000001Z").exists
+
+
+def test_preflight_reads_what_bbb_conf_check_prints_not_its_exit_code(clean_state):
+    """bbb-conf --check exits 0 while it prints '# Error:' lines (check_state); --status shows [✘ - inactive]."""
+    node = host(ROOM_B)
+    assert node.run("systemctl stop bbb-web").rc == 0
+    try:
+        assert node.run("bbb-conf --check").rc == 0  # as upstream: the problems are only text
+        rc, output = playbook("bbb.cluster_proxy.preflight", "-e", "bbb_cluster_rollback_id=20261125T000002Z")
+    finally:
+        node.run("systemctl start bbb-web")
+    assert rc != 0
+    text = flat(output)
+    assert f"Host {ROOM_B}: BigBlueButton is not healthy: Error: Could not connect to the configured hostname" in text
+    assert "Error: Detected some processes have not started correctly" in text
+    assert "bbb-web is inactive (bbb-conf --status)" in text
+    for name in HOSTS:
+        assert not host(name).file("/var/backups/bbb-cluster-proxy/20261125T000002Z").exists
+
+
+def test_preflight_stops_where_the_public_name_leads_to_another_host(clean_state):
+    """A name that resolves on the node proves nothing: resolved where the proxy resolves it, it leads to room-b."""
+    proxy = host(PROXY)
+    original = proxy.file("/etc/hosts").content_string
+    assert proxy.run(f"echo '{address(ROOM_B)} {ROOM_A}' >> /etc/hosts").rc == 0
+    try:
+        assert host(ROOM_A).run(f"getent hosts {ROOM_A}").rc == 0  # on the node itself it resolves fine
+        rc, output = playbook("bbb.cluster_proxy.preflight", "-e", "bbb_cluster_rollback_id=20261125T000003Z")
+    finally:
+        proxy.run(f"cat > /etc/hosts <<'EOF_LAB'\n{original}EOF_LAB")
+    assert rc != 0
+    text = flat(output)
+    assert (
+        f"Host {ROOM_A}: the public hostname {ROOM_A} resolves on {PROXY} to {address(ROOM_B)}, which is none of this "
+        f"node's addresses ({address(ROOM_A)}), and the host there does not accept this node's API secret"
+    ) in text
+    assert "the name leads to another host" in text
 
 
 def test_drift_names_each_hand_edit_and_changes_nothing(clean_state):
@@ -192,22 +232,29 @@ def test_drift_is_clean_again_after_the_rollback():
     assert rc == 0, flat(output)[-2000:]
 
 
-def test_acceptance_walks_through_a_class_on_every_node_with_recordings():
-    rc, output = playbook(
-        "bbb.cluster_proxy.acceptance",
-        "-e",
-        "bbb_acceptance_recordings=true",
-        "-e",
-        "bbb_acceptance_recording_timeout=60",
-    )
+def test_acceptance_walks_through_a_class_on_every_node():
+    """On 3.0 the client settings are read as the client reads them: the x-session-token header and the node's
+    JSESSIONID from the join (checkGraphqlAuthorization refuses a ?sessionToken= query, which 82b2c61 sent)."""
+    rc, output = playbook("bbb.cluster_proxy.acceptance")
     assert rc == 0, flat(output)[-3000:]
     text = flat(output)
     for name in NODES:
         label = name.split(".")[0]
         assert (
-            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/, '
-            'recording published"'
-        ) in text
+            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/"' in text
+        )
+    assert "Check that the node hands the client its settings, readable from the proxy's page" in text
+
+
+def test_acceptance_refuses_a_recording_check_it_cannot_make():
+    """A record=true meeting without a client in it has no recording marks: BBB never publishes it (archive.rb),
+    so an API-only check can only fail or, with 82b2c61's permissive double, pass for the wrong reason."""
+    rc, output = playbook("bbb.cluster_proxy.acceptance", "-e", "bbb_acceptance_recordings=true")
+    assert rc != 0
+    text = flat(output)
+    assert "bbb_acceptance_recordings=true cannot be checked by this playbook" in text
+    assert "archive_has_recording_marks?" in text and "docs/operations.md" in text
+    assert "PLAY [Walk through a class on every node]" not in output  # refused before any meeting
 
 
 def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
@@ -232,6 +279,50 @@ def test_acceptance_names_a_wrong_allowed_origin_and_drift_names_its_cause():
     finally:
         node.run(f"cat > {dropin} <<'EOF_LAB'\n{original}EOF_LAB\nsystemctl daemon-reload && systemctl restart bbb-web")
     assert node.file(dropin).content_string == original
+
+
+def test_drift_names_a_later_drop_in_that_wins_over_the_roles():
+    """The role's drop-in is right on disk, but an operator's later-sorting drop-in sets JDK_JAVA_OPTIONS too and
+    systemd hands bbb-web that one (82b2c61's drift read only the role's file and reported no drift)."""
+    node = host(ROOM_A)
+    operator = "/etc/systemd/system/bbb-web.service.d/zz-operator.conf"
+    node.run(
+        f"printf '[Service]\\nEnvironment=\"JDK_JAVA_OPTIONS=-Xmx2g\"\\n' > {operator}"
+        " && systemctl daemon-reload && systemctl restart bbb-web"
+    )
+    try:
+        rc, output = playbook("bbb.cluster_proxy.drift")
+        acceptance_rc, acceptance = playbook("bbb.cluster_proxy.acceptance")
+    finally:
+        node.run(f"rm -f {operator} && systemctl daemon-reload && systemctl restart bbb-web")
+    assert rc != 0
+    text = flat(output)
+    assert "bbb-web.service runs with JDK_JAVA_OPTIONS '-Xmx2g' (its process environment), not the value of" in text
+    assert f"{operator} also sets JDK_JAVA_OPTIONS" in text and f"Remove JDK_JAVA_OPTIONS from {operator}" in text
+    assert acceptance_rc != 0
+    assert f"\"{ROOM_A}\": \"FAIL at 'Check that the node allows the proxy's origin'" in flat(acceptance)
+    rc, output = playbook("bbb.cluster_proxy.drift")
+    assert rc == 0, flat(output)[-2000:]
+
+
+def test_drift_names_what_nginx_really_loads():
+    """nginx -T: another server block for the proxy's name, and a file changed after nginx last loaded it."""
+    proxy = host(PROXY)
+    other = "/etc/nginx/conf.d/zz-lab-other.conf"
+    proxy.run(
+        f"sleep 1; touch /etc/nginx/conf.d/bbb-cluster-proxy.conf; printf 'server {{ listen 443 ssl; server_name {PROXY};"
+        f" ssl_certificate /etc/ssl/bbb-lab/{PROXY}.crt; ssl_certificate_key /etc/ssl/bbb-lab/{PROXY}.key; }}\\n' > {other}"
+    )
+    try:
+        rc, output = playbook("bbb.cluster_proxy.drift")
+    finally:
+        proxy.run(f"rm -f {other} && systemctl reload nginx && sleep 2")
+    assert rc != 0
+    text = flat(output)
+    assert f"another server block also claims {PROXY} and nginx ignores one of them" in text
+    assert "nginx runs a configuration older than /etc/nginx/conf.d/bbb-cluster-proxy.conf" in text
+    rc, output = playbook("bbb.cluster_proxy.drift")
+    assert rc == 0, flat(output)[-2000:]
 
 
 def test_acceptance_names_graphql_pointing_away_from_the_node():
@@ -341,17 +432,65 @@ def test_drain_waits_for_running_meetings_and_stops_the_rollout():
     assert restarts(ROOM_A) == count + 1
 
 
-def test_acceptance_through_a_load_balancer_url():
-    """As through Scalelite: meetings are created via one API URL and must land on a node of the inventory."""
-    secret = [s for s in SECRETS if "room-a" in s][0]
+LB = "wf-lb.lab.test"  # the Scalelite double (molecule/resources/roles/bbb_lab_scalelite)
+
+
+def lb_secret():
+    return RUNNER.get_variables(LB)["bbb_lab_lb_secret"]
+
+
+def through_scalelite(*args):
+    """acceptance through the Scalelite double; its LOADBALANCER_SECRET must not be printed either."""
     rc, output = playbook(
         "bbb.cluster_proxy.acceptance",
         "-e",
-        f"bbb_acceptance_api_url=https://{ROOM_A}/bigbluebutton/api/",
+        f"bbb_acceptance_api_url=https://{LB}/bigbluebutton/api",
         "-e",
-        f"bbb_acceptance_api_secret={secret}",
+        f"bbb_acceptance_api_secret={lb_secret()}",
+        *args,
     )
-    assert rc == 0, flat(output)[-3000:]
-    text = flat(output)
-    line = f"pass: teacher, learner and guest joined through https://{PROXY}/room-a/html5client/ (placed by the load balancer)"
-    assert text.count(line) == 2  # both meetings landed on room-a
+    assert lb_secret() not in output
+    return rc, flat(output)
+
+
+def scalelite_server_state(server, state):
+    """POST /scalelite/api/updateServer as an operator does (checksum over action + query + LOADBALANCER_SECRET)."""
+    checksum = hashlib.sha1(("updateServer" + lb_secret()).encode()).hexdigest()  # noqa: S324 - Scalelite's checksum
+    body = json.dumps({"id": server, "server": {"state": state}})
+    answer = host(PROXY).run(
+        f"curl -sS -X POST -H 'Content-Type: application/json' -d '{body}' "
+        f"'https://{LB}/scalelite/api/updateServer?checksum={checksum}'"
+    )
+    assert json.loads(answer.stdout)["state"] == {"enable": "enabled", "cordon": "cordoned"}[state], answer.stdout
+
+
+def test_acceptance_through_scalelite_reaches_every_node():
+    """Scalelite's join redirects to the node's own API join, which redirects to the client (82b2c61 took the
+    first Location for the client); meetings are created until every node got one."""
+    rc, text = through_scalelite()
+    assert rc == 0, text[-3000:]
+    for name in NODES:
+        label = name.split(".")[0]
+        assert (
+            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/ '
+            '(placed by the load balancer)"'
+        ) in text
+    assert f"created through https://{LB}/bigbluebutton/api, placed on:" in text
+    assert "nodes of the inventory it placed none on: none" in text
+
+
+def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
+    scalelite_server_state("room-b", "cordon")
+    try:
+        rc, text = through_scalelite("-e", "bbb_acceptance_lb_attempts=3")
+    finally:
+        scalelite_server_state("room-b", "enable")
+        time.sleep(6)  # a re-enabled server gets meetings once the poller has measured its load (Server#save!)
+    assert rc != 0
+    assert f'"{ROOM_A}": "pass: teacher, learner and guest joined through' in text
+    assert f'"{ROOM_B}": "FAIL at \'Fail where the load balancer placed no meeting on this node\'' in text
+    assert (
+        f"not reached through the load balancer https://{LB}/bigbluebutton/api: none of its 3 meetings landed on {ROOM_B}"
+        in text
+    )
+    assert "nodes of the inventory it placed none on: room-b.lab.test" in text

@@ -155,3 +155,20 @@ def test_drift_report_names_what_a_running_unit_really_has():
     assert "runs with JDK_JAVA_OPTIONS not set" in message and "was not restarted since" in message
     (message,) = drift_report([], effective=[_unit_result(["pid 0", f"set {ours}"])])
     assert message.startswith("bbb-web.service is not running")
+
+
+def test_a_hand_edit_of_the_roles_drop_in_is_reported_once_by_the_file_check():
+    import base64
+
+    from ansible_collections.bbb.cluster_proxy.plugins.filter.drift_report import drift_report
+
+    edited = '[Service]\nEnvironment="JDK_JAVA_OPTIONS=-Dedited"\n'
+    slurped = {
+        "item": {"unit": "bbb-web.service", "environment": {"JDK_JAVA_OPTIONS": "-Dgrails.cors.enabled=true"}},
+        "content": base64.b64encode(edited.encode()).decode(),
+    }
+    running = _unit_result(["pid 7", "env JDK_JAVA_OPTIONS=-Dedited"])
+    (message,) = drift_report([], dropins=[slurped], effective=[running])
+    assert message.startswith(
+        "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf: JDK_JAVA_OPTIONS is '-Dedited'"
+    )
