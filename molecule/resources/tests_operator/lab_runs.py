@@ -141,3 +141,48 @@ def api_url(node, call, **params):
     query = urlencode(params)
     checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
     return f"https://{node}/bigbluebutton/api/{call}?{query}&checksum={checksum}"
+
+
+# A user's client starting, as the real client does after the join redirect: 2.x asks bbb-web's enter with the
+# session cookie of the join (ApiController.enter), 3.0 opens the graphql websocket and sends connection_init with
+# the X-Session-Token header (bbb-graphql-middleware). Until then BBB counts no user in the meeting.
+_CLIENT = r"""
+import base64, http.client, json, os, re, socket, ssl, sys
+url, origin = sys.argv[1], sys.argv[2]
+host = url.split("/")[2]
+context = ssl.create_default_context()
+conn = http.client.HTTPSConnection(host, context=context, timeout=10)
+conn.request("GET", url.split(host, 1)[1])
+answer = conn.getresponse()
+body = answer.read().decode()
+token = re.search(r"<session_token>([^<]+)<", body).group(1)
+cookie = answer.getheader("Set-Cookie").split(";")[0]
+if "/html5client/join?" in body:  # 2.x
+    conn = http.client.HTTPSConnection(host, context=context, timeout=10)
+    conn.request("GET", f"/bigbluebutton/api/enter?sessionToken={token}", headers={"Cookie": cookie, "Origin": origin})
+    print(json.loads(conn.getresponse().read())["response"]["returncode"])
+else:  # 3.0
+    raw = context.wrap_socket(socket.create_connection((host, 443), timeout=10), server_hostname=host)
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall((f"GET /graphql HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+                 "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
+    stream = raw.makefile("rb")
+    assert b" 101 " in stream.readline()
+    while stream.readline() not in (b"\r\n", b""):
+        pass
+    payload = json.dumps({"type": "connection_init", "payload": {"headers": {"X-Session-Token": token}}}).encode()
+    mask = os.urandom(4)
+    raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    head = stream.read(2)
+    print(json.loads(stream.read(head[1] & 0x7F))["type"])
+"""
+
+
+def start_client(node, meeting_id, full_name="Teacher", role="MODERATOR"):
+    """Join ``meeting_id`` on ``node`` and start that user's client from the proxy host; return what it answered."""
+    url = api_url(node, "join", meetingID=meeting_id, fullName=full_name, role=role, redirect="false")
+    proxy = PROXIES[0]
+    done = host(proxy).run(f"python3 -c '{_CLIENT}' '{url}' 'https://{proxy}'")
+    assert done.rc == 0, done.stderr
+    return done.stdout.strip()

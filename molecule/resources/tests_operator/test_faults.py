@@ -23,7 +23,21 @@ import time
 from pathlib import Path
 
 import pytest
-from lab_runs import NODES, PROXIES, Run, address, api_url, edit, flat, host, no_change, playbook, restarts, snapshot
+from lab_runs import (
+    NODES,
+    PROXIES,
+    Run,
+    address,
+    api_url,
+    edit,
+    flat,
+    host,
+    no_change,
+    playbook,
+    restarts,
+    snapshot,
+    start_client,
+)
 
 PROXY = PROXIES[0]
 ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
@@ -141,8 +155,7 @@ def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_bat
     restarted; the run names room-a; once room-a is back, the next run restarts it (its files were written)."""
     node_a = host(ROOM_A)
     assert "SUCCESS" in node_a.run(f"curl -sS '{api_url(ROOM_A, 'create', meetingID='fault-lab')}'").stdout
-    join = api_url(ROOM_A, "join", meetingID="fault-lab", fullName="Teacher", role="MODERATOR", redirect="false")
-    node_a.run(f"curl -sS '{join}'")
+    assert start_client(ROOM_A, "fault-lab") == "connection_ack"  # a teacher in the meeting: the drain waits
     break_origin(ROOM_A, ROOM_B)
     count = restarts(ROOM_A), restarts(ROOM_B)
     run = Run(

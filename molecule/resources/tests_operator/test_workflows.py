@@ -29,6 +29,7 @@ from lab_runs import (
     restarts,
     restore,
     snapshot,
+    start_client,
 )
 
 POINT = "20261125T000000Z"
@@ -411,7 +412,8 @@ def test_drain_waits_for_running_meetings_and_stops_the_rollout():
         return node.run(f"curl -sS '{api_url(ROOM_A, name, **params)}'").stdout
 
     assert "SUCCESS" in call("create", meetingID="drain-lab")
-    call("join", meetingID="drain-lab", fullName="Teacher", role="MODERATOR", redirect="false")
+    assert start_client(ROOM_A, "drain-lab") == "connection_ack"  # a teacher in the meeting, not only registered
+    assert "<running>true</running>" in call("isMeetingRunning", meetingID="drain-lab")
     edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
     count = restarts(ROOM_A)
     try:
