@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
 import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from lab_runs import (
@@ -26,6 +30,7 @@ from lab_runs import (
     host,
     no_change,
     playbook,
+    require,
     restarts,
     restore,
     snapshot,
@@ -496,3 +501,84 @@ def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
         in text
     )
     assert "nodes of the inventory it placed none on: room-b.lab.test" in text
+
+
+def walkthrough(tmp_path, *extra):
+    """-e options of the browser walk-through in the lab: the lab's names and CA, no media server."""
+    require(
+        "browser",
+        [tool for tool in ("chromium", "certutil") if shutil.which(tool) is None],
+        "apt-get install chromium libnss3-tools",
+    )
+    options = {
+        "bbb_acceptance_browser": True,
+        "bbb_acceptance_browser_media": False,  # the lab has no SFU/media server: ICE servers are checked, not media
+        "bbb_acceptance_browser_hosts": {name: address(name) for name in [*NODES, PROXY, LB]},
+        "bbb_acceptance_ca_file": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"),
+        "bbb_acceptance_report_dir": str(tmp_path / "report"),
+    }
+    return ["-e", json.dumps(options), *extra]
+
+
+WALKED = "create, teacher, media, ice, presentation, guest, reconnect"
+
+
+def test_browser_walkthrough_on_every_node(tmp_path):
+    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
+    text = flat(output)
+    assert rc == 0, text[-3000:]
+    for name in NODES:
+        assert f"; browser walk-through: pass: {WALKED}" in text.split(f'"{name}": "pass:', 1)[1].split('"', 1)[0]
+    report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    assert {suite.get("name") for suite in report} == set(NODES)
+    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 7 for suite in report)
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
+    # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
+    assert "the guest waited in the lobby and entered after the moderator's approval" in text
+    assert "the guest waits in the node's lobby" in text
+    assert f"after 3 s offline the client opened wss://{ROOM_A}/graphql" in text
+    assert f"ICE servers stun:{ROOM_A}:3478" in text
+
+
+def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
+    """Meetings placed by the Scalelite double, a teacher's client in each (autoStartRecording): the recordings
+    are published, and their playback answers on the load balancer's host."""
+    rc, text = through_scalelite(
+        *walkthrough(tmp_path, "-e", "bbb_acceptance_recordings=true", "-e", "bbb_acceptance_recording_timeout=90")
+    )
+    assert rc == 0, text[-3000:]
+    for name in NODES:
+        assert (
+            f"; browser walk-through: pass: {WALKED}, recording"
+            in text.split(f'"{name}": "pass:', 1)[1].split('"', 1)[0]
+        )
+    assert f"playback https://{LB}/playback/presentation/2.3/" in text
+    assert f"https://{LB}/presentation/" in text and "/metadata.xml 200" in text
+
+
+def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
+    """The node refuses the proxy's origin for its API (accessControlAllowOrigin): the 2.x client's enter is
+    blocked by CORS, so the client never starts."""
+    original = edit(
+        ROOM_B, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#"
+    )
+    try:
+        host(ROOM_B).run("systemctl restart bbb-web")
+        rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
+    finally:
+        restore(ROOM_B, PROPERTIES, original)
+        host(ROOM_B).run("systemctl restart bbb-web")
+    text = flat(output)
+    assert rc != 0
+    assert "browser walk-through: FAIL at 'teacher': after 30 s the node counts 0 users" in text
+    assert "Acceptance failed on: room-b.lab.test" in text
+    report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    failed = [
+        case.get("name")
+        for suite in report
+        if suite.get("name") == ROOM_B
+        for case in suite
+        if len(case.findall("failure"))
+    ]
+    assert failed == ["teacher"]

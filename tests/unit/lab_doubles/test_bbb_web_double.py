@@ -120,12 +120,33 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
     assert headers["Location"].startswith(
         f"{PROXY}/room-a/html5client/?sessionToken="
     )  # the 3.0 client shows the lobby
+    guest_token = token_of(headers["Location"])
+    teacher_token = token_of(api(port3, "join", meetingID="m", fullName="T2", role="MODERATOR")[1]["Location"])
     # registered by the API, but nobody is in the meeting until a client starts (akka-apps)
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
     assert "<participantCount>0</participantCount>" in info and "<running>false</running>" in info
-    assert websocket(port3, PROXY, token=token_of(headers["Location"]))[2] == {"type": "connection_ack"}
+    assert websocket(port3, PROXY, token=guest_token)[2] == {"type": "connection_ack"}
+    assert "<participantCount>0</participantCount>" in api(port3, "getMeetingInfo", meetingID="m")[2]  # in the lobby
+    assert (
+        graphql(port3, guest_token, "query { user_current { guestStatus } }")[0]["data"]["user_current"][0][
+            "guestStatus"
+        ]
+        == "WAIT"
+    )
+    # a viewer cannot let a guest in; a moderator's client can (guestUsersSubmitApprovalStatus)
+    assert "errors" in graphql(port3, guest_token, "mutation { guestUsersSubmitApprovalStatus }")[0]
+    (waiting,) = graphql(port3, teacher_token, "query { user_guest { userId name } }")
+    (guest,) = waiting["data"]["user_guest"]
+    assert guest["name"] == "G"
+    approve = {"guests": [{"guest": guest["userId"], "status": "ALLOW"}]}
+    graphql(
+        port3,
+        teacher_token,
+        "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus }",
+        approve,
+    )
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
-    assert "<guestStatus>WAIT</guestStatus>" in info and "<participantCount>1</participantCount>" in info
+    assert "<fullName>G</fullName>" in info and "<participantCount>2</participantCount>" in info
     assert "notFound" in api(port3, "join", meetingID="nope", fullName="x")[2]
 
 
@@ -183,6 +204,7 @@ def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path, fa
     assert "<url>https://room-a.lab.test/playback/presentation/2.3/" in body
     status_dir = tmp_path / "var/recording/status"
     assert len(list((status_dir / "published").glob("*-presentation.done"))) == 1
+    assert len(list((tmp_path / "var/published/presentation").glob("*/metadata.xml"))) == 1  # nginx serves it
     assert len(list((status_dir / "recorded").glob("*.done"))) == 1
     # recordings survive a restart of the service
     port2 = node(family)
@@ -324,6 +346,84 @@ def test_stuns(node):
     port = node()
     status, _unused, body = get(port, "/bigbluebutton/api/stuns")
     assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
+
+
+def graphql(port, token, query, variables=None):
+    """connection_init with the token, then one subscribe; return the payloads of its answers."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    sock.sendall(
+        (
+            "GET /graphql HTTP/1.1\r\nHost: room-a.lab.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+        ).encode()
+    )
+    stream = sock.makefile("rb")
+    assert b" 101 " in stream.readline()
+    while stream.readline() != b"\r\n":
+        pass
+
+    def send(message):
+        data = json.dumps(message).encode()
+        mask = b"\x01\x02\x03\x04"
+        head = (
+            bytes([0x81, 0x80 | len(data)])
+            if len(data) < 126
+            else bytes([0x81, 0x80 | 126]) + len(data).to_bytes(2, "big")
+        )
+        sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def receive():
+        head = stream.read(2)
+        length = head[1] & 0x7F
+        if length == 126:
+            length = int.from_bytes(stream.read(2), "big")
+        return json.loads(stream.read(length))
+
+    send({"type": "connection_init", "payload": {"headers": {"X-Session-Token": token}}})
+    assert receive() == {"type": "connection_ack"}
+    send({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+    payloads = []
+    while (message := receive())["type"] != "complete":
+        payloads.append(message["payload"])
+    sock.close()
+    return payloads
+
+
+def test_a_presentation_uploaded_at_create_is_the_current_slide(node):
+    port = node()
+    pdf = base64.b64encode(b"%PDF-1.4 lab").decode()
+    body = f'<modules><module name="presentation"><document name="lesson.pdf">{pdf}</document></module></modules>'
+    query = urlencode({"meetingID": "p"})
+    checksum = hashlib.sha1(("create" + query + SECRET).encode()).hexdigest()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request(
+        "POST", f"/bigbluebutton/api/create?{query}&checksum={checksum}", body, {"Content-Type": "application/xml"}
+    )
+    assert "SUCCESS" in conn.getresponse().read().decode()
+    token = token_of(api(port, "join", meetingID="p", fullName="T", role="MODERATOR")[1]["Location"])
+    (page,) = graphql(port, token, "subscription { pres_page_curr { svgUrl } }")
+    url = page["data"]["pres_page_curr"][0]["svgUrl"]
+    assert url.startswith("https://room-a.lab.test/bigbluebutton/presentation/") and url.endswith("/svg/1")
+    status, headers, svg = get(port, url.split("room-a.lab.test", 1)[1])
+    assert status == 200 and headers["Content-Type"] == "image/svg+xml" and "lesson.pdf" in svg
+    assert get(port, url.split("room-a.lab.test", 1)[1].replace("/svg/1", "/svg/2"))[0] == 404
+    # not a PDF: no presentation of it (the default one stays)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    query = urlencode({"meetingID": "q"})
+    checksum = hashlib.sha1(("create" + query + SECRET).encode()).hexdigest()
+    body = body.replace(pdf, base64.b64encode(b"MZ not a pdf").decode())
+    conn.request(
+        "POST", f"/bigbluebutton/api/create?{query}&checksum={checksum}", body, {"Content-Type": "application/xml"}
+    )
+    conn.getresponse().read()
+    token = token_of(api(port, "join", meetingID="q", fullName="T", role="MODERATOR")[1]["Location"])
+    assert (
+        graphql(port, token, "subscription { pres_page_curr { svgUrl } }")[0]["data"]["pres_page_curr"][0][
+            "presentationId"
+        ]
+        == "default"
+    )
 
 
 def websocket(port, origin, host="room-a.lab.test", token=None):

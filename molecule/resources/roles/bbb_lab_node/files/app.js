@@ -1,2 +1,115 @@
-// Lab fixture: a client asset.
-window.bbbLab = { asset: "app.js" };
+// Lab stand-in for the BBB 3.0 client (not BigBlueButton): it does on the network what the real client does
+// at start, in the same order and to the same places, so that a browser test watching the network sees what it
+// would see with the real client. What it mirrors (bigbluebutton/bigbluebutton, bigbluebutton-html5):
+//   1. the API root through its own origin and path prefix, for graphqlApiUrl / graphqlWebsocketUrl
+//      (imports/ui/components/settings-loader/component.tsx: `https://${hostname}${serverPathPrefix}/bigbluebutton/api`);
+//   2. `${graphqlApiUrl}/clientSettings` with credentials and the x-session-token header (same file);
+//   3. the graphql websocket (graphql-transport-ws) with connection_init { headers: { X-Session-Token } }
+//      (imports/ui/core/graphql/...: the client's ApolloClient/graphql-ws link), reconnecting when it drops;
+//   4. the user (user_current: guest lobby while guestStatus is WAIT), the current slide (pres_page_curr.svgUrl,
+//      loaded from the node), the join parameters (userMetadata: userdata-bbb_auto_join_audio,
+//      bbb_auto_share_webcam) -> getUserMedia, and ICE servers from `${bbbWebBase}/api/stuns` for an
+//      RTCPeerConnection (the media is not negotiated: the lab has no SFU).
+// Lab simplification: a graphql subscription is answered once, so the stand-in asks again where the real
+// client would wait for a push (the guest's status).
+window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 };
+
+(function () {
+  const lab = window.bbbLab;
+  const log = (event) => lab.events.push(event);
+  const params = new URLSearchParams(window.location.search);
+  const sessionToken = params.get("sessionToken") || "";
+  const serverPathPrefix = window.location.pathname.split("/html5client")[0];
+  let graphqlWebsocketUrl = "";
+  let opened = 0;
+
+  function graphql(socket, id, query, variables) {
+    socket.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: variables || {} } }));
+  }
+
+  async function media(metadata, settings) {
+    const audio = metadata.bbb_auto_join_audio === "true";
+    const video = metadata.bbb_auto_share_webcam === "true";
+    if (!audio && !video) return;
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
+      log(`media: ${stream.getTracks().map((t) => t.kind).join(",")}`);
+      const stuns = await (await fetch(`${settings.app.bbbWebBase}/api/stuns`, { credentials: "include" })).json();
+      const iceServers = stuns.stunServers.map((s) => ({ urls: s.url }));
+      const pc = new RTCPeerConnection({ iceServers });
+      stream.getTracks().forEach((track) => pc.addTrack(track, stream));
+      await pc.setLocalDescription(await pc.createOffer());
+      lab.peer = pc;
+    } catch (error) {
+      log(`media error: ${error.name}`);
+    }
+  }
+
+  function connect(settings) {
+    const socket = new WebSocket(graphqlWebsocketUrl, "graphql-transport-ws");
+    let started = false;
+    socket.onopen = () =>
+      socket.send(JSON.stringify({ type: "connection_init", payload: { headers: { "X-Session-Token": sessionToken } } }));
+    socket.onmessage = (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "connection_ack") {
+        opened += 1;
+        if (opened > 1) lab.reconnects += 1;
+        graphql(socket, "user", "subscription { user_current { userId guestStatus joined userMetadata } }");
+      } else if (data.type === "next" && data.id === "user") {
+        const user = data.payload.data.user_current[0];
+        if (user.guestStatus === "WAIT") {
+          lab.state = "lobby";
+          setTimeout(() => graphql(socket, "user", "subscription { user_current { userId guestStatus joined userMetadata } }"), 1000);
+          return;
+        }
+        if (user.guestStatus !== "ALLOW") {
+          lab.state = `denied: ${user.guestStatus}`;
+          return;
+        }
+        if (!started) {
+          started = true;
+          graphql(socket, "slide", "subscription { pres_page_curr { presentationId svgUrl } }");
+          media(user.userMetadata || {}, settings);
+        }
+        lab.state = "in meeting";
+      } else if (data.type === "next" && data.id === "slide") {
+        const page = data.payload.data.pres_page_curr[0];
+        const image = new Image();
+        image.onload = () => log(`slide: ${page.presentationId}`);
+        image.onerror = () => log("slide error");
+        image.src = page.svgUrl;
+        lab.slide = page.svgUrl;
+      }
+    };
+    socket.onclose = () => {
+      if (lab.state !== "ended") {
+        lab.state = "reconnecting";
+        setTimeout(() => connect(settings), 1000);
+      }
+    };
+  }
+
+  async function start() {
+    try {
+      const root = await (await fetch(`${serverPathPrefix}/bigbluebutton/api`)).text();
+      const xml = new DOMParser().parseFromString(root, "text/xml");
+      const graphqlApiUrl = xml.querySelector("graphqlApiUrl").textContent;
+      graphqlWebsocketUrl = xml.querySelector("graphqlWebsocketUrl").textContent;
+      const response = await fetch(`${graphqlApiUrl}/clientSettings`, {
+        credentials: "include",
+        headers: { "x-session-token": sessionToken },
+      });
+      if (!response.ok) {
+        lab.state = `settings refused: HTTP ${response.status}`;
+        return;
+      }
+      const settings = (await response.json()).meeting_clientSettings[0].clientSettingsJson.public;
+      connect(settings);
+    } catch (error) {
+      lab.state = `error: ${error.message}`;
+    }
+  }
+
+  if (sessionToken) start();
+})();

@@ -28,6 +28,10 @@ and rejects what upstream rejects:
 | CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
 | 3.0 API root lists graphqlWebsocketUrl, graphqlApiUrl | ApiController.groovy: index | - |
 | graphql websocket: same origin or server.authorized_cross_origin (env era: BBB_GRAPHQL_MIDDLEWARE_ORIGIN) | bbb-graphql-middleware websrv (origin check) | other origins: 403 |
+| graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (guestStatus, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests, moderators only), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (guestUsersSubmitApprovalStatus); lab simplification: a subscription answers once, the stand-in client polls | a viewer's approval, any operation before connection_init with a valid token |
+| a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
+| create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
+| publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/ | record-and-playback presentation publish script; presentation.nginx | - |
 
 The secret is never logged or returned.
 """
@@ -44,6 +48,7 @@ import secrets
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
 from xml.sax.saxutils import escape
@@ -175,7 +180,7 @@ class State:
         """The user's client started: the user is in the meeting; with autoStartRecording the recording starts."""
         user = self.sessions.get(token)
         meeting = self.meetings.get(user["meeting"]) if user else None
-        if meeting is None or user["present"]:
+        if meeting is None or user["present"] or user["attendee"]["guestStatus"] != "ALLOW":
             return
         user["present"] = True
         meeting["attendees"].append(user["attendee"])
@@ -213,6 +218,11 @@ class State:
                 rec["state"] = "failed" if failed else "published"
                 marker = "processed/" + record_id + ("-presentation.fail" if failed else "-presentation.done")
                 targets = [marker] + ([] if failed else ["published/" + record_id + "-presentation.done"])
+                if not failed:
+                    published = os.path.join(self.args.recording_dir, "published", "presentation", record_id)
+                    os.makedirs(published, exist_ok=True)
+                    with open(os.path.join(published, "metadata.xml"), "w", encoding="utf-8") as handle:
+                        handle.write(f"<recording><id>{record_id}</id><state>published</state></recording>\n")
                 for target in targets:
                     os.makedirs(os.path.join(status, os.path.dirname(target)), exist_ok=True)
                     with open(os.path.join(status, target), "w", encoding="utf-8"):
@@ -307,6 +317,8 @@ class Handler(BaseHTTPRequestHandler):
                     ),
                     "application/json",
                 )
+            elif path.startswith("/bigbluebutton/presentation/") and "/svg/" in path:
+                self.slide(path)
             elif path == "/bigbluebutton/api/enter":
                 self.enter(dict(parse_qsl(url.query)).get("sessionToken", "").strip())
             elif path.startswith("/bigbluebutton/api/"):
@@ -340,20 +352,89 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         self.close_connection = True
+        token = None
         while True:
             opcode, payload = read_websocket_frame(self.rfile)
             if opcode is None or opcode == 0x8:
                 return
-            if opcode == 0x1 and b"connection_init" in payload:
-                try:
-                    headers = (json.loads(payload).get("payload") or {}).get("headers") or {}
-                except (ValueError, AttributeError):
-                    headers = {}
+            try:
+                message = json.loads(payload) if opcode == 0x1 else {}
+            except ValueError:
+                message = {}
+            if message.get("type") == "connection_init":
+                headers = (message.get("payload") or {}).get("headers") or {}
                 token = {key.lower(): value for key, value in headers.items()}.get("x-session-token", "")
                 with _LOCK:
                     self.state.make_present(token)
-                self.wfile.write(websocket_frame(json.dumps({"type": "connection_ack"})))
-                self.wfile.flush()
+                self.ws_send({"type": "connection_ack"})
+            elif message.get("type") == "ping":
+                self.ws_send({"type": "pong"})
+            elif message.get("type") == "subscribe":
+                with _LOCK:
+                    data, errors = self.graphql_operation(token, message.get("payload") or {})
+                answer = {"data": data} if errors is None else {"errors": [{"message": errors}]}
+                self.ws_send({"id": message.get("id"), "type": "next", "payload": answer})
+                self.ws_send({"id": message.get("id"), "type": "complete"})
+
+    def ws_send(self, message):
+        self.wfile.write(websocket_frame(json.dumps(message)))
+        self.wfile.flush()
+
+    def graphql_operation(self, token, payload):
+        """(data, None) or (None, error) for the few operations the stand-in client uses."""
+        user = self.state.sessions.get(token or "")
+        meeting = self.state.meetings.get(user["meeting"]) if user else None
+        if meeting is None:
+            return None, "not authorized: connection_init without a valid X-Session-Token"
+        query = payload.get("query") or ""
+        moderator = user["attendee"]["role"] == "MODERATOR"
+        guests = [u for u in self.state.sessions.values() if u["meeting"] == meeting["id"] and u["attendee"]["isGuest"]]
+        if "guestUsersSubmitApprovalStatus" in query:
+            if not moderator:
+                return None, "guestUsersSubmitApprovalStatus: the user is not a moderator"
+            decided = {g.get("guest"): g.get("status") for g in (payload.get("variables") or {}).get("guests") or []}
+            for guest in guests:
+                if guest["internalUserID"] in decided and decided[guest["internalUserID"]] in ("ALLOW", "DENY"):
+                    guest["attendee"]["guestStatus"] = decided[guest["internalUserID"]]
+                    self.state.make_present(next(t for t, u in self.state.sessions.items() if u is guest))
+            return {"guestUsersSubmitApprovalStatus": True}, None
+        if "user_guest" in query:
+            if not moderator:
+                return {"user_guest": []}, None
+            waiting = [g for g in guests if g["attendee"]["guestStatus"] == "WAIT"]
+            return {
+                "user_guest": [{"userId": g["internalUserID"], "name": g["attendee"]["fullName"]} for g in waiting]
+            }, None
+        if "user_current" in query:
+            attendee = user["attendee"]
+            current = {
+                "userId": user["internalUserID"],
+                "name": attendee["fullName"],
+                "isModerator": moderator,
+                "guestStatus": attendee["guestStatus"],
+                "joined": user["present"],
+                "userMetadata": user["userdata"],
+            }
+            return {"user_current": [current]}, None
+        if "pres_page_curr" in query:
+            base = self.state.config().get("bigbluebutton.web.serverURL", "")
+            pres = meeting.get("presentation") or "default"
+            url = f"{base}/bigbluebutton/presentation/{meeting['internal']}/{meeting['internal']}/{pres}/svg/1"
+            return {"pres_page_curr": [{"presentationId": pres, "num": 1, "svgUrl": url}]}, None
+        return None, "unsupported operation in the lab double"
+
+    def slide(self, path):
+        """PresentationController.showSvgImage: /bigbluebutton/presentation/<conference>/<room>/<pres>/svg/<page>."""
+        parts = path.split("/")
+        meeting = next((m for m in self.state.meetings.values() if m["internal"] == parts[3]), None)
+        if meeting is None or parts[5] != (meeting.get("presentation") or "default") or parts[7] != "1":
+            self.send(404, "not found", "text/plain")
+            return
+        label = escape(meeting.get("presentation_name") or "default.pdf")
+        body = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="800" height="600"><text x="20" y="40">{label}</text></svg>'
+        )
+        self.send(200, body, "image/svg+xml")
 
     def api_root(self):
         """BBB 3.0's API root also tells the client where graphql is (graphqlWebsocketUrl, graphqlApiUrl)."""
@@ -418,6 +499,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, json.dumps(body), "application/json")
 
     def api(self, call, query):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.body = self.rfile.read(length) if self.command == "POST" and length else b""
         config = self.state.config()
         params = dict(parse_qsl(query, keep_blank_values=True))
         unsigned = "&".join(part for part in query.split("&") if not part.startswith("checksum="))
@@ -493,6 +576,7 @@ class Handler(BaseHTTPRequestHandler):
             "autoStartRecording": flag("autoStartRecording"),
             "allowRequestsWithoutSession": flag("allowRequestsWithoutSession"),
             "marks": False,
+            **self.presentation_from(getattr(self, "body", b"")),
             "guestPolicy": params.get("guestPolicy", config.get("defaultGuestPolicy", "ALWAYS_ACCEPT")),
             "attendees": [],
         }
@@ -507,6 +591,28 @@ class Handler(BaseHTTPRequestHandler):
                 hasBeenForciblyEnded=False,
             ),
         )
+
+    @staticmethod
+    def presentation_from(body):
+        """The first PDF document of <modules><module name="presentation"> in a create POST body (inline base64)."""
+        if not body:
+            return {}
+        try:
+            root = ET.fromstring(body)  # noqa: S314 - the lab's own requests
+        except ET.ParseError:
+            return {}
+        for document in root.findall("./module[@name='presentation']/document"):
+            try:
+                data = base64.b64decode((document.text or "").strip(), validate=True)
+            except ValueError:
+                continue
+            if data.startswith(b"%PDF"):
+                digest = hashlib.sha1(data).hexdigest()  # noqa: S324 - an id, as bbb-web's
+                return {
+                    "presentation": f"{digest}-{int(time.time() * 1000)}",
+                    "presentation_name": document.get("name", ""),
+                }
+        return {}
 
     def call_join(self, params, config):
         meeting = self.meeting_or_fail(params)

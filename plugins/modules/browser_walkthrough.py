@@ -1,0 +1,696 @@
+#!/usr/bin/python
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: browser_walkthrough
+short_description: Walk through a class on every BigBlueButton node in headless Chromium and report what the network shows
+version_added: 0.1.0
+description:
+  - "Runs on the controller (or in the execution environment), with Playwright and Chromium there; use
+    C(delegate_to: localhost). The C(bbb.cluster_proxy.acceptance) playbook calls it with
+    C(-e bbb_acceptance_browser=true)."
+  - It does not click. It drives the client through the join API's C(userdata-bbb_*) parameters (join audio
+    without the echo test, share the camera without the preview) and watches the network. Chromium runs with its
+    fake camera and microphone, and the camera and microphone are granted B(once), for the proxy's origin, in one
+    browser context that serves every node.
+  - Per node, each step is a test case with a result and a message, in this order.
+  - (C(create)) a meeting with O(nodes[].api_url), guest policy C(ASK_MODERATOR), a one-page PDF uploaded at
+    create (a presentation module in the create body) and, with O(recordings), C(record=true) and
+    C(autoStartRecording=true). With O(load_balancer), meetings are created through it until one landed on every
+    node.
+  - (C(teacher)) the join leads to the node's client on the proxy, and every document, script and stylesheet comes
+    from the proxy under the node's path. Every websocket goes to the node, and on 3.0 there is at least one.
+    The API shows the teacher in the meeting.
+  - (C(media)) the microphone and camera of the join parameters were opened, and the page's origin is the proxy's.
+    So the single grant served this node.
+  - (C(ice)) the ICE servers of the client's peer connections name the node. With O(media), the remote ICE
+    candidates must be the node's addresses.
+  - (C(presentation)) the slide of the uploaded document was fetched from the node.
+  - (C(guest)) a guest waits in the lobby and is not in the meeting. On 3.0 the walk-through then lets the guest in
+    as the moderator's client does, with the graphql mutation C(guestUsersSubmitApprovalStatus) over the node's
+    graphql websocket with the teacher's session, and the guest must then be in the meeting.
+  - (C(reconnect)) the browser goes offline for a few seconds, and the client must open a new websocket to the node.
+  - (C(recording)) with O(recordings), the meeting is ended, and then it must be published within
+    O(recording_timeout). Its playback URL and C(/presentation/<recordID>/metadata.xml) must answer on the playback
+    host, the node or the load balancer's host (Scalelite serves the recordings it imported).
+  - Writes O(report_dir)/junit.xml (one test suite per node), O(report_dir)/index.html and a screenshot per node
+    and step. In AWX, point O(report_dir) at the job's artifacts directory.
+  - Changes nothing on any host; the meetings it creates are ended.
+requirements:
+  - playwright (Python) and a Chromium it can start (O(chromium)), on the host the module runs on
+  - certutil (NSS tools) when O(ca_file) is set
+author:
+  - bbb.cluster_proxy contributors (!UNKNOWN)
+options:
+  nodes:
+    description: The nodes to walk through, as the C(bbb.cluster_proxy.cluster_nodes) filter describes them, plus
+      their API.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Inventory name.
+        type: str
+        required: true
+      hostname:
+        description: Public hostname of the node.
+        type: str
+        required: true
+      family:
+        description: BigBlueButton version family.
+        type: str
+        choices: ["2.x", "3.0"]
+        required: true
+      client_url:
+        description: The node's client on the proxy, C(https://<proxy>/<label>/html5client/).
+        type: str
+        required: true
+      guest_url:
+        description: Where a waiting guest's join leads (2.x the node's guest lobby; 3.0 the client).
+        type: str
+        required: true
+      api_url:
+        description: The node's BBB API, C(https://<node>/bigbluebutton/api).
+        type: str
+        required: true
+      api_secret:
+        description: The node's shared secret (checksums only; never returned). Not used with O(load_balancer).
+        type: str
+        default: ""
+  proxy_origin:
+    description: C(https://<proxy>), the one origin of every client.
+    type: str
+    required: true
+  load_balancer:
+    description:
+      - Create the meetings through this load balancer (Scalelite); joins and calls go through it too.
+      - Suboptions C(url) (its C(.../bigbluebutton/api)), C(secret) and C(attempts) (meetings to create at most,
+        default 3 per node).
+    type: dict
+  report_dir:
+    description: Directory for C(junit.xml), C(index.html) and the screenshots; created if missing.
+    type: path
+    required: true
+  recordings:
+    description: Record the meetings and wait for their publication.
+    type: bool
+    default: false
+  recording_timeout:
+    description: Seconds to wait for each recording to be published.
+    type: int
+    default: 600
+  media:
+    description:
+      - Require that the client's media connected (remote ICE candidates on the node's addresses).
+      - Set V(false) where no media server answers (the Molecule lab); the ICE servers are still checked.
+    type: bool
+    default: true
+  chromium:
+    description: Path of the Chromium to run; empty means Playwright's own, else C(chromium) or C(chromium-browser)
+      on the PATH.
+    type: path
+    default: ""
+  ca_file:
+    description: An extra CA certificate (PEM) for Chromium to trust, for a cluster with a private CA.
+    type: path
+  hosts:
+    description: Name to address, for names the controller cannot resolve (the Molecule lab); used by Chromium
+      (C(--host-resolver-rules)) and by the module's own API calls.
+    type: dict
+    default: {}
+  timeout:
+    description: Seconds to wait for each step.
+    type: int
+    default: 30
+"""
+
+EXAMPLES = r"""
+- name: Walk through a class on every node in a browser
+  bbb.cluster_proxy.browser_walkthrough:
+    proxy_origin: https://proxy.example.com
+    report_dir: "{{ lookup('ansible.builtin.env', 'PWD') }}/acceptance-report"
+    recordings: true
+    nodes:
+      - name: bbb-01.example.com
+        hostname: bbb-01.example.com
+        family: "3.0"
+        client_url: https://proxy.example.com/bbb-01/html5client/
+        guest_url: https://proxy.example.com/bbb-01/html5client/
+        api_url: https://bbb-01.example.com/bigbluebutton/api
+        api_secret: "{{ bbb_01_secret }}"
+  delegate_to: localhost
+  register: walk
+"""
+
+RETURN = r"""
+summary:
+  description: "Per inventory name, C(pass: <steps>) or C(FAIL at '<step>': <message>)."
+  type: dict
+  returned: always
+nodes:
+  description: Per inventory name, C(passed) and the steps with their C(status) (pass, fail, not run) and message.
+  type: dict
+  returned: always
+report:
+  description: Paths of the JUnit XML and the HTML report.
+  type: dict
+  returned: always
+"""
+
+import base64
+import hashlib
+import html
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    HAS_PLAYWRIGHT = True
+    PLAYWRIGHT_IMPORT_ERROR = None
+except ImportError:
+    HAS_PLAYWRIGHT = False
+    PLAYWRIGHT_IMPORT_ERROR = traceback.format_exc()
+    PlaywrightError = Exception
+
+# A one-page PDF (what the presentation module uploads at create).
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 400 300]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+# What the walk-through records in every page before the client's own scripts run: calls of getUserMedia and
+# every RTCPeerConnection (for its ICE servers and getStats).
+INIT = """
+(() => {
+  const walk = (window.__bbbWalk = { media: [], peers: [] });
+  const gum = navigator.mediaDevices && navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  if (gum) {
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const entry = { audio: !!constraints.audio, video: !!constraints.video };
+      walk.media.push(entry);
+      try {
+        const stream = await gum(constraints);
+        entry.tracks = stream.getTracks().map((t) => t.kind);
+        return stream;
+      } catch (error) {
+        entry.error = error.name;
+        throw error;
+      }
+    };
+  }
+  const Native = window.RTCPeerConnection;
+  if (Native) {
+    window.RTCPeerConnection = function (config, ...rest) {
+      const pc = new Native(config, ...rest);
+      walk.peers.push(pc);
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  }
+})();
+"""
+ICE = """async () => {
+  const out = [];
+  for (const pc of window.__bbbWalk.peers) {
+    const servers = (pc.getConfiguration().iceServers || []).flatMap((s) => [].concat(s.urls || s.url || []));
+    const remote = [];
+    (await pc.getStats()).forEach((r) => { if (r.type === "remote-candidate") remote.push(r.address || r.ip || ""); });
+    out.push({ servers, remote });
+  }
+  return out;
+}"""
+# Let waiting guests in as the moderator's 3.0 client does (graphql over the node's websocket, its session).
+APPROVE = """async ([url, token]) => new Promise((resolve) => {
+  const socket = new WebSocket(url, "graphql-transport-ws");
+  const done = (value) => { try { socket.close(); } catch (e) {} resolve(value); };
+  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: { "X-Session-Token": token } } }));
+  socket.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "connection_ack") {
+      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query: "subscription { user_guest { userId name } }" } }));
+    } else if (data.type === "next" && data.id === "guests") {
+      const waiting = (data.payload.data || {}).user_guest || [];
+      if (!waiting.length) return done("no guest waiting");
+      socket.send(JSON.stringify({ id: "allow", type: "subscribe", payload: {
+        query: "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus(guests: $guests) }",
+        variables: { guests: waiting.map((g) => ({ guest: g.userId, status: "ALLOW" })) } } }));
+    } else if (data.type === "next" && data.id === "allow") {
+      done(data.payload.errors ? `refused: ${JSON.stringify(data.payload.errors)}` : "allowed");
+    }
+  };
+  socket.onerror = () => done("websocket error");
+  setTimeout(() => done("timeout"), 10000);
+})"""
+
+
+class Step(Exception):
+    """A failed step: its message."""
+
+
+class Api:
+    """BBB API calls with checksums (sha1 of call + query + secret), from the controller."""
+
+    def __init__(self, url, secret, context):
+        self.url, self.secret, self.context = url.rstrip("/"), secret, context
+
+    def link(self, call, **params):
+        query = urllib.parse.urlencode(params)
+        checksum = hashlib.sha1((call + query + self.secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
+        return f"{self.url}/{call}?{query}&checksum={checksum}"
+
+    def call(self, call, body=None, **params):
+        request = urllib.request.Request(self.link(call, **params), data=body)
+        if body is not None:
+            request.add_header("Content-Type", "application/xml")
+        with urllib.request.urlopen(request, timeout=30, context=self.context) as answer:  # noqa: S310
+            return ET.fromstring(answer.read())
+
+    def location(self, call, **params):
+        """The Location of a redirecting call (not followed)."""
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=self.context))
+        try:
+            opener.open(self.link(call, **params), timeout=30)
+        except urllib.error.HTTPError as error:
+            return error.headers.get("Location", "")
+        return ""
+
+
+def text(root, tag):
+    found = root.find(f".//{tag}")
+    return (found.text or "") if found is not None else ""
+
+
+class Walk:
+    def __init__(self, module, params):
+        self.module, self.p = module, params
+        self.report_dir = params["report_dir"]
+        os.makedirs(os.path.join(self.report_dir, "screenshots"), exist_ok=True)
+        self.ssl = ssl.create_default_context(cafile=params.get("ca_file") or None)
+        if params.get("ca_file"):
+            self.ssl.load_default_certs()
+        self.results = {}
+
+    # ------------------------------------------------------------------ placing the meetings
+    def meetings(self):
+        """nodes -> (api for the calls, meeting id); through a load balancer, created until each node has one."""
+        run = time.strftime("%Y%m%dT%H%M%S")
+        create = {"name": "Cluster proxy browser acceptance", "guestPolicy": "ASK_MODERATOR"}
+        if self.p["recordings"]:
+            create.update(record="true", autoStartRecording="true")
+        body = (
+            '<modules><module name="presentation"><document name="acceptance.pdf">'
+            + base64.b64encode(PDF).decode()
+            + "</document></module></modules>"
+        ).encode()
+        placed, self.created = {}, []
+        lb = self.p.get("load_balancer")
+        if not lb:
+            for node in self.p["nodes"]:
+                api = Api(node["api_url"], node["api_secret"], self.ssl)
+                meeting = f"bbb-cluster-proxy-browser-{node['hostname'].split('.')[0]}-{run}"
+                placed[node["name"]] = (
+                    api,
+                    meeting,
+                    text(api.call("create", body, meetingID=meeting, **create), "returncode"),
+                )
+                self.created.append((api, meeting))
+            return placed
+        api = Api(lb["url"], lb["secret"], self.ssl)
+        by_host = {node["hostname"]: node["name"] for node in self.p["nodes"]}
+        attempts = int(lb.get("attempts") or 3 * len(by_host))
+        for attempt in range(1, attempts + 1):
+            if len(placed) == len(by_host):
+                break
+            meeting = f"bbb-cluster-proxy-browser-{run}-{attempt}"
+            answer = api.call("create", body, meetingID=meeting, **create)
+            self.created.append((api, meeting))
+            landed = urllib.parse.urlsplit(api.location("join", meetingID=meeting, fullName="Placement probe")).hostname
+            if landed in by_host and by_host[landed] not in placed:
+                placed[by_host[landed]] = (api, meeting, text(answer, "returncode"))
+        return placed
+
+    # ------------------------------------------------------------------ one node
+    def node(self, browser_context, node, placed):
+        steps = []
+        self.results[node["name"]] = steps
+
+        def step(name, check, *args):
+            started = time.monotonic()
+            try:
+                message = check(*args) or "ok"
+                steps.append({"name": name, "status": "pass", "message": message, "time": time.monotonic() - started})
+            except Step as failure:
+                steps.append(
+                    {"name": name, "status": "fail", "message": str(failure), "time": time.monotonic() - started}
+                )
+            except (PlaywrightError, OSError, ValueError, KeyError, ET.ParseError) as error:
+                steps.append(
+                    {
+                        "name": name,
+                        "status": "fail",
+                        "message": f"{type(error).__name__}: {error}",
+                        "time": time.monotonic() - started,
+                    }
+                )
+
+        if node["name"] not in placed:
+            steps.append({"name": "create", "status": "fail", "time": 0.0,
+                          "message": "not reached through the load balancer: no meeting landed on " + node["hostname"]})  # fmt: skip
+            return
+        api, meeting, returncode = placed[node["name"]]
+
+        def create():
+            if returncode != "SUCCESS":
+                raise Step(f"create answered {returncode or 'nothing'}")
+            return f"meeting {meeting} with a PDF uploaded at create"
+
+        step("create", create)
+        if steps[-1]["status"] == "fail":
+            return
+        host = node["hostname"]
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 443)} if self.p["media"] else set()
+        sockets, requests = [], []
+        page = browser_context.new_page()
+        page.on("websocket", lambda ws: sockets.append((time.monotonic(), ws.url)))
+        page.on("requestfinished", lambda request: requests.append(request))
+        timeout = self.p["timeout"]
+        userdata = {
+            "userdata-bbb_auto_join_audio": "true",
+            "userdata-bbb_skip_check_audio": "true",
+            "userdata-bbb_auto_share_webcam": "true",
+            "userdata-bbb_skip_video_preview": "true",
+            "userdata-bbb_listen_only_mode": "false",
+        }
+
+        def participants():
+            return int(text(api.call("getMeetingInfo", meetingID=meeting), "participantCount") or 0)
+
+        def teacher():
+            page.goto(api.link("join", meetingID=meeting, fullName="Teacher", role="MODERATOR", **userdata))
+            if not page.url.startswith(node["client_url"]):
+                raise Step(f"the join led to {page.url.split('?')[0]}, not to {node['client_url']}")
+            deadline = time.monotonic() + timeout
+            while participants() < 1 or (node["family"] == "3.0" and not sockets):
+                if time.monotonic() > deadline:
+                    raise Step(f"after {timeout} s the node counts {participants()} users and the client opened "
+                               f"{len(sockets)} websocket(s): the client did not start")  # fmt: skip
+                page.wait_for_timeout(500)
+            wrong = [
+                f"{r.resource_type} {r.url.split('?')[0]}"
+                for r in requests
+                if r.resource_type in ("document", "script", "stylesheet")
+                and not r.url.startswith(node["client_url"])
+                and "/bigbluebutton/api/join" not in r.url
+            ]
+            if wrong:
+                raise Step("not from the proxy under the node's path: " + "; ".join(wrong[:5]))
+            away = [url for _t, url in sockets if urllib.parse.urlsplit(url).hostname != host]
+            if away:
+                raise Step("websockets not to the node: " + ", ".join(away))
+            self.shot(page, node, "teacher")
+            return (
+                f"client from {node['client_url']}; websockets: {', '.join(sorted({u for _t, u in sockets})) or 'none'}"
+            )
+
+        def media():
+            deadline = time.monotonic() + timeout
+            while True:
+                calls = page.evaluate("window.__bbbWalk.media")
+                if any(c.get("tracks") for c in calls) or time.monotonic() > deadline:
+                    break
+                page.wait_for_timeout(500)
+            granted = [c for c in calls if c.get("tracks")]
+            if not granted:
+                raise Step(f"the client opened no microphone or camera (getUserMedia calls: {calls or 'none'})")
+            origin = page.evaluate("window.location.origin")
+            if origin != self.p["proxy_origin"]:
+                raise Step(f"the client runs on {origin}, not on the proxy's origin: it would need a grant of its own")
+            return f"opened {', '.join(granted[0]['tracks'])} with the one grant for {origin}"
+
+        def ice():
+            peers = page.evaluate(ICE)
+            if not peers:
+                raise Step("the client made no peer connection")
+            servers = sorted({s for peer in peers for s in peer["servers"]})
+            away = [s for s in servers if host not in s]
+            if away or not servers:
+                raise Step(f"ICE servers not on the node: {away or 'none'}")
+            remote = sorted({a for peer in peers for a in peer["remote"] if a})
+            if self.p["media"]:
+                if not remote:
+                    raise Step(f"no remote ICE candidate: media did not connect (ICE servers {', '.join(servers)})")
+                if set(remote) - addresses:
+                    raise Step(f"remote ICE candidates {remote} are not the node's addresses {sorted(addresses)}")
+            return f"ICE servers {', '.join(servers)}; remote candidates {', '.join(remote) or 'not checked (media: false)'}"
+
+        def presentation():
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                slides = [r for r in requests if "/bigbluebutton/presentation/" in r.url]
+                if slides:
+                    break
+                page.wait_for_timeout(500)
+            else:
+                raise Step("the client fetched no slide")
+            away = [r.url for r in slides if urllib.parse.urlsplit(r.url).hostname != host]
+            failed = [r.url for r in slides if (r.response() is None or r.response().status != 200)]
+            if away or failed:
+                raise Step(f"slides not from the node, or failed: {(away + failed)[:3]}")
+            return f"slide from {slides[0].url.split('/svg')[0]}"
+
+        def guest():
+            guest_page = browser_context.new_page()
+            before = participants()
+            guest_page.goto(api.link("join", meetingID=meeting, fullName="Guest", role="VIEWER", guest="true"))
+            if not guest_page.url.startswith(node["guest_url"]):
+                raise Step(f"the guest's join led to {guest_page.url.split('?')[0]}, not to {node['guest_url']}")
+            guest_page.wait_for_timeout(2000)
+            if participants() != before:
+                raise Step("the guest entered the meeting without a moderator's approval (guest policy ASK_MODERATOR)")
+            self.shot(guest_page, node, "guest-lobby")
+            if node["family"] != "3.0":
+                guest_page.close()
+                return "the guest waits in the node's lobby (approval is checked on 3.0 nodes only)"
+            graphql = next((u for _t, u in sockets if u.endswith("/graphql")), "")
+            token = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("sessionToken", [""])[0]
+            answer = page.evaluate(APPROVE, [graphql, token])
+            if answer != "allowed":
+                raise Step(f"letting the guest in as the moderator's client does: {answer}")
+            deadline = time.monotonic() + timeout
+            while participants() <= before:
+                if time.monotonic() > deadline:
+                    raise Step("the moderator let the guest in, but the guest never entered the meeting")
+                guest_page.wait_for_timeout(500)
+            self.shot(guest_page, node, "guest-in")
+            guest_page.close()
+            return "the guest waited in the lobby and entered after the moderator's approval"
+
+        def reconnect():
+            if not sockets:
+                if node["family"] == "3.0":
+                    raise Step("the client holds no websocket to drop")
+                return "not run: the client holds no websocket"
+            page.context.set_offline(True)
+            page.wait_for_timeout(3000)
+            dropped = time.monotonic()
+            page.context.set_offline(False)
+            deadline = dropped + timeout
+            while not any(t > dropped for t, _u in sockets):
+                if time.monotonic() > deadline:
+                    raise Step(f"no new websocket to the node {timeout} s after the connection came back")
+                page.wait_for_timeout(500)
+            return "after 3 s offline the client opened " + next(u for t, u in sockets if t > dropped)
+
+        def recording():
+            api.call("end", meetingID=meeting)
+            deadline = time.monotonic() + self.p["recording_timeout"]
+            while True:
+                answer = api.call("getRecordings", meetingID=meeting)
+                state = text(answer, "state")
+                if state in ("published", "failed") or time.monotonic() > deadline:
+                    break
+                time.sleep(5)
+            if state != "published":
+                raise Step(f"recording {state or 'not listed'} after {self.p['recording_timeout']} s"
+                           + (" (no recording marks: nobody's client was in the meeting while it recorded?)"
+                              if not state else ""))  # fmt: skip
+            url, record_id = text(answer, "url"), text(answer, "recordID")
+            with urllib.request.urlopen(url, timeout=30, context=self.ssl) as playback:  # noqa: S310
+                status = playback.status
+            # the player answers for any id; the published recording itself is /presentation/<recordID>/metadata.xml
+            parts = urllib.parse.urlsplit(url)
+            metadata = f"{parts.scheme}://{parts.netloc}/presentation/{record_id}/metadata.xml"
+            try:
+                with urllib.request.urlopen(metadata, timeout=30, context=self.ssl) as answer:  # noqa: S310
+                    found = answer.status
+            except urllib.error.HTTPError as error:
+                raise Step(
+                    f"published, but {metadata} answered {error.code}: the playback host has no such recording"
+                ) from error
+            return f"published; playback {url} answered {status}, {metadata} {found}"
+
+        for name, check in (("teacher", teacher), ("media", media), ("ice", ice), ("presentation", presentation),
+                            ("guest", guest), ("reconnect", reconnect)):  # fmt: skip
+            step(name, check)
+            if name == "teacher" and steps[-1]["status"] == "fail":
+                self.shot(page, node, "teacher")
+                break
+        page.close()
+        if self.p["recordings"]:
+            step("recording", recording)
+
+    def shot(self, page, node, name):
+        path = os.path.join(self.report_dir, "screenshots", f"{node['hostname']}-{name}.png")
+        page.screenshot(path=path, full_page=True)
+
+    # ------------------------------------------------------------------ the report
+    def report(self):
+        suites = ET.Element("testsuites", name="bbb.cluster_proxy browser walk-through")
+        rows = []
+        for name, steps in self.results.items():
+            failures = sum(1 for s in steps if s["status"] == "fail")
+            suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(steps)), failures=str(failures))
+            for s in steps:
+                case = ET.SubElement(suite, "testcase", classname=name, name=s["name"], time=f"{s['time']:.2f}")
+                if s["status"] == "fail":
+                    ET.SubElement(case, "failure", message=s["message"])
+                ET.SubElement(case, "system-out").text = s["message"]
+                rows.append((name, s))
+        junit = os.path.join(self.report_dir, "junit.xml")
+        ET.ElementTree(suites).write(junit, encoding="utf-8", xml_declaration=True)
+        shots = sorted(os.listdir(os.path.join(self.report_dir, "screenshots")))
+        body = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>BBB cluster proxy: browser walk-through</title>",
+                "<style>td,th{border:1px solid #999;padding:4px}.fail{background:#fcc}.pass{background:#cfc}</style>",
+                "</head><body><h1>Browser walk-through</h1><table><tr><th>node</th><th>step</th><th>result</th><th>what it saw</th></tr>"]  # fmt: skip
+        for name, s in rows:
+            body.append(f"<tr class='{s['status']}'><td>{html.escape(name)}</td><td>{s['name']}</td><td>{s['status']}</td>"
+                        f"<td>{html.escape(s['message'])}</td></tr>")  # fmt: skip
+        body.append("</table>")
+        body += [f"<h2>{html.escape(f)}</h2><img src='screenshots/{html.escape(f)}' width='800'>" for f in shots]
+        index = os.path.join(self.report_dir, "index.html")
+        with open(index, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(body) + "</body></html>\n")
+        return {"junit": junit, "html": index}
+
+    # ------------------------------------------------------------------ run
+    def run(self):
+        placed = self.meetings()
+        env_home = tempfile.mkdtemp(prefix="bbb-walk-")
+        try:
+            args = ["--use-fake-device-for-media-stream"]
+            if self.p["hosts"]:
+                rules = ", ".join(f"MAP {name} {address}" for name, address in self.p["hosts"].items())
+                args.append(f"--host-resolver-rules={rules}")
+            env = dict(os.environ, HOME=env_home)
+            if self.p.get("ca_file"):
+                nss = os.path.join(env_home, ".pki", "nssdb")
+                os.makedirs(nss)
+                subprocess.run(["certutil", "-d", f"sql:{nss}", "-N", "--empty-password"], check=True)
+                subprocess.run(["certutil", "-d", f"sql:{nss}", "-A", "-t", "C,,", "-n", "bbb-cluster-ca", "-i",
+                                self.p["ca_file"]], check=True)  # fmt: skip
+            chromium = self.p["chromium"] or None
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=chromium, args=args, env=env)
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                # the one grant: camera and microphone for the proxy's origin, for every node's client
+                context.grant_permissions(["camera", "microphone"], origin=self.p["proxy_origin"])
+                context.add_init_script(INIT)
+                for node in self.p["nodes"]:
+                    self.node(context, node, placed)
+                context.close()
+                browser.close()
+        finally:
+            for api, meeting in self.created:
+                try:
+                    api.call("end", meetingID=meeting)
+                except (OSError, ET.ParseError):
+                    pass
+            shutil.rmtree(env_home, ignore_errors=True)
+        return self.report()
+
+
+def _resolve_with(hosts):
+    """Make this process resolve the given names to the given addresses (the lab's names)."""
+    native = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        return native(hosts.get(host, host), *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+
+
+def main():
+    node_spec = {
+        "name": {"type": "str", "required": True},
+        "hostname": {"type": "str", "required": True},
+        "family": {"type": "str", "required": True, "choices": ["2.x", "3.0"]},
+        "client_url": {"type": "str", "required": True},
+        "guest_url": {"type": "str", "required": True},
+        "api_url": {"type": "str", "required": True},
+        "api_secret": {"type": "str", "default": "", "no_log": True},
+    }
+    module = AnsibleModule(
+        argument_spec={
+            "nodes": {"type": "list", "elements": "dict", "required": True, "options": node_spec},
+            "proxy_origin": {"type": "str", "required": True},
+            "load_balancer": {"type": "dict", "no_log": False},
+            "report_dir": {"type": "path", "required": True},
+            "recordings": {"type": "bool", "default": False},
+            "recording_timeout": {"type": "int", "default": 600},
+            "media": {"type": "bool", "default": True},
+            "chromium": {"type": "path", "default": ""},
+            "ca_file": {"type": "path"},
+            "hosts": {"type": "dict", "default": {}},
+            "timeout": {"type": "int", "default": 30},
+        },
+        supports_check_mode=False,
+    )
+    if not HAS_PLAYWRIGHT:
+        module.fail_json(msg=missing_required_lib("playwright") + " (and a Chromium: python -m playwright install chromium)",
+                         exception=PLAYWRIGHT_IMPORT_ERROR)  # fmt: skip
+    params = dict(module.params)
+    lb = params.get("load_balancer")
+    if lb:
+        module.no_log_values.add(lb.get("secret", ""))
+    if params["chromium"] == "":
+        params["chromium"] = shutil.which("chromium") or shutil.which("chromium-browser") or ""
+    if params.get("ca_file") and not shutil.which("certutil"):
+        module.fail_json(msg="ca_file needs certutil (NSS tools: apt-get install libnss3-tools, dnf install nss-tools)")
+    if params["hosts"]:
+        _resolve_with(params["hosts"])
+    walk = Walk(module, params)
+    try:
+        report = walk.run()
+    except (PlaywrightError, OSError, ET.ParseError, subprocess.CalledProcessError) as error:
+        module.fail_json(msg=f"browser walk-through could not run: {type(error).__name__}: {error}")
+    nodes = {
+        name: {"passed": all(s["status"] != "fail" for s in steps), "steps": steps}
+        for name, steps in walk.results.items()
+    }
+    module.exit_json(changed=False, nodes=nodes, report=report)
+
+
+if __name__ == "__main__":
+    main()
