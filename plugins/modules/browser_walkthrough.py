@@ -32,7 +32,8 @@ description:
   - (C(guest)) a guest waits in the lobby and is not in the meeting. On 3.0 the walk-through then lets the guest in
     as the moderator's client does, with the graphql mutation C(guestUsersSubmitApprovalStatus) over the node's
     graphql websocket with the teacher's session, and the guest must then be in the meeting.
-  - (C(reconnect)) the browser goes offline for a few seconds, and the client must open a new websocket to the node.
+  - (C(reconnect)) the walk-through drops the client's websockets (they pass through Playwright's websocket
+    routing), and the client must open a new websocket to the node.
   - (C(recording)) with O(recordings), the meeting is ended, and then it must be published within
     O(recording_timeout). Its playback URL and C(/presentation/<recordID>/metadata.xml) must answer on the playback
     host, the node or the load balancer's host (Scalelite serves the recordings it imported).
@@ -391,9 +392,16 @@ class Walk:
             return
         host = node["hostname"]
         addresses = {info[4][0] for info in socket.getaddrinfo(host, 443)} if self.p["media"] else set()
-        sockets, requests = [], []
+        sockets, requests, routes = [], [], []
         page = browser_context.new_page()
         page.on("websocket", lambda ws: sockets.append((time.monotonic(), ws.url)))
+
+        def through(route):
+            """Every websocket of the client passes here to its server, so the walk-through can drop it."""
+            route.connect_to_server()
+            routes.append(route)
+
+        page.route_web_socket(lambda url: True, through)
         page.on("requestfinished", lambda request: requests.append(request))
         timeout = self.p["timeout"]
         userdata = {
@@ -503,25 +511,26 @@ class Walk:
                 if time.monotonic() > deadline:
                     raise Step("the moderator let the guest in, but the guest never entered the meeting")
                 guest_page.wait_for_timeout(500)
+            guest_page.wait_for_timeout(1500)  # for the screenshot: a client shows the meeting shortly after
             self.shot(guest_page, node, "guest-in")
             guest_page.close()
             return "the guest waited in the lobby and entered after the moderator's approval"
 
         def reconnect():
-            if not sockets:
-                if node["family"] == "3.0":
-                    raise Step("the client holds no websocket to drop")
-                return "not run: the client holds no websocket"
-            page.context.set_offline(True)
-            page.wait_for_timeout(3000)
+            if not routes:
+                raise Step("the client holds no websocket to drop")
             dropped = time.monotonic()
-            page.context.set_offline(False)
+            for route in list(routes):
+                route.close(code=4000, reason="dropped by the acceptance walk-through")
             deadline = dropped + timeout
             while not any(t > dropped for t, _u in sockets):
                 if time.monotonic() > deadline:
-                    raise Step(f"no new websocket to the node {timeout} s after the connection came back")
+                    raise Step(f"no new websocket to the node {timeout} s after the walk-through dropped it")
                 page.wait_for_timeout(500)
-            return "after 3 s offline the client opened " + next(u for t, u in sockets if t > dropped)
+            again = next(u for t, u in sockets if t > dropped)
+            if urllib.parse.urlsplit(again).hostname != host:
+                raise Step(f"the client reconnected to {again}, not to the node")
+            return "after the walk-through dropped its websocket the client opened " + again
 
         def recording():
             api.call("end", meetingID=meeting)
@@ -562,6 +571,17 @@ class Walk:
             step("recording", recording)
 
     def shot(self, page, node, name):
+        """A screenshot, with what the walk-through saw written over it (the URL without its query, the origin)."""
+        note = f"walk-through step {name} on {node['name']}\nURL: {page.url.split('?')[0]}\norigin: " + page.evaluate(
+            "window.location.origin"
+        )
+        page.evaluate(
+            """(text) => { const pre = document.createElement("pre");
+            pre.style.cssText = "position:fixed;bottom:0;left:0;right:0;margin:0;padding:6px;background:#ffd;"
+              + "border-top:1px solid #996;font-size:13px;z-index:2147483647;white-space:pre-wrap";
+            pre.textContent = text; document.body.appendChild(pre); }""",
+            note,
+        )
         path = os.path.join(self.report_dir, "screenshots", f"{node['hostname']}-{name}.png")
         page.screenshot(path=path, full_page=True)
 
@@ -689,7 +709,15 @@ def main():
         name: {"passed": all(s["status"] != "fail" for s in steps), "steps": steps}
         for name, steps in walk.results.items()
     }
-    module.exit_json(changed=False, nodes=nodes, report=report)
+    summary = {}
+    for name, result in nodes.items():
+        failed = [s for s in result["steps"] if s["status"] == "fail"]
+        summary[name] = (
+            f"FAIL at '{failed[0]['name']}': {failed[0]['message']}"
+            if failed
+            else "pass: " + ", ".join(s["name"] for s in result["steps"])
+        )
+    module.exit_json(changed=False, nodes=nodes, summary=summary, report=report)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -144,8 +145,9 @@ def api_url(node, call, **params):
 
 
 # A user's client starting, as the real client does after the join redirect: 2.x asks bbb-web's enter with the
-# session cookie of the join (ApiController.enter), 3.0 opens the graphql websocket and sends connection_init with
-# the X-Session-Token header (bbb-graphql-middleware). Until then BBB counts no user in the meeting.
+# session cookie of the join (ApiController.enter), then meteor's validateAuthToken (on the node: the lab's
+# loopback stand-in for akka-apps); 3.0 opens the graphql websocket and sends connection_init with the
+# X-Session-Token header (bbb-graphql-middleware). Until then BBB counts no user in the meeting.
 _CLIENT = r"""
 import base64, http.client, json, os, re, socket, ssl, sys
 url, origin = sys.argv[1], sys.argv[2]
@@ -160,7 +162,7 @@ cookie = answer.getheader("Set-Cookie").split(";")[0]
 if "/html5client/join?" in body:  # 2.x
     conn = http.client.HTTPSConnection(host, context=context, timeout=10)
     conn.request("GET", f"/bigbluebutton/api/enter?sessionToken={token}", headers={"Cookie": cookie, "Origin": origin})
-    print(json.loads(conn.getresponse().read())["response"]["returncode"])
+    print(json.dumps(json.loads(conn.getresponse().read())["response"]))
 else:  # 3.0
     raw = context.wrap_socket(socket.create_connection((host, 443), timeout=10), server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
@@ -185,4 +187,11 @@ def start_client(node, meeting_id, full_name="Teacher", role="MODERATOR"):
     proxy = PROXIES[0]
     done = host(proxy).run(f"python3 -c '{_CLIENT}' '{url}' 'https://{proxy}'")
     assert done.rc == 0, done.stderr
-    return done.stdout.strip()
+    if not done.stdout.startswith("{"):
+        return done.stdout.strip()  # 3.0: graphql's answer to connection_init
+    entered = json.loads(done.stdout)
+    assert entered["returncode"] == "SUCCESS", entered
+    query = urlencode(
+        {"meetingId": entered["meetingID"], "userId": entered["internalUserID"], "authToken": entered["authToken"]}
+    )
+    return host(node).run(f"curl -sS 'http://127.0.0.1:8090/bigbluebutton/lab/validate-auth-token?{query}'").stdout

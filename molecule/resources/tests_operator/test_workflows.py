@@ -258,8 +258,8 @@ def test_acceptance_refuses_a_recording_check_it_cannot_make():
     rc, output = playbook("bbb.cluster_proxy.acceptance", "-e", "bbb_acceptance_recordings=true")
     assert rc != 0
     text = flat(output)
-    assert "bbb_acceptance_recordings=true cannot be checked by this playbook" in text
-    assert "archive_has_recording_marks?" in text and "docs/operations.md" in text
+    assert "bbb_acceptance_recordings=true needs bbb_acceptance_browser=true" in text
+    assert "archive_has_recording_marks?" in text and "the API calls of this playbook start no client" in text
     assert "PLAY [Walk through a class on every node]" not in output  # refused before any meeting
 
 
@@ -523,22 +523,40 @@ def walkthrough(tmp_path, *extra):
 WALKED = "create, teacher, media, ice, presentation, guest, reconnect"
 
 
+def steps_seen(report_dir):
+    """node -> step -> what the walk-through saw (its JUnit report)."""
+    suites = ET.parse(report_dir / "junit.xml").getroot()
+    return {suite.get("name"): {case.get("name"): case.find("system-out").text for case in suite} for suite in suites}
+
+
+def result_of(text, name):
+    """The node's line in acceptance's final report."""
+    report = text.split("TASK [Show the result per node]")[-1]
+    return re.search(rf'"{re.escape(name)}": "((?:[^"\\]|\\.)*)"', report).group(1)
+
+
 def test_browser_walkthrough_on_every_node(tmp_path):
     rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
     text = flat(output)
     assert rc == 0, text[-3000:]
     for name in NODES:
-        assert f"; browser walk-through: pass: {WALKED}" in text.split(f'"{name}": "pass:', 1)[1].split('"', 1)[0]
+        assert result_of(text, name).endswith(f"; browser walk-through: pass: {WALKED}"), result_of(text, name)
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
     assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 7 for suite in report)
     html = (tmp_path / "report" / "index.html").read_text()
     assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
     # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
-    assert "the guest waited in the lobby and entered after the moderator's approval" in text
-    assert "the guest waits in the node's lobby" in text
-    assert f"after 3 s offline the client opened wss://{ROOM_A}/graphql" in text
-    assert f"ICE servers stun:{ROOM_A}:3478" in text
+    seen = steps_seen(tmp_path / "report")
+    assert seen[ROOM_A]["guest"] == "the guest waited in the lobby and entered after the moderator's approval"
+    assert seen[ROOM_B]["guest"].startswith("the guest waits in the node's lobby")
+    dropped = "after the walk-through dropped its websocket the client opened"
+    assert seen[ROOM_A]["reconnect"] == f"{dropped} wss://{ROOM_A}/graphql"
+    assert seen[ROOM_B]["reconnect"].startswith(f"{dropped} wss://{ROOM_B}/room-b/html5client/sockjs/")
+    for name in NODES:
+        assert seen[name]["ice"].startswith(f"ICE servers stun:{name}:3478")
+        assert seen[name]["presentation"].startswith(f"slide from https://{name}/bigbluebutton/presentation/")
+        assert seen[name]["media"] == f"opened audio, video with the one grant for https://{PROXY}"
 
 
 def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
@@ -549,12 +567,12 @@ def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
     )
     assert rc == 0, text[-3000:]
     for name in NODES:
-        assert (
-            f"; browser walk-through: pass: {WALKED}, recording"
-            in text.split(f'"{name}": "pass:', 1)[1].split('"', 1)[0]
+        assert result_of(text, name).endswith(f"; browser walk-through: pass: {WALKED}, recording"), result_of(
+            text, name
         )
-    assert f"playback https://{LB}/playback/presentation/2.3/" in text
-    assert f"https://{LB}/presentation/" in text and "/metadata.xml 200" in text
+    for name, steps in steps_seen(tmp_path / "report").items():
+        assert steps["recording"].startswith(f"published; playback https://{LB}/playback/presentation/2.3/"), name
+        assert f"https://{LB}/presentation/" in steps["recording"] and steps["recording"].endswith("/metadata.xml 200")
 
 
 def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
@@ -571,7 +589,7 @@ def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
         host(ROOM_B).run("systemctl restart bbb-web")
     text = flat(output)
     assert rc != 0
-    assert "browser walk-through: FAIL at 'teacher': after 30 s the node counts 0 users" in text
+    assert "; browser walk-through: FAIL at 'teacher': after 30 s the node counts 0 users" in result_of(text, ROOM_B)
     assert "Acceptance failed on: room-b.lab.test" in text
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     failed = [

@@ -172,13 +172,29 @@ def cookie_of(headers):
     return headers["Set-Cookie"].split(";")[0]
 
 
+def enter(port, headers):
+    """2.x join-handler: bbb-web's enter with the session cookie of the join; its answer."""
+    body = get(
+        port, f"/bigbluebutton/api/enter?sessionToken={token_of(headers['Location'])}", {"Cookie": cookie_of(headers)}
+    )[2]
+    answer = json.loads(body)["response"]
+    assert answer["returncode"] == "SUCCESS", body
+    return answer
+
+
+def validate(port, entered):
+    """meteor's validateAuthToken with enter's answer (the lab's loopback stand-in for akka-apps)."""
+    query = urlencode(
+        {"meetingId": entered["meetingID"], "userId": entered["internalUserID"], "authToken": entered["authToken"]}
+    )
+    return json.loads(get(port, f"/bigbluebutton/lab/validate-auth-token?{query}")[2])["valid"]
+
+
 def start_client(port, family, **params):
     """Join as a browser does and start the client: 2.x calls enter with the cookie, 3.0 opens graphql."""
     _unused, headers, _unused = api(port, "join", **params)
     if family == "2.x":
-        body = get(port, f"/bigbluebutton/api/enter?sessionToken={token_of(headers['Location'])}",
-                   {"Cookie": cookie_of(headers)})[2]  # fmt: skip
-        assert json.loads(body)["response"]["returncode"] == "SUCCESS", body
+        validate(port, enter(port, headers))
     else:
         assert websocket(port, PROXY, token=token_of(headers["Location"]))[2] == {"type": "connection_ack"}
     return headers
@@ -304,10 +320,14 @@ def test_enter_needs_the_session_of_the_join(node):
     refused = json.loads(get(port, f"/bigbluebutton/api/enter?sessionToken={token}")[2])["response"]
     assert refused["returncode"] == "FAILED"
     assert "<participantCount>0</participantCount>" in api(port, "getMeetingInfo", meetingID="m")[2]
-    entered = json.loads(get(port, f"/bigbluebutton/api/enter?sessionToken={token}", {"Cookie": cookie_of(headers)})[2])
-    assert entered["response"]["returncode"] == "SUCCESS"
-    assert entered["response"]["customdata"] == [{"bbb_auto_join_audio": "true"}]
+    entered = enter(port, headers)
+    assert entered["customdata"] == [{"bbb_auto_join_audio": "true"}]
+    assert "<participantCount>0</participantCount>" in api(port, "getMeetingInfo", meetingID="m")[2]  # not yet
+    assert validate(port, {**entered, "authToken": "forged"}) is False
+    assert validate(port, entered) is True  # meteor's validateAuthToken: now the user is in the meeting
     assert "<participantCount>1</participantCount>" in api(port, "getMeetingInfo", meetingID="m")[2]
+    # the lab-only endpoints answer the node's own meteor only, never through nginx
+    assert get(port, "/bigbluebutton/lab/validate-auth-token", {"X-Forwarded-For": "203.0.113.9"})[0] == 404
 
 
 def test_cors_only_for_the_configured_origins(node, monkeypatch, tmp_path):

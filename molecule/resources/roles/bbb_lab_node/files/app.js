@@ -16,7 +16,20 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
 
 (function () {
   const lab = window.bbbLab;
-  const log = (event) => lab.events.push(event);
+  const log = (event) => {
+    lab.events.push(event);
+    show();
+  };
+  // what the stand-in did, on the page (for the walk-through's screenshots)
+  const show = () => {
+    let box = document.getElementById("lab-state");
+    if (!box && document.body) {
+      box = document.createElement("pre");
+      box.id = "lab-state";
+      document.body.appendChild(box);
+    }
+    if (box) box.textContent = `state: ${lab.state}\nreconnects: ${lab.reconnects}\n${lab.events.join("\n")}`;
+  };
   const params = new URLSearchParams(window.location.search);
   const sessionToken = params.get("sessionToken") || "";
   const serverPathPrefix = window.location.pathname.split("/html5client")[0];
@@ -60,6 +73,7 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
         const user = data.payload.data.user_current[0];
         if (user.guestStatus === "WAIT") {
           lab.state = "lobby";
+          show();
           setTimeout(() => graphql(socket, "user", "subscription { user_current { userId guestStatus joined userMetadata } }"), 1000);
           return;
         }
@@ -73,10 +87,14 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
           media(user.userMetadata || {}, settings);
         }
         lab.state = "in meeting";
+        show();
       } else if (data.type === "next" && data.id === "slide") {
         const page = data.payload.data.pres_page_curr[0];
         const image = new Image();
-        image.onload = () => log(`slide: ${page.presentationId}`);
+        image.onload = () => {
+          document.body.appendChild(image);
+          log(`slide: ${page.presentationId} from ${page.svgUrl.split("/bigbluebutton")[0]}`);
+        };
         image.onerror = () => log("slide error");
         image.src = page.svgUrl;
         lab.slide = page.svgUrl;

@@ -10,10 +10,16 @@ import json
 import os
 import socket
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, urlparse
 
 import yaml
+
+# RFC 6455 framing, shared with the bbb-web double installed beside it
+sys.path.insert(0, "/usr/local/lib/bbb-lab")
+from bbb_web_double import read_websocket_frame, websocket_accept, websocket_frame  # noqa: E402
 
 INSTANCE = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 ROOT_URL = os.environ.get("ROOT_URL") or "http://127.0.0.1/html5client"
@@ -25,7 +31,7 @@ DDP = os.environ.get("DDP_DEFAULT_CONNECTION_URL", "")
 # bbb-web's enter at APP.bbbWebBase (the node) with credentials, i.e. the session cookie of the join; then, from the
 # join's userdata-bbb_auto_join_audio / bbb_auto_share_webcam (enter's customdata), the microphone and camera. A
 # guest's join leads to the node's guest lobby instead (defaultGuestWaitURL), which this stand-in also serves.
-CLIENT_START = """
+CLIENT_START = r"""
 window.bbbLab = { state: "starting", events: [] };
 (async () => {
   const lab = window.bbbLab;
@@ -38,11 +44,43 @@ window.bbbLab = { state: "starting", events: [] };
     const enter = (await answer.json()).response;
     if (enter.returncode !== "SUCCESS") { lab.state = `enter refused: ${enter.message}`; return; }
     lab.state = "in meeting";
+    // meteor's DDP over sockjs to the node (DDP_DEFAULT_CONNECTION_URL), reconnecting when it drops; the
+    // current slide comes over it (lab: a method stands in for meteor's Presentation/Slides publications)
+    const ddp = __meteor_runtime_config__.DDP_DEFAULT_CONNECTION_URL.replace(/^http/, "ws");
+    let opened = 0; lab.reconnects = 0;
+    const connect = () => {
+      const socket = new WebSocket(`${ddp}/sockjs/${Math.floor(Math.random() * 1000)}/lab${Date.now()}/websocket`);
+      socket.onmessage = (message) => {
+        if (message.data === "o") {
+          socket.send(JSON.stringify([JSON.stringify({ msg: "connect", version: "1", support: ["1"] })]));
+          return;
+        }
+        if (!message.data.startsWith("a")) return;
+        for (const item of JSON.parse(message.data.slice(1)).map((m) => JSON.parse(m))) {
+          if (item.msg === "connected") {
+            opened += 1; if (opened > 1) lab.reconnects += 1;
+            // meteor's validateAuthToken with what enter answered: akka-apps lets the user join
+            const auth = [enter.meetingID, enter.internalUserID, enter.authToken];
+            socket.send(JSON.stringify([JSON.stringify({ msg: "method", method: "validateAuthToken", params: auth, id: "auth" })]));
+            socket.send(JSON.stringify([JSON.stringify({ msg: "method", method: "labCurrentSlide", params: [token], id: "slide" })]));
+          } else if (item.msg === "result" && item.id === "slide" && item.result) {
+            const image = new Image(); image.src = item.result.svgUrl; lab.slide = item.result.svgUrl;
+          }
+        }
+      };
+      socket.onclose = () => setTimeout(connect, 1000);
+    };
+    connect();
     const custom = Object.assign({}, ...(enter.customdata || []));
     const audio = custom.bbb_auto_join_audio === "true", video = custom.bbb_auto_share_webcam === "true";
     if (audio || video) {
       const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
       lab.events.push(`media: ${stream.getTracks().map((t) => t.kind).join(",")}`);
+      const stuns = await (await fetch(`${app.bbbWebBase}/api/stuns`, { credentials: "include" })).json();
+      const pc = new RTCPeerConnection({ iceServers: stuns.stunServers.map((s) => ({ urls: s.url })) });
+      stream.getTracks().forEach((track) => pc.addTrack(track, stream));
+      await pc.setLocalDescription(await pc.createOffer());
+      lab.peer = pc;
     }
   } catch (error) {
     lab.state = `error: ${error.name}: ${error.message}`;
@@ -51,9 +89,58 @@ window.bbbLab = { state: "starting", events: [] };
 """
 
 
+# DDP methods of the stand-in -> bbb-web double's lab-only loopback endpoints (standing in for akka-apps)
+LAB_METHODS = {
+    "validateAuthToken": ("validate-auth-token", ["meetingId", "userId", "authToken"]),
+    "labCurrentSlide": ("current-slide", ["sessionToken"]),
+}
+
+
 class Handler(BaseHTTPRequestHandler):
+    def sockjs(self):
+        """meteor's DDP over a sockjs websocket: open frame, connect -> connected, ping -> pong; the lab's
+        labCurrentSlide method asks bbb-web (standing in for what akka-apps publishes to meteor)."""
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", websocket_accept(self.headers["Sec-WebSocket-Key"]))
+        self.end_headers()
+        self.wfile.write(websocket_frame("o"))
+        self.wfile.flush()
+        self.close_connection = True
+        while True:
+            opcode, payload = read_websocket_frame(self.rfile)
+            if opcode is None or opcode == 0x8:
+                return
+            try:
+                messages = [json.loads(item) for item in json.loads(payload)]
+            except ValueError:
+                continue
+            for message in messages:
+                answer = None
+                if message.get("msg") == "connect":
+                    answer = {"msg": "connected", "session": os.urandom(8).hex()}
+                elif message.get("msg") == "ping":
+                    answer = {"msg": "pong"}
+                elif message.get("msg") == "method" and message.get("method") in LAB_METHODS:
+                    call, names = LAB_METHODS[message["method"]]
+                    query = urllib.parse.urlencode(dict(zip(names, message.get("params") or [])))
+                    try:
+                        url = f"http://127.0.0.1:8090/bigbluebutton/lab/{call}?{query}"
+                        with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback
+                            result = json.loads(reply.read())
+                    except (OSError, ValueError):
+                        result = None
+                    answer = {"msg": "result", "id": message.get("id"), "result": result}
+                if answer:
+                    self.wfile.write(websocket_frame("a" + json.dumps([json.dumps(answer)])))
+                    self.wfile.flush()
+
     def do_GET(self):  # noqa: N802 (http.server API)
         path = urlparse(self.path).path
+        if self.headers.get("Upgrade", "").lower() == "websocket" and path.startswith(PREFIX + "/sockjs/"):
+            self.sockjs()
+            return
         if path != PREFIX and not path.startswith(PREFIX + "/"):
             self.send_error(404, "not below ROOT_URL " + ROOT_URL)
             return
@@ -64,7 +151,9 @@ class Handler(BaseHTTPRequestHandler):
                 public = (yaml.safe_load(handle) or {}).get("public", {})
         except OSError:
             public = {}
-        runtime = quote(json.dumps({"ROOT_URL": ROOT_URL, "PUBLIC_SETTINGS": public}))
+        runtime = quote(
+            json.dumps({"ROOT_URL": ROOT_URL, "DDP_DEFAULT_CONNECTION_URL": DDP, "PUBLIC_SETTINGS": public})
+        )
         body = (
             "<!DOCTYPE html><html><head><title>BBB lab client (meteor)</title>"
             f'<script>__meteor_runtime_config__ = JSON.parse(decodeURIComponent("{runtime}"))</script></head><body>'
@@ -81,4 +170,4 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-HTTPServer(("127.0.0.1", 4100 + INSTANCE), Handler).serve_forever()
+ThreadingHTTPServer(("127.0.0.1", 4100 + INSTANCE), Handler).serve_forever()

@@ -20,7 +20,7 @@ and rejects what upstream rejects:
 | create params record, autoStartRecording, allowStartStopRecording, allowRequestsWithoutSession, guestPolicy; property defaults autoStartRecording=false, allowRequestsWithoutSession=false | bigbluebutton.properties; ParamsProcessorUtil: processCreateParams | - |
 | join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | unknown meeting: FAILED notFound |
 | a registered user is not in the meeting: running, participantCount and getMeetings count only users whose client started | akka-apps: the user joins when the client validates its token | an API join alone does not make a meeting run |
-| the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON, with customdata = userdata-*); 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler (2.x); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token |
+| the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON: meetingID, internalUserID, authToken, customdata = userdata-*), then meteor's validateAuthToken with those, which lets the user join; 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler and validateAuthToken (2.x, via akka-apps); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token; a client that cannot read enter's answer (CORS) never validates |
 | recording marks: a RecordStatusEvent exists only when recording started (autoStartRecording and a user in the meeting) | akka-apps; record-and-playback events.rb: get_start_and_stop_rec_events | - |
 | end of a record=true meeting without marks: status/archived/<id>.norecord, never published; with marks: processing, then published (status markers) | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb: ArchiveWorker#perform (WorkerNoRecordHalt) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever |
 | GET /api/rest/clientSettings (and /meetingStaticData): token only from the x-session-token header, and the JSESSIONID session must hold it unless allowRequestsWithoutSession; 401 otherwise (nginx's page, the auth_request answer) | build/packages-template/bbb-graphql-middleware/graphql.nginx (auth_request); ConnectionController.groovy: checkGraphqlAuthorization | ?sessionToken= query parameter (401), no cookie (401), unknown token (401) |
@@ -31,6 +31,7 @@ and rejects what upstream rejects:
 | graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (guestStatus, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests, moderators only), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (guestUsersSubmitApprovalStatus); lab simplification: a subscription answers once, the stand-in client polls | a viewer's approval, any operation before connection_init with a valid token |
 | a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
 | create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
+| lab only, loopback: /bigbluebutton/lab/validate-auth-token and /bigbluebutton/lab/current-slide for the 2.x meteor stand-in (akka-apps' answer to validateAuthToken; what akka-apps publishes to meteor's collections) | none upstream: not reachable from outside the node | through nginx or from another address: 404 |
 | publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/ | record-and-playback presentation publish script; presentation.nginx | - |
 
 The secret is never logged or returned.
@@ -317,6 +318,14 @@ class Handler(BaseHTTPRequestHandler):
                     ),
                     "application/json",
                 )
+            elif path.startswith("/bigbluebutton/lab/") and (
+                self.client_address[0] != "127.0.0.1" or self.headers.get("X-Forwarded-For")
+            ):
+                self.send(404, "not found", "text/plain")  # lab-only endpoints: from the node's own meteor only
+            elif path == "/bigbluebutton/lab/current-slide":
+                self.current_slide(dict(parse_qsl(url.query)).get("sessionToken", ""))
+            elif path == "/bigbluebutton/lab/validate-auth-token":
+                self.validate_auth_token(dict(parse_qsl(url.query)))
             elif path.startswith("/bigbluebutton/presentation/") and "/svg/" in path:
                 self.slide(path)
             elif path == "/bigbluebutton/api/enter":
@@ -423,6 +432,32 @@ class Handler(BaseHTTPRequestHandler):
             return {"pres_page_curr": [{"presentationId": pres, "num": 1, "svgUrl": url}]}, None
         return None, "unsupported operation in the lab double"
 
+    def validate_auth_token(self, query):
+        """Lab only, on loopback: meteor's validateAuthToken (2.x), which akka-apps answers by letting the user join."""
+        token = next(
+            (
+                t
+                for t, u in self.state.sessions.items()
+                if u["internalUserID"] == query.get("userId")
+                and u["authToken"] == query.get("authToken")
+                and self.state.meetings.get(u["meeting"], {}).get("internal") == query.get("meetingId")
+            ),
+            None,
+        )
+        if token is None:
+            self.send(200, json.dumps({"valid": False}), "application/json")
+            return
+        self.state.make_present(token)
+        self.send(200, json.dumps({"valid": True}), "application/json")
+
+    def current_slide(self, token):
+        """Lab only, on loopback: the current slide of the user's meeting, as akka-apps publishes it to meteor (2.x)."""
+        data, error = self.graphql_operation(token, {"query": "pres_page_curr"})
+        if error:
+            self.send(404, json.dumps({"error": error}), "application/json")
+            return
+        self.send(200, json.dumps(data["pres_page_curr"][0]), "application/json")
+
     def slide(self, path):
         """PresentationController.showSvgImage: /bigbluebutton/presentation/<conference>/<room>/<pres>/svg/<page>."""
         parts = path.split("/")
@@ -463,8 +498,6 @@ class Handler(BaseHTTPRequestHandler):
             body = {"returncode": "FAILED", "message": "Could not find conference.", "logoutURL": "/"}
             self.send(200, json.dumps({"response": body}), "application/json")
             return
-        if self.state.family() == "2.x":
-            self.state.make_present(token)
         attendee = user["attendee"]
         body = {
             "returncode": "SUCCESS",
