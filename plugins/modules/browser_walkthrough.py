@@ -169,16 +169,15 @@ import os
 import shutil
 import socket
 import ssl
-import subprocess
 import tempfile
 import time
 import traceback
 import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -268,8 +267,8 @@ class Step(Exception):
 class Api:
     """BBB API calls with checksums (sha1 of call + query + secret), from the controller."""
 
-    def __init__(self, url, secret, context):
-        self.url, self.secret, self.context = url.rstrip("/"), secret, context
+    def __init__(self, url, secret, ca_file):
+        self.url, self.secret, self.ca_file = url.rstrip("/"), secret, ca_file
 
     def link(self, call, **params):
         query = urllib.parse.urlencode(params)
@@ -277,25 +276,22 @@ class Api:
         return f"{self.url}/{call}?{query}&checksum={checksum}"
 
     def call(self, call, body=None, **params):
-        request = urllib.request.Request(self.link(call, **params), data=body)
-        if body is not None:
-            request.add_header("Content-Type", "application/xml")
-        with urllib.request.urlopen(request, timeout=30, context=self.context) as answer:  # noqa: S310
-            return ET.fromstring(answer.read())
+        headers = {"Content-Type": "application/xml"} if body is not None else {}
+        answer = fetch(self.link(call, **params), self.ca_file, data=body, headers=headers)
+        return ET.fromstring(answer.read())
 
     def location(self, call, **params):
         """The Location of a redirecting call (not followed)."""
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
-
-        opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=self.context))
         try:
-            opener.open(self.link(call, **params), timeout=30)
+            fetch(self.link(call, **params), self.ca_file, follow_redirects="none")
         except urllib.error.HTTPError as error:
             return error.headers.get("Location", "")
         return ""
+
+
+def fetch(url, ca_file, **kwargs):
+    """open_url with the walk-through's CA (None: the system's) and timeout."""
+    return open_url(url, timeout=30, ca_path=ca_file or None, **kwargs)
 
 
 def text(root, tag):
@@ -308,9 +304,16 @@ class Walk:
         self.module, self.p = module, params
         self.report_dir = params["report_dir"]
         os.makedirs(os.path.join(self.report_dir, "screenshots"), exist_ok=True)
-        self.ssl = ssl.create_default_context(cafile=params.get("ca_file") or None)
+        self.extra_ca = params.get("ca_file")  # for Chromium's NSS database
         if params.get("ca_file"):
-            self.ssl.load_default_certs()
+            # the system's CAs and the extra one, for the module's own API calls (open_url trusts only its ca_path)
+            system = ssl.get_default_verify_paths().cafile
+            bundle = os.path.join(tempfile.mkdtemp(prefix="bbb-walk-ca-"), "bundle.pem")
+            with open(bundle, "w", encoding="utf-8") as out:
+                for path in filter(None, (system, params["ca_file"])):
+                    with open(path, encoding="utf-8") as handle:
+                        out.write(handle.read().rstrip() + "\n")
+            params["ca_file"] = bundle
         self.results = {}
 
     # ------------------------------------------------------------------ placing the meetings
@@ -329,7 +332,7 @@ class Walk:
         lb = self.p.get("load_balancer")
         if not lb:
             for node in self.p["nodes"]:
-                api = Api(node["api_url"], node["api_secret"], self.ssl)
+                api = Api(node["api_url"], node["api_secret"], self.p.get("ca_file"))
                 meeting = f"bbb-cluster-proxy-browser-{node['hostname'].split('.')[0]}-{run}"
                 placed[node["name"]] = (
                     api,
@@ -338,7 +341,7 @@ class Walk:
                 )
                 self.created.append((api, meeting))
             return placed
-        api = Api(lb["url"], lb["secret"], self.ssl)
+        api = Api(lb["url"], lb["secret"], self.p.get("ca_file"))
         by_host = {node["hostname"]: node["name"] for node in self.p["nodes"]}
         attempts = int(lb.get("attempts") or 3 * len(by_host))
         for attempt in range(1, attempts + 1):
@@ -402,7 +405,8 @@ class Walk:
             routes.append(route)
 
         page.route_web_socket(lambda url: True, through)
-        page.on("requestfinished", lambda request: requests.append(request))
+        # Playwright keeps state on a handler: a Python function, not a bound builtin such as list.append
+        page.on("requestfinished", lambda request: requests.append(request))  # pylint: disable=unnecessary-lambda
         timeout = self.p["timeout"]
         userdata = {
             "userdata-bbb_auto_join_audio": "true",
@@ -546,14 +550,12 @@ class Walk:
                            + (" (no recording marks: nobody's client was in the meeting while it recorded?)"
                               if not state else ""))  # fmt: skip
             url, record_id = text(answer, "url"), text(answer, "recordID")
-            with urllib.request.urlopen(url, timeout=30, context=self.ssl) as playback:  # noqa: S310
-                status = playback.status
+            status = fetch(url, self.p.get("ca_file")).status
             # the player answers for any id; the published recording itself is /presentation/<recordID>/metadata.xml
             parts = urllib.parse.urlsplit(url)
             metadata = f"{parts.scheme}://{parts.netloc}/presentation/{record_id}/metadata.xml"
             try:
-                with urllib.request.urlopen(metadata, timeout=30, context=self.ssl) as answer:  # noqa: S310
-                    found = answer.status
+                found = fetch(metadata, self.p.get("ca_file")).status
             except urllib.error.HTTPError as error:
                 raise Step(
                     f"published, but {metadata} answered {error.code}: the playback host has no such recording"
@@ -624,12 +626,12 @@ class Walk:
                 rules = ", ".join(f"MAP {name} {address}" for name, address in self.p["hosts"].items())
                 args.append(f"--host-resolver-rules={rules}")
             env = dict(os.environ, HOME=env_home)
-            if self.p.get("ca_file"):
+            if self.extra_ca:
                 nss = os.path.join(env_home, ".pki", "nssdb")
                 os.makedirs(nss)
-                subprocess.run(["certutil", "-d", f"sql:{nss}", "-N", "--empty-password"], check=True)
-                subprocess.run(["certutil", "-d", f"sql:{nss}", "-A", "-t", "C,,", "-n", "bbb-cluster-ca", "-i",
-                                self.p["ca_file"]], check=True)  # fmt: skip
+                self.module.run_command(["certutil", "-d", f"sql:{nss}", "-N", "--empty-password"], check_rc=True)
+                self.module.run_command(["certutil", "-d", f"sql:{nss}", "-A", "-t", "C,,", "-n", "bbb-cluster-ca", "-i",
+                                         self.extra_ca], check_rc=True)  # fmt: skip
             chromium = self.p["chromium"] or None
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=args, env=env)
@@ -648,6 +650,8 @@ class Walk:
                 except (OSError, ET.ParseError):
                     pass
             shutil.rmtree(env_home, ignore_errors=True)
+            if self.extra_ca:
+                shutil.rmtree(os.path.dirname(self.p["ca_file"]), ignore_errors=True)
         return self.report()
 
 
@@ -703,7 +707,7 @@ def main():
     walk = Walk(module, params)
     try:
         report = walk.run()
-    except (PlaywrightError, OSError, ET.ParseError, subprocess.CalledProcessError) as error:
+    except (PlaywrightError, OSError, ET.ParseError) as error:
         module.fail_json(msg=f"browser walk-through could not run: {type(error).__name__}: {error}")
     nodes = {
         name: {"passed": all(s["status"] != "fail" for s in steps), "steps": steps}
