@@ -37,8 +37,9 @@ description:
   - (C(recording)) with O(recordings), the meeting is ended, and then it must be published within
     O(recording_timeout). Its playback URL and C(/presentation/<recordID>/metadata.xml) must answer on the playback
     host, the node or the load balancer's host (Scalelite serves the recordings it imported).
-  - Writes O(report_dir)/junit.xml (one test suite per node), O(report_dir)/index.html and a screenshot per node
-    and step. In AWX, point O(report_dir) at the job's artifacts directory.
+  - Writes a report per node, O(report_dir)/<node>.junit.xml and O(report_dir)/<node>.html, one for the whole
+    cluster, O(report_dir)/junit.xml (a test suite per node) and O(report_dir)/index.html, and a screenshot per
+    node and step in O(report_dir)/screenshots.
   - Changes nothing on any host; the meetings it creates are ended.
 requirements:
   - playwright (Python) and a Chromium it can start (O(chromium)), on the host the module runs on
@@ -157,7 +158,7 @@ nodes:
   type: dict
   returned: always
 report:
-  description: Paths of the JUnit XML and the HTML report.
+  description: Paths of the JUnit XML and the HTML report (C(junit), C(html)), and per node (C(nodes)).
   type: dict
   returned: always
 """
@@ -315,6 +316,7 @@ class Walk:
                         out.write(handle.read().rstrip() + "\n")
             params["ca_file"] = bundle
         self.results = {}
+        self.hostname = {node["name"]: node["hostname"] for node in params.get("nodes") or []}
 
     # ------------------------------------------------------------------ placing the meetings
     def meetings(self):
@@ -589,32 +591,43 @@ class Walk:
 
     # ------------------------------------------------------------------ the report
     def report(self):
-        suites = ET.Element("testsuites", name="bbb.cluster_proxy browser walk-through")
-        rows = []
-        for name, steps in self.results.items():
-            failures = sum(1 for s in steps if s["status"] == "fail")
-            suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(steps)), failures=str(failures))
-            for s in steps:
-                case = ET.SubElement(suite, "testcase", classname=name, name=s["name"], time=f"{s['time']:.2f}")
-                if s["status"] == "fail":
-                    ET.SubElement(case, "failure", message=s["message"])
-                ET.SubElement(case, "system-out").text = s["message"]
-                rows.append((name, s))
-        junit = os.path.join(self.report_dir, "junit.xml")
-        ET.ElementTree(suites).write(junit, encoding="utf-8", xml_declaration=True)
+        """junit.xml and index.html for the whole cluster, and per node <node>.junit.xml and <node>.html."""
         shots = sorted(os.listdir(os.path.join(self.report_dir, "screenshots")))
-        body = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>BBB cluster proxy: browser walk-through</title>",
-                "<style>td,th{border:1px solid #999;padding:4px}.fail{background:#fcc}.pass{background:#cfc}</style>",
-                "</head><body><h1>Browser walk-through</h1><table><tr><th>node</th><th>step</th><th>result</th><th>what it saw</th></tr>"]  # fmt: skip
-        for name, s in rows:
-            body.append(f"<tr class='{s['status']}'><td>{html.escape(name)}</td><td>{s['name']}</td><td>{s['status']}</td>"
-                        f"<td>{html.escape(s['message'])}</td></tr>")  # fmt: skip
-        body.append("</table>")
-        body += [f"<h2>{html.escape(f)}</h2><img src='screenshots/{html.escape(f)}' width='800'>" for f in shots]
-        index = os.path.join(self.report_dir, "index.html")
-        with open(index, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(body) + "</body></html>\n")
-        return {"junit": junit, "html": index}
+        per_node = {}
+
+        def write(results, junit, page, title):
+            suites = ET.Element("testsuites", name=f"bbb.cluster_proxy browser walk-through: {title}")
+            rows = []
+            for name, steps in results.items():
+                failures = sum(1 for s in steps if s["status"] == "fail")
+                suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(steps)), failures=str(failures))
+                for s in steps:
+                    case = ET.SubElement(suite, "testcase", classname=name, name=s["name"], time=f"{s['time']:.2f}")
+                    if s["status"] == "fail":
+                        ET.SubElement(case, "failure", message=s["message"])
+                    ET.SubElement(case, "system-out").text = s["message"]
+                    rows.append((name, s))
+            ET.ElementTree(suites).write(junit, encoding="utf-8", xml_declaration=True)
+            body = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Browser walk-through: {html.escape(title)}</title>",
+                    "<style>td,th{border:1px solid #999;padding:4px}.fail{background:#fcc}.pass{background:#cfc}</style>",
+                    f"</head><body><h1>Browser walk-through: {html.escape(title)}</h1>",
+                    "<table><tr><th>node</th><th>step</th><th>result</th><th>what it saw</th></tr>"]  # fmt: skip
+            for name, s in rows:
+                body.append(f"<tr class='{s['status']}'><td>{html.escape(name)}</td><td>{s['name']}</td>"
+                            f"<td>{s['status']}</td><td>{html.escape(s['message'])}</td></tr>")  # fmt: skip
+            body.append("</table>")
+            mine = [f for f in shots if any(f.startswith(self.hostname.get(n, n) + "-") for n in results)]
+            body += [f"<h2>{html.escape(f)}</h2><img src='screenshots/{html.escape(f)}' width='800'>" for f in mine]
+            with open(page, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(body) + "</body></html>\n")
+
+        for name, steps in self.results.items():
+            junit, page = (os.path.join(self.report_dir, f"{name}.{kind}") for kind in ("junit.xml", "html"))
+            write({name: steps}, junit, page, name)
+            per_node[name] = {"junit": junit, "html": page}
+        junit, index = os.path.join(self.report_dir, "junit.xml"), os.path.join(self.report_dir, "index.html")
+        write(self.results, junit, index, "every node")
+        return {"junit": junit, "html": index, "nodes": per_node}
 
     # ------------------------------------------------------------------ run
     def run(self):

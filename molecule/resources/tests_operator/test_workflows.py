@@ -471,6 +471,21 @@ def scalelite_server_state(server, state):
     assert json.loads(answer.stdout)["state"] == {"enable": "enabled", "cordon": "cordoned"}[state], answer.stdout
 
 
+def test_acceptance_through_scalelite_reaches_every_node():
+    """Without the browser: Scalelite's join redirects to the node's own API join, which redirects to the client
+    (82b2c61 took the first Location for the client); meetings are created until every node got one."""
+    rc, text = through_scalelite()
+    assert rc == 0, text[-3000:]
+    for name in NODES:
+        label = name.split(".")[0]
+        assert result_of(text, name) == (
+            f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/ "
+            "(placed by the load balancer)"
+        )
+    assert f"created through https://{LB}/bigbluebutton/api, placed on:" in text
+    assert "nodes of the inventory it placed none on: none" in text
+
+
 def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
     scalelite_server_state("room-b", "cordon")
     try:

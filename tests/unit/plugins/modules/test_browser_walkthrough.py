@@ -48,6 +48,14 @@ def test_the_report_has_a_suite_per_node_a_case_per_step_and_the_failures(tmp_pa
     assert failure.get("message") == "the join led to <elsewhere>"
     page = (tmp_path / "index.html").read_text()
     assert "the join led to &lt;elsewhere&gt;" in page and "screenshots/room-a.lab.test-teacher.png" in page
+    # and a report per node
+    assert report["nodes"]["room-a.lab.test"] == {
+        "junit": str(tmp_path / "room-a.lab.test.junit.xml"),
+        "html": str(tmp_path / "room-a.lab.test.html"),
+    }
+    node_page = (tmp_path / "room-a.lab.test.html").read_text()
+    assert "screenshots/room-a.lab.test-teacher.png" in node_page and "the join led to" in node_page
+    assert ET.parse(tmp_path / "room-a.lab.test.junit.xml").getroot().find("testsuite").get("failures") == "1"
 
 
 def test_without_playwright_it_fails_with_what_to_install(run_module, monkeypatch):
