@@ -311,6 +311,38 @@ def test_drift_names_a_later_drop_in_that_wins_over_the_roles():
     assert rc == 0, flat(output)[-2000:]
 
 
+def test_site_stops_before_any_change_where_something_would_override_the_roles_drop_in():
+    """A later drop-in, or /etc/default/bbb-web (EnvironmentFile=), that sets JDK_JAVA_OPTIONS would win over the
+    role's drop-in: the rollout stops at that node before any of its files changes, and says what to remove."""
+    node = host(ROOM_A)
+    operator = "/etc/systemd/system/bbb-web.service.d/zz-operator.conf"
+    edit(ROOM_A, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#")
+    node.run(f"printf '[Service]\\nEnvironment=\"JDK_JAVA_OPTIONS=-Xmx2g\"\\n' > {operator}")
+    try:
+        before = snapshot()
+        rc, output = playbook("bbb.cluster_proxy.site")
+        assert rc != 0
+        text = flat(output)
+        assert f"Host {ROOM_A}: {operator} also sets JDK_JAVA_OPTIONS and sorts after" in text
+        assert "Nothing was changed on this host." in text and f"Remove JDK_JAVA_OPTIONS from {operator}" in text
+        assert snapshot() == before
+        node.run(
+            f"rm -f {operator} && cp /etc/default/bbb-web /root/bbb-web.lab && echo 'JDK_JAVA_OPTIONS=\"-Xmx2g\"' >> /etc/default/bbb-web"
+        )
+        rc, output = playbook("bbb.cluster_proxy.site")
+        assert rc != 0
+        assert (
+            f"Host {ROOM_A}: /etc/default/bbb-web sets JDK_JAVA_OPTIONS, which overrides the role's drop-in for bbb-web.service"
+            in flat(output)
+        )
+        assert snapshot() == before
+    finally:
+        node.run(f"rm -f {operator}; if [ -f /root/bbb-web.lab ]; then mv /root/bbb-web.lab /etc/default/bbb-web; fi")
+    rc, output = playbook("bbb.cluster_proxy.site")  # and with both gone, the rollout mends the hand edit
+    assert rc == 0, flat(output)[-3000:]
+    assert f"accessControlAllowOrigin=https://{PROXY}" in node.file(PROPERTIES).content_string
+
+
 def test_drift_names_what_nginx_really_loads():
     """nginx -T: another server block for the proxy's name, and a file changed after nginx last loaded it."""
     proxy = host(PROXY)
