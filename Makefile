@@ -26,7 +26,7 @@ export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection setup-demo setup-test lab-image lint unit tarball package-check ee docs sanity release \
-  molecule matrix matrix-checks matrix-molecule test test-steps test-lab test-checks bench demo demo-destroy clean
+  molecule matrix matrix-checks matrix-molecule test test-steps test-lab test-workflows bench demo demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -169,25 +169,26 @@ EXPECTED = unit step-lint step-package-check step-ee step-sanity $(foreach s,$(S
 STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
 
 # Two streams side by side (the machines have 2 cores, and a Molecule scenario
-# keeps about 0.7 of them busy): the lab stream runs the scenarios whose
+# keeps about 0.7 of them busy), of about the same length: the lab stream runs
+# the checks (lint, unit, packaging, EE, sanity), then the scenarios whose
 # containers share names one after the other, live on the terminal, then the
-# oldest core's checks; the other stream runs the checks and then the workflows
-# scenario (containers of its own names), its output in .build/logs/ (the end
-# of a failed step is shown). Each stream takes about 20 minutes.
+# oldest core's checks; the other stream runs the workflows scenario (containers
+# of its own names, the longest), its output in .build/logs/ (the end of a failed
+# step is shown). Each stream takes about 25 minutes.
 test-steps: venv collection lab-image tarball
-	$(MAKE) --no-print-directory -j2 test-lab test-checks
+	$(MAKE) --no-print-directory -j2 test-lab test-workflows
 
 test-lab:
-	$(MAKE) --no-print-directory molecule SCENARIOS="$(filter-out workflows,$(SCENARIOS))"
-	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
-	$(if $(SKIP_MATRIX),,$(STEP) matrix-checks --log $(LOGS)/matrix-checks.log -- $(MAKE) --no-print-directory matrix-checks)
-
-test-checks:
 	$(STEP) lint --log $(LOGS)/lint.log -- $(MAKE) --no-print-directory lint
 	$(STEP) unit-run --log $(LOGS)/unit.log -- $(MAKE) --no-print-directory unit
 	$(STEP) package-check --log $(LOGS)/package-check.log -- $(MAKE) --no-print-directory package-check
 	$(STEP) ee --log $(LOGS)/ee.log -- $(MAKE) --no-print-directory ee
 	$(STEP) sanity --log $(LOGS)/sanity.log -- $(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory molecule SCENARIOS="$(filter-out workflows,$(SCENARIOS))"
+	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
+	$(if $(SKIP_MATRIX),,$(STEP) matrix-checks --log $(LOGS)/matrix-checks.log -- $(MAKE) --no-print-directory matrix-checks)
+
+test-workflows:
 	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows)
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
