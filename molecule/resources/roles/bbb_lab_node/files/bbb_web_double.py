@@ -267,13 +267,17 @@ class Handler(BaseHTTPRequestHandler):
             return list(filter(None, [self.state.config().get("accessControlAllowOrigin", "")]))
         return cors_origins(os.environ)
 
-    def session_tokens(self):
-        """The sessionTokens of the servlet session named by the request's JSESSIONID cookie."""
+    def jsessionid(self):
+        """The request's JSESSIONID cookie, if it names a servlet session bbb-web knows (else None)."""
         for part in (self.headers.get("Cookie") or "").split(";"):
             name, _sep, value = part.strip().partition("=")
-            if name == "JSESSIONID":
-                return self.state.http_sessions.get(value, set())
-        return set()
+            if name == "JSESSIONID" and value in self.state.http_sessions:
+                return value
+        return None
+
+    def session_tokens(self):
+        """The sessionTokens of the servlet session named by the request's JSESSIONID cookie."""
+        return self.state.http_sessions.get(self.jsessionid(), set())
 
     def allow_without_session(self, token):
         """MeetingService.getAllowRequestsWithoutSession: the meeting's create param, else the property."""
@@ -671,16 +675,7 @@ class Handler(BaseHTTPRequestHandler):
             },
         }
         # the servlet session of this client (its JSESSIONID cookie, if bbb-web knows it) holds the token
-        jsessionid = next(
-            (
-                value
-                for name, _sep, value in (
-                    part.strip().partition("=") for part in (self.headers.get("Cookie") or "").split(";")
-                )
-                if name == "JSESSIONID" and value in self.state.http_sessions
-            ),
-            None,
-        )
+        jsessionid = self.jsessionid()
         cookie = {}
         if jsessionid is None:
             jsessionid = secrets.token_hex(16).upper()
