@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import family_of, load_families
+
 LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 BASENAME_RE = re.compile(r"^/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/html5client$")
@@ -109,7 +111,7 @@ def node_label(hostname):
 
 # Second-level labels under which a country-code TLD sells registrations (co.uk, ac.at, com.au ...).
 # A heuristic without the Public Suffix List: an operator whose domain it misjudges sets
-# bbb_node_cross_site_cookies explicitly.
+# bbb_node_session_cookie_same_site explicitly.
 _SECOND_LEVEL = frozenset(("ac", "co", "com", "edu", "gov", "gv", "ltd", "net", "or", "org", "plc", "sch"))
 
 
@@ -147,8 +149,13 @@ def _normalise_version(value):
     return value, None
 
 
-def cluster_nodes(hosts, hostvars, proxy_hostname):
-    """Derive and validate every node of the cluster; raise ClusterError naming every problem."""
+def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
+    """Derive and validate every node of the cluster; raise ClusterError naming every problem.
+
+    A node's version is its ``bbb_node_version``, else the ``bbb_node_detected_version`` its facts found (None when
+    neither is known yet); its family and capabilities come from the family data files (``families``).
+    """
+    families = load_families() if families is None else families
     problems = []
     proxy_problem = hostname_problem(proxy_hostname)
     if proxy_problem:
@@ -224,6 +231,10 @@ def cluster_nodes(hosts, hostvars, proxy_hostname):
     result = []
     for node in sorted(nodes, key=lambda n: n["label"]):
         basename = "/{}/html5client".format(node["label"])
+        version = _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0]
+        if version is None:
+            version = _normalise_version(_get(hostvars, node["host"], "bbb_node_detected_version"))[0]
+        family = family_of(version, families) or {}
         result.append(
             {
                 "inventory_hostname": node["host"],
@@ -234,7 +245,10 @@ def cluster_nodes(hosts, hostvars, proxy_hostname):
                 "proxy_origin": "https://" + proxy,
                 "client_url": f"https://{proxy}{basename}/",
                 "same_site": registrable_domain(node["public"]) == registrable_domain(proxy),
-                "version": _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0],
+                "version": version,
+                "family": family.get("name"),
+                "capabilities": family.get("capabilities", {}),
+                "vars_file": family.get("vars_file"),
             }
         )
     return result

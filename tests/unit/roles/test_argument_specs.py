@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
 # Cluster-wide inventory variables: documented in each role's spec, defined in no role's defaults.
-CLUSTER_WIDE = {"bbb_cluster_proxy_hostname", "bbb_cluster_nodes_group"}
+CLUSTER_WIDE = {"bbb_cluster_proxy_hostname", "bbb_cluster_nodes_group", "bbb_cluster_nodes"}
 
 
 def _load(role: str):

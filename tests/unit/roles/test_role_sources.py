@@ -36,36 +36,76 @@ def test_no_yq(path):
     assert not re.search(r"\byq(-go)?\b", path.read_text()), path
 
 
-@pytest.mark.parametrize("role", ["bbb_node", "bbb_proxy"])
-def test_package_owned_and_conffiles_are_never_written(role):
-    """T1/T2: no task writes below /usr/share or to a conffile under /etc/default or nginx' sites-available."""
-    forbidden = re.compile(r"^(/usr/share/|/usr/lib/systemd/|/etc/default/|/etc/nginx/sites-available/)")
-    writers = {"copy", "template", "lineinfile", "blockinfile", "replace", "file", "properties_file", "nginx_file"}
+def model():
+    """Every entry of the node's model: the files every version needs and each family's (raw, untemplated)."""
+    entries = []
+    for path in sorted((ROLES / "bbb_node" / "vars").glob("*.yml")):
+        data = yaml.safe_load(path.read_text()) or {}
+        for name in ("__bbb_node_common_files", "__bbb_node_family_files"):
+            entries += [dict(entry, source=path.name) for entry in data.get(name) or []]
+    return entries
+
+
+FORBIDDEN = re.compile(r"^(/usr/share/|/usr/lib/systemd/|/etc/default/|/etc/nginx/sites-available/)")
+
+
+def test_package_owned_and_conffiles_are_never_written_on_a_node():
+    """T1/T2: the node's model writes nothing below /usr/share or to a conffile under /etc/default."""
+    entries = model()
+    assert len(entries) > 10
+    for entry in entries:
+        assert not FORBIDDEN.match(entry["path"]), f"{entry['source']}: {entry['path']}"
+        assert entry["path"].startswith(("/etc/bigbluebutton/", "/etc/systemd/system/")), entry
+    assert not [p for p in (ROLES / "bbb_node" / "tasks").glob("*.yml") if re.search(r"\b(copy|template|lineinfile)\b:", p.read_text())]
+
+
+def test_package_owned_and_conffiles_are_never_written_on_the_proxy():
     checked = 0
-    for path, task in tasks(role):
+    for path, task in tasks("bbb_proxy"):
         for action, args in task.items():
-            if action.rsplit(".", 1)[-1] not in writers or not isinstance(args, dict):
-                continue
-            dest = str(args.get("dest") or args.get("path") or "")
-            assert not forbidden.match(dest), f"{path.name}: task '{task.get('name')}' writes {dest}"
-            checked += 1
-    assert checked >= 2, f"{role}: no writing task found; is the test still looking at the right files?"
-    variables = {}
-    for path in (ROLES / role / "vars").glob("*.yml"):
-        variables.update(yaml.safe_load(path.read_text()) or {})
-    for name in ("__bbb_node_web_properties_file", "__bbb_node_html5_override_file", "__bbb_node_nginx_file"):
-        if name in variables:
-            assert variables[name].startswith("/etc/bigbluebutton/"), name
+            if action.rsplit(".", 1)[-1] in {"copy", "template", "file", "nginx_file"} and isinstance(args, dict):
+                dest = str(args.get("dest") or args.get("path") or "")
+                assert not FORBIDDEN.match(dest), f"{path.name}: task '{task.get('name')}' writes {dest}"
+                checked += 1
+    assert checked >= 2
 
 
 def test_properties_are_edited_key_by_key():
-    """T3: bbb-web.properties holds serverURL and the secret; only properties_file (line-wise) touches it."""
-    readers = {"ansible.builtin.slurp", "ansible.builtin.stat", "ansible.builtin.set_fact"}
-    users = [
-        (path, task)
-        for path, task in tasks("bbb_node")
-        if "__bbb_node_web_properties_file" in yaml.safe_dump(task) and not readers & set(task)
-    ]
-    assert users
-    for path, task in users:
-        assert "bbb.cluster_proxy.properties_file" in task, f"{path.name}: {task.get('name')}"
+    """T3: bbb-web.properties holds serverURL and the secret; the model edits it only key by key."""
+    entries = [e for e in model() if e["path"] == "/etc/bigbluebutton/bbb-web.properties"]
+    assert len(entries) == 3  # the keys of every version, and each family's
+    assert {e["format"] for e in entries} == {"properties"}
+    keys = [k for e in entries for k in e.get("settings", {})]
+    assert "securitySalt" not in keys and "serverURL" not in keys
+
+
+def leaves(data, prefix=""):
+    """The dotted keys of the leaves of a nested mapping."""
+    for key, value in data.items():
+        yield from leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else [f"{prefix}{key}"]
+
+
+def test_each_node_setting_is_set_in_one_place():
+    """One model: a key the role sets appears once under roles/ (a family's file holds only what differs)."""
+    seen = {}
+    for entry in model():
+        settings = entry.get("settings") or {}
+        if isinstance(settings, str):  # bbb-html5.yml: the client settings below, merged in Jinja
+            continue
+        for key in leaves(settings) if entry["format"] in ("yaml", "json") else settings:
+            seen.setdefault((entry["path"], key), []).append(entry["source"])
+    main = yaml.safe_load((ROLES / "bbb_node" / "vars" / "main.yml").read_text())
+
+    for name in ("__bbb_node_html5_settings", "__bbb_node_livekit_settings"):
+        for key in leaves(main[name]):
+            seen.setdefault(("/etc/bigbluebutton/bbb-html5.yml", key), []).append("main.yml")
+    for (path, key), sources in seen.items():
+        families = [s for s in sources if s.startswith("family_")]
+        assert len(sources) == 1 or (len(families) == len(sources) and len(set(families)) == len(families)), (
+            f"{key} of {path} is set in {sources}: set it once, in main.yml if every version needs it"
+        )
+    # ... and nowhere else: no task, template or other role re-declares a setting (drift used to).
+    elsewhere = [p for p in ROLES.rglob("*") if p.is_file() and p.suffix in (".yml", ".j2") and "vars" not in p.parts]
+    for _path, key in seen:
+        users = [str(p.relative_to(ROLES)) for p in elsewhere if re.search(rf"\b{re.escape(key)}\b", p.read_text())]
+        assert not [u for u in users if not u.endswith("argument_specs.yml")], (key, users)

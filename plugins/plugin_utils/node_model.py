@@ -1,0 +1,275 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The node's wanted files (one family's data model, roles/bbb_node/vars/) turned into content, changes and drift.
+
+One computation for the rollout, check mode and the drift report (plugins/action/node_files.py), so that drift
+reports exactly what a rollout would change.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import posixpath
+
+import yaml
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import DEFAULT_SECRET_KEYS, MASK, as_text
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError, prefix_locations
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report
+
+FORMATS = ("properties", "yaml", "json", "dropin", "nginx", "text", "absent")
+HEADER = "# Ansible managed: bbb.cluster_proxy (bbb_node role)"
+
+
+class ModelError(ValueError):
+    """A model entry or a file on the node that the role cannot work with; the message names host, file and fix."""
+
+
+def _text(value):
+    text = as_text(value)
+    if text is None:
+        raise ModelError(f"a value of type {type(value).__name__} has no text form")
+    return text
+
+
+def normalise(files, host):
+    """Check the entries of the model and fill in what follows from them (a drop-in's unit, directory and name).
+
+    Entries for the same path are one file: a later entry's settings are merged into the earlier's (the common
+    files of every version, then the family's), its other keys win.
+    """
+    if not isinstance(files, list):
+        raise ModelError(f"Host {host}: node_files: files must be a list of entries, not {type(files).__name__}")
+    by_path = {}
+    for index, raw in enumerate(files):
+        if isinstance(raw, dict) and raw.get("path") in by_path:
+            first = by_path[raw["path"]]
+            combined = merge(first, {k: v for k, v in raw.items() if k not in ("settings", "remove")})
+            for key in ("settings", "remove"):
+                combined[key] = merge(first.get(key) or {}, raw.get(key) or {})
+            by_path[raw["path"]] = combined
+        elif isinstance(raw, dict) and raw.get("path"):
+            by_path[raw["path"]] = dict(raw)
+        else:
+            by_path[f"#{index}"] = raw
+    out = []
+    for index, raw in enumerate(by_path.values()):
+        where = f"Host {host}: node_files entry {index}"
+        if not isinstance(raw, dict) or not str(raw.get("path", "")).startswith("/"):
+            raise ModelError(f"{where}: each entry needs an absolute path (got {raw!r})")
+        entry = dict(raw)
+        entry.setdefault("format", "text")
+        if entry["format"] not in FORMATS:
+            raise ModelError(f"{where} ({entry['path']}): format '{entry['format']}' is not one of {', '.join(FORMATS)}")
+        settings = entry.get("settings") or {}
+        if not isinstance(settings, dict):
+            raise ModelError(f"{where} ({entry['path']}): settings must be a mapping")
+        if entry["format"] in ("properties", "dropin"):
+            try:
+                settings = {str(k): _text(v) for k, v in settings.items()}
+                entry["remove"] = {str(k): _text(v) for k, v in (entry.get("remove") or {}).items()}
+            except ModelError as exc:
+                raise ModelError(f"{where} ({entry['path']}): {exc}") from exc
+        entry["settings"] = settings
+        if entry["format"] == "dropin":
+            entry["dir"], entry["name"] = posixpath.split(entry["path"])
+            entry["unit"] = posixpath.basename(entry["dir"])[: -len(".d")]
+        if entry["format"] == "nginx" and not (entry.get("source") and entry.get("basename")):
+            raise ModelError(f"{where} ({entry['path']}): an nginx entry needs source and basename")
+        out.append(entry)
+    return out
+
+
+def merge(base, extra):
+    """Deep merge: maps merge key by key, everything else (lists too) is replaced."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _plain(value):
+    """Ansible's lazy containers and tagged strings as plain Python types, for yaml.dump."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def render(entry, content, sources):
+    """The whole wanted text of a file that is not edited key by key."""
+    fmt, settings = entry["format"], _plain(entry["settings"])
+    if fmt in ("yaml", "json"):
+        current = {}
+        if content is not None:
+            try:
+                current = yaml.safe_load(content) or {}
+            except yaml.YAMLError as exc:
+                raise ModelError(
+                    f"{entry['path']} is not valid {fmt.upper()} ({str(exc).splitlines()[0]}). Fix the file or move it"
+                    " away; the role merges its keys into it and keeps the rest."
+                ) from exc
+            if not isinstance(current, dict):
+                raise ModelError(
+                    f"{entry['path']} must hold a mapping at the top level, but holds {type(current).__name__}."
+                    " Fix the file or move it away."
+                )
+        merged = merge(current, settings)
+        if fmt == "json":
+            import json
+
+            return json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        body = yaml.safe_dump(merged, indent=2, width=1000, default_flow_style=False, allow_unicode=True, sort_keys=True)
+        return f"{HEADER}\n# Its keys are merged in; all others are kept.\n{body}"
+    if fmt == "dropin":
+        lines = [f'Environment="{name}={value}"' for name, value in settings.items()]
+        return "\n".join([HEADER, "[Service]", *lines]) + "\n"
+    if fmt == "nginx":
+        source = sources.get(entry["source"])
+        if source is None:
+            raise ModelError(
+                f"{entry['source']} could not be read. It belongs to the bbb-html5 package of this node's BigBlueButton;"
+                " reinstall bbb-html5, or check bbb_node_version."
+            )
+        try:
+            prefixed = prefix_locations(source, entry["basename"], bool(entry.get("drop_named"))).strip()
+        except ClusterError as exc:
+            raise ModelError(f"{entry['source']}: {'; '.join(exc.problems)}") from exc
+        parts = [
+            HEADER,
+            f"# This node's client under {entry['basename']}; included at server level by BigBlueButton's nginx site,",
+            "# named to sort after the package's files so that its `set` lines win.",
+            *(f"set ${name} {value};" for name, value in settings.items()),
+            f"# --- {entry['source']}, with the node prefix ---",
+            prefixed,
+            "# --- end ---",
+            (entry.get("append") or "").strip(),
+        ]
+        return "\n".join(p for p in parts if p) + "\n"
+    return str(entry.get("content") or "")
+
+
+def _decode(read_entry):
+    content = read_entry.get("content")
+    return None if content is None else base64.b64decode(content).decode("utf-8", "surrogateescape")
+
+
+def _sources(files, found):
+    return {f["source"]: _decode(found.get(f["source"], {})) for f in files if f["format"] == "nginx"}
+
+
+def _show(key, value):
+    return MASK if key in DEFAULT_SECRET_KEYS else ("(not set)" if value is None else value)
+
+
+def plan(files, found, host):
+    """One step per file: whether it changes, its diff and what the write phase gets."""
+    sources = _sources(files, found)
+    steps = []
+    for entry in files:
+        path, fmt = entry["path"], entry["format"]
+        have = found.get(path, {})
+        step = {"path": path, "format": fmt, "changed": False}
+        if fmt == "absent":
+            step["changed"] = have.get("exists", False)
+            step.update(write={"path": path, "format": "absent"}, diff={"before_header": path, "before": "(present)\n",
+                                                                        "after_header": path, "after": "(absent)\n"})
+        elif fmt == "properties":
+            if not have.get("exists") and not entry.get("create"):
+                raise ModelError(
+                    f"Host {host}: {path} does not exist, so its keys cannot be set. Is BigBlueButton installed on this"
+                    " node? Install it, or remove the host from the node group."
+                )
+            values = have.get("values") or {}
+            sets = {k: v for k, v in entry["settings"].items() if (values.get(k) or "").lstrip() != v.lstrip() or values.get(k) is None}
+            drops = {k: v for k, v in entry["remove"].items() if values.get(k) is not None and values[k].strip() == v.strip()}
+            step["changed"] = bool(sets or drops) or not have.get("exists")
+            step["write"] = {"path": path, "format": fmt, "settings": entry["settings"], "remove": entry["remove"]}
+            step["diff"] = {
+                "before_header": path,
+                "after_header": path,
+                "before": "".join(f"{k}={_show(k, values.get(k))}\n" for k in sorted({**sets, **drops})),
+                "after": "".join(f"{k}={_show(k, v)}\n" for k, v in sorted(sets.items())),
+            }
+        else:
+            try:
+                text = render(entry, _decode(have), sources)
+            except ModelError as exc:
+                raise ModelError(f"Host {host}: {exc}") from exc
+            before = _decode(have)
+            step["changed"] = before != text
+            step["text"] = text
+            step["write"] = {"path": path, "format": fmt, "content": base64.b64encode(text.encode()).decode()}
+            step["diff"] = {"before_header": path, "after_header": path, "before": before or "", "after": text}
+        steps.append(step)
+    return steps
+
+
+def dropin_problems(files, found, host):
+    """Why the role's drop-ins would not take effect: an EnvironmentFile= or a later drop-in setting the same variables.
+
+    systemd (systemd.exec(5)): EnvironmentFile= wins over Environment=, and of two drop-ins that set the same variable
+    the later one (byte order of the names) wins, so the role's value would be on disk but not in effect.
+    """
+    problems = []
+    for entry in (f for f in files if f["format"] == "dropin"):
+        names = ", ".join(sorted(entry["settings"]))
+        shadowed = found.get(entry.get("env_file") or "", {}).get("set") or []
+        if shadowed:
+            problems.append(
+                f"Host {host}: {entry['env_file']} sets {', '.join(shadowed)}, which overrides the role's drop-in for"
+                f" {entry['unit']} (systemd: EnvironmentFile= wins over Environment=). Remove {', '.join(shadowed)}"
+                f" from {entry['env_file']}; the role sets it in {entry['path']}."
+            )
+        later = found.get(entry["dir"], {}).get("later") or []
+        if later:
+            one = len(later) == 1
+            problems.append(
+                f"Host {host}: {', '.join(later)} also set{'s' if one else ''} {' or '.join(sorted(entry['settings']))}"
+                f" and sort{'s' if one else ''} after {entry['path']}, so systemd would hand {entry['unit']} that value"
+                " instead of the role's (a later drop-in's Environment= replaces an earlier one). Nothing was changed"
+                f" on this host. Remove {names} from {', '.join(later)}, then run again."
+            )
+    return problems
+
+
+def report(files, found, hints, effective):
+    """One message per disagreement between the node and its model (the drift playbook)."""
+    sources = _sources(files, found)
+    checks, dropins, leftovers = [], [], []
+    for entry in files:
+        path, fmt = entry["path"], entry["format"]
+        have = found.get(path, {})
+        content = have.get("content")
+        if fmt == "absent":
+            if have.get("exists"):
+                leftovers.append(path)
+        elif fmt == "properties":
+            text = "".join(f"{k}={v}\n" for k, v in (have.get("values") or {}).items() if v is not None)
+            checks.append({"path": path, "format": "properties", "wanted": entry["settings"], "unwanted": entry["remove"],
+                           "content": base64.b64encode(text.encode()).decode() if have.get("exists") else None})
+        elif fmt == "dropin":
+            dropins.append({"item": {"unit": entry["unit"], "environment": entry["settings"]}, "content": content})
+        elif fmt in ("yaml", "json"):
+            checks.append({"path": path, "format": "yaml", "content": content, "wanted": _plain(entry["settings"])})
+        else:
+            try:
+                wanted = render(entry, _decode(have), sources)
+            except ModelError as exc:
+                checks.append({"path": path, "format": "text", "content": content, "wanted": None, "hint": str(exc)})
+                continue
+            checks.append({"path": path, "format": "text", "content": content, "wanted": wanted, "hint": entry.get("hint")})
+    units = {d["item"]["unit"]: d["item"]["environment"] for d in dropins}
+    effective = [
+        dict(result, item={"unit": unit, "environment": units[unit]})
+        for result in effective or []
+        for unit in [posixpath.basename(posixpath.dirname((result.get("item") or {}).get("path", "")))[: -len(".d")]]
+        if unit in units
+    ]
+    name = os.path.basename(next((f["path"] for f in files if f["format"] == "dropin"), "cluster-proxy.conf"))
+    return drift_report(checks, hints=hints, dropins=dropins, dropin_name=name, leftovers=leftovers, effective=effective)
