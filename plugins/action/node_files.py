@@ -41,7 +41,9 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc)) from exc
 
         probes = sorted({f[k] for f in files for k in ("if_exists", "unless_exists") if f.get(k)})
-        read = self._module({"phase": "read", "files": read_requests(files), "probe": probes, "marker": marker}, task_vars)
+        read = self._module(
+            {"phase": "read", "files": read_requests(files), "probe": probes, "marker": marker}, task_vars
+        )
         active = [
             f
             for f in files
@@ -49,11 +51,15 @@ class ActionModule(ActionBase):
             and (not f.get("unless_exists") or not read["probe"][f["unless_exists"]])
         ]
         result["dropins"] = [
-            {"unit": f["unit"], "environment": f["settings"], "path": f["path"]} for f in active if f["format"] == "dropin"
+            {"unit": f["unit"], "environment": f["settings"], "path": f["path"]}
+            for f in active
+            if f["format"] == "dropin"
         ]
         try:
             if reporting:
-                result.update(changed=False, drift=report(active, read["files"], args.get("hints") or {}, args.get("effective")))
+                result.update(
+                    changed=False, drift=report(active, read["files"], args.get("hints") or {}, args.get("effective"))
+                )
                 return result
             problems = dropin_problems(active, read["files"], host)
             if problems:
@@ -85,8 +91,14 @@ class ActionModule(ActionBase):
                 continue
             nginx = self._execute_module(
                 module_name="bbb.cluster_proxy.nginx_file",
-                module_args={"dest": step["path"], "content": step["text"], "owner": "root", "group": "root",
-                             "mode": "0644", "backup": backup},
+                module_args={
+                    "dest": step["path"],
+                    "content": step["text"],
+                    "owner": "root",
+                    "group": "root",
+                    "mode": "0644",
+                    "backup": backup,
+                },
                 task_vars=task_vars,
             )
             if nginx.get("failed"):

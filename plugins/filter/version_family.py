@@ -52,7 +52,11 @@ _value:
       elements: str
 """
 
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import family_of, load_families, supported_versions
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import (
+    family_of,
+    load_families,
+    supported_versions,
+)
 
 
 def version_family(version):

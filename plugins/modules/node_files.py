@@ -72,6 +72,7 @@ options:
 attributes:
   action:
     support: full
+    description: The action plugin of the same name computes the files on the controller; the module reads and writes.
   check_mode:
     support: full
     description: Reports what would change (with a diff) and writes nothing.
@@ -81,6 +82,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on the managed node; POSIX systems only.
 seealso:
   - module: bbb.cluster_proxy.properties_file
   - module: bbb.cluster_proxy.nginx_file
@@ -244,7 +246,9 @@ def write(module):
     if not os.path.exists(marker):
         os.makedirs(os.path.dirname(marker), 0o755, exist_ok=True)
         with open(marker, "w", encoding="utf-8") as handle:
-            handle.write("bbb.cluster_proxy: the cluster-proxy files changed; bbb-conf --restart is pending until it succeeds\n")
+            handle.write(
+                "bbb.cluster_proxy: the cluster-proxy files changed; bbb-conf --restart is pending until it succeeds\n"
+            )
     for item in module.params["files"]:
         path = item["path"]
         exists = os.path.isfile(path)

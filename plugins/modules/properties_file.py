@@ -147,12 +147,10 @@ backup_file:
 """
 
 import os
-import re
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
-
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import (
     _BAD_KEY,
     DEFAULT_SECRET_KEYS,

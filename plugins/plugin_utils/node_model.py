@@ -59,7 +59,9 @@ def normalise(files, host):
         entry = dict(raw)
         entry.setdefault("format", "text")
         if entry["format"] not in FORMATS:
-            raise ModelError(f"{where} ({entry['path']}): format '{entry['format']}' is not one of {', '.join(FORMATS)}")
+            raise ModelError(
+                f"{where} ({entry['path']}): format '{entry['format']}' is not one of {', '.join(FORMATS)}"
+            )
         settings = entry.get("settings") or {}
         if not isinstance(settings, dict):
             raise ModelError(f"{where} ({entry['path']}): settings must be a mapping")
@@ -124,7 +126,9 @@ def render(entry, content, sources):
             import json
 
             return json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        body = yaml.safe_dump(merged, indent=2, width=1000, default_flow_style=False, allow_unicode=True, sort_keys=True)
+        body = yaml.safe_dump(
+            merged, indent=2, width=1000, default_flow_style=False, allow_unicode=True, sort_keys=True
+        )
         return f"{HEADER}\n# Its keys are merged in; all others are kept.\n{body}"
     if fmt == "dropin":
         lines = [f'Environment="{name}={value}"' for name, value in settings.items()]
@@ -177,8 +181,10 @@ def plan(files, found, host):
         step = {"path": path, "format": fmt, "changed": False}
         if fmt == "absent":
             step["changed"] = have.get("exists", False)
-            step.update(write={"path": path, "format": "absent"}, diff={"before_header": path, "before": "(present)\n",
-                                                                        "after_header": path, "after": "(absent)\n"})
+            step.update(
+                write={"path": path, "format": "absent"},
+                diff={"before_header": path, "before": "(present)\n", "after_header": path, "after": "(absent)\n"},
+            )
         elif fmt == "properties":
             if not have.get("exists") and not entry.get("create"):
                 raise ModelError(
@@ -186,8 +192,14 @@ def plan(files, found, host):
                     " node? Install it, or remove the host from the node group."
                 )
             values = have.get("values") or {}
-            sets = {k: v for k, v in entry["settings"].items() if (values.get(k) or "").lstrip() != v.lstrip() or values.get(k) is None}
-            drops = {k: v for k, v in entry["remove"].items() if values.get(k) is not None and values[k].strip() == v.strip()}
+            sets = {
+                k: v
+                for k, v in entry["settings"].items()
+                if (values.get(k) or "").lstrip() != v.lstrip() or values.get(k) is None
+            }
+            drops = {
+                k: v for k, v in entry["remove"].items() if values.get(k) is not None and values[k].strip() == v.strip()
+            }
             step["changed"] = bool(sets or drops) or not have.get("exists")
             step["write"] = {"path": path, "format": fmt, "settings": entry["settings"], "remove": entry["remove"]}
             step["diff"] = {
@@ -251,8 +263,15 @@ def report(files, found, hints, effective):
                 leftovers.append(path)
         elif fmt == "properties":
             text = "".join(f"{k}={v}\n" for k, v in (have.get("values") or {}).items() if v is not None)
-            checks.append({"path": path, "format": "properties", "wanted": entry["settings"], "unwanted": entry["remove"],
-                           "content": base64.b64encode(text.encode()).decode() if have.get("exists") else None})
+            checks.append(
+                {
+                    "path": path,
+                    "format": "properties",
+                    "wanted": entry["settings"],
+                    "unwanted": entry["remove"],
+                    "content": base64.b64encode(text.encode()).decode() if have.get("exists") else None,
+                }
+            )
         elif fmt == "dropin":
             dropins.append({"item": {"unit": entry["unit"], "environment": entry["settings"]}, "content": content})
         elif fmt in ("yaml", "json"):
@@ -263,7 +282,9 @@ def report(files, found, hints, effective):
             except ModelError as exc:
                 checks.append({"path": path, "format": "text", "content": content, "wanted": None, "hint": str(exc)})
                 continue
-            checks.append({"path": path, "format": "text", "content": content, "wanted": wanted, "hint": entry.get("hint")})
+            checks.append(
+                {"path": path, "format": "text", "content": content, "wanted": wanted, "hint": entry.get("hint")}
+            )
     units = {d["item"]["unit"]: d["item"]["environment"] for d in dropins}
     effective = [
         dict(result, item={"unit": unit, "environment": units[unit]})
@@ -272,4 +293,6 @@ def report(files, found, hints, effective):
         if unit in units
     ]
     name = os.path.basename(next((f["path"] for f in files if f["format"] == "dropin"), "cluster-proxy.conf"))
-    return drift_report(checks, hints=hints, dropins=dropins, dropin_name=name, leftovers=leftovers, effective=effective)
+    return drift_report(
+        checks, hints=hints, dropins=dropins, dropin_name=name, leftovers=leftovers, effective=effective
+    )

@@ -56,7 +56,11 @@ def test_package_owned_and_conffiles_are_never_written_on_a_node():
     for entry in entries:
         assert not FORBIDDEN.match(entry["path"]), f"{entry['source']}: {entry['path']}"
         assert entry["path"].startswith(("/etc/bigbluebutton/", "/etc/systemd/system/")), entry
-    assert not [p for p in (ROLES / "bbb_node" / "tasks").glob("*.yml") if re.search(r"\b(copy|template|lineinfile)\b:", p.read_text())]
+    assert not [
+        p
+        for p in (ROLES / "bbb_node" / "tasks").glob("*.yml")
+        if re.search(r"\b(copy|template|lineinfile)\b:", p.read_text())
+    ]
 
 
 def test_package_owned_and_conffiles_are_never_written_on_the_proxy():

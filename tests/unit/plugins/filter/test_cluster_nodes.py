@@ -51,6 +51,9 @@ def test_two_nodes_exact_output_sorted_by_label():
             "client_url": "https://proxy.example.com/bbb-01/html5client/",
             "same_site": True,
             "version": None,
+            "family": None,
+            "capabilities": {},
+            "vars_file": None,
         },
         {
             "inventory_hostname": "bbb-02.example.com",
@@ -62,6 +65,9 @@ def test_two_nodes_exact_output_sorted_by_label():
             "client_url": "https://proxy.example.com/bbb-02/html5client/",
             "same_site": True,
             "version": None,
+            "family": None,
+            "capabilities": {},
+            "vars_file": None,
         },
     ]
 
@@ -84,6 +90,27 @@ def test_overrides_from_hostvars_object():
     ]
     assert result[1]["client_url"] == "https://proxy.example.com/room-a/html5client/"
     assert result[1]["node_origin"] == "https://meet1.uni.example"
+
+
+def test_family_and_capabilities_from_the_given_or_the_detected_version():
+    hostvars = {
+        "bbb-01.example.com": {"bbb_node_version": "2.7.12", "bbb_node_detected_version": "3.0"},
+        "bbb-02.example.com": {"bbb_node_detected_version": "3.0.30"},
+        "bbb-03.example.com": {"bbb_node_detected_version": "2.5.1"},
+    }
+    result = cluster_nodes(sorted(hostvars), hostvars, PROXY)
+    assert [(n["version"], n["family"], n["vars_file"]) for n in result] == [
+        ("2.7.12", "2.x", "family_2.x.yml"),
+        ("3.0.30", "3.0", "family_3.0.yml"),
+        ("2.5.1", None, None),
+    ]
+    assert result[0]["capabilities"] == {
+        "join_suffix": "join",
+        "proxy_api_location": False,
+        "graphql": False,
+        "guest_lobby_on_node": True,
+    }
+    assert result[1]["capabilities"]["proxy_api_location"] is True
 
 
 @pytest.mark.parametrize("hosts", [[], None])
