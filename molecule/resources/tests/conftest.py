@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared helpers of the lab's testinfra suite; every scenario runs it.
 
-Expectations are written from the spec (docs/design.md, cluster-proxy spec §3-§5)
+Expectations are written from docs/versions.md (Node side, Proxy side)
 per BBB version family; the family of a node is read from its release file.
 """
 

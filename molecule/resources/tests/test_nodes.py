@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Each simulated BBB node holds exactly the spec's values for its version (§3-§5), and was restarted once per change."""
+"""Each simulated BBB node holds exactly the values of docs/versions.md (Node side) for its version, and was restarted once per change."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def properties(host):
 
 
 def expected_properties(family, node, label):
-    """Spec §3.1 (2.6/2.7) and §5.1 (3.0), value for value."""
+    """docs/versions.md, Node side (2.6/2.7 and 3.0), value for value."""
     common = {
         "presentationBaseURL": f"https://{node}/bigbluebutton/presentation",
         "accessControlAllowOrigin": f"https://{PROXY}",
@@ -52,10 +52,10 @@ def test_bbb_web_properties_spec_values(host, node_name, label, family):
     client_url = props["defaultHTML5ClientUrl"]
     assert client_url.endswith("/html5client/") if family == "3.0" else client_url.endswith("/html5client/join")
     if family == "3.0":
-        # 3.0 keeps the package default guest wait URL (spec §5.1), also after a 2.x run (T12)
+        # 3.0 keeps the package default guest wait URL (docs/versions.md, Node side), also after a 2.x run (T12)
         assert "defaultGuestWaitURL" not in props
         for key in ("apiUrl", "graphqlWebsocketUrl"):
-            assert "/v1/graphql" not in props[key]  # stale doc value (spec §7)
+            assert "/v1/graphql" not in props[key]  # stale doc value (docs/versions.md, Stale values of the upstream guide)
     else:
         for key in ("apiUrl", "graphqlWebsocketUrl", "graphqlApiUrl"):
             assert key not in props
@@ -72,7 +72,7 @@ def test_bbb_web_properties_keeps_secret_server_url_and_operator_keys(host, node
 
 
 def test_bbb_html5_yml_merged(host, node_name, label):
-    """Spec §3.2/§5.2 keys merged in Jinja, no yq (T6); maps merge, lists replace, operator keys kept (T11)."""
+    """docs/versions.md, Node side: the client keys merged, no yq (T6); maps merge, lists replace, operator keys kept (T11)."""
     settings = yaml.safe_load(host.file("/etc/bigbluebutton/bbb-html5.yml").content_string)
     public = settings["public"]
     assert public["app"]["basename"] == f"/{label}/html5client"
@@ -83,9 +83,9 @@ def test_bbb_html5_yml_merged(host, node_name, label):
     assert public["kurento"]["wsUrl"] == f"wss://{node_name}/bbb-webrtc-sfu"
     assert public["presentation"]["uploadEndpoint"] == f"https://{node_name}/bigbluebutton/presentation/upload"
     assert public["pads"]["url"] == f"https://{node_name}/pad"
-    assert "note" not in public  # only for 2.4 (spec §7)
+    assert "note" not in public  # only for 2.4 (docs/versions.md, Stale values of the upstream guide)
     assert "livekit" not in public["media"]
-    assert "graphqlUrl" not in public["app"]  # superseded key (spec §5.2)
+    assert "graphqlUrl" not in public["app"]  # superseded key (docs/versions.md, Stale values of the upstream guide)
     # the operator's own key survives the merge
     assert public["app"]["appName"] == "BBB Lab"
     # a list from bbb_node_html5_extra_settings replaces the operator's list (not appended), beside kept keys
@@ -134,7 +134,7 @@ def test_bbb_web_cors_via_drop_in(host, node_name, host_vars):
     else:
         assert options in env
         assert "same-site" not in env
-    assert "https://https://" not in env  # doubled scheme of the upstream doc (spec §7)
+    assert "https://https://" not in env  # doubled scheme of the upstream doc (docs/versions.md, Stale values of the upstream guide)
     # the conffile /etc/default/bbb-web is not edited (T2), nor the package's application.properties (T1, T9)
     assert "JDK_JAVA_OPTIONS" not in host.file("/etc/default/bbb-web").content_string
     assert host.service("bbb-web").is_running
@@ -145,7 +145,7 @@ def test_bbb_web_cors_via_drop_in(host, node_name, host_vars):
 
 
 def test_meteor_drop_ins(host, node_name, label, family):
-    """2.x: ROOT_URL/DDP drop-ins (spec §3.3) in effect; 3.0: none, and 2.x leftovers removed (T12)."""
+    """2.x: ROOT_URL/DDP drop-ins (docs/versions.md, Node side) in effect; 3.0: none, and 2.x leftovers removed (T12)."""
     for unit in METEOR_UNITS:
         dropin = host.file(f"/etc/systemd/system/{unit}.d/cluster-proxy.conf")
         if family == "3.0":

@@ -49,7 +49,7 @@ def test_client_assets_come_through_the_proxy(host, node):
 
 @pytest.mark.parametrize("node", NODES)
 def test_api_location_only_for_bbb30_nodes(host, node):
-    """Spec §2.2: 3.0 adds /<label>/bigbluebutton/api; 2.x has none."""
+    """docs/versions.md, Proxy side: 3.0 adds /<label>/bigbluebutton/api; 2.x has none."""
     label = node.split(".")[0]
     status, _unused, body = fetch(host, f"https://{PROXY}/{label}/bigbluebutton/api")
     if family_of(node_host(host, node)) == "3.0":
@@ -116,7 +116,7 @@ def test_one_exact_location_set_per_node_and_no_catch_all(host):
         else:
             assert f"location /{label}/bigbluebutton/api" not in conf
     if ASSET_CACHE:
-        # spec §2.3: one regex location per node, anchored to its literal prefix, literal upstream
+        # docs/versions.md, Proxy side: one regex location per node, anchored to its literal prefix, literal upstream
         for node in NODES:
             label = node.split(".")[0]
             assert conf.count(f"location ~* ^/{label}/html5client/.+\\.({ASSET_RE})$ {{") == 1
@@ -130,7 +130,7 @@ def test_one_exact_location_set_per_node_and_no_catch_all(host):
     # websocket upgrade headers on every proxied location
     assert conf.count("proxy_set_header Upgrade $http_upgrade;") == locations
     assert conf.count('proxy_set_header Connection "Upgrade";') == locations
-    # no upstream built from request data (spec §2.4)
+    # no upstream built from request data (docs/versions.md, Proxy side)
     assert "proxy_pass https://$" not in conf
     # TLS towards the nodes is verified with SNI, against the configured CA file
     assert "proxy_ssl_server_name on;" in conf

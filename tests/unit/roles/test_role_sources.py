@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Static checks of the roles' sources for traps of the spec (§8) that a lab cannot show."""
+"""Static checks of the roles' sources for the traps of docs/versions.md (Traps) that a lab cannot show."""
 
 from __future__ import annotations
 
