@@ -55,7 +55,9 @@ def test_bbb_web_properties_spec_values(host, node_name, label, family):
         # 3.0 keeps the package default guest wait URL (docs/versions.md, Node side), also after a 2.x run (T12)
         assert "defaultGuestWaitURL" not in props
         for key in ("apiUrl", "graphqlWebsocketUrl"):
-            assert "/v1/graphql" not in props[key]  # stale doc value (docs/versions.md, Stale values of the upstream guide)
+            assert (
+                "/v1/graphql" not in props[key]
+            )  # stale doc value (docs/versions.md, Stale values of the upstream guide)
     else:
         for key in ("apiUrl", "graphqlWebsocketUrl", "graphqlApiUrl"):
             assert key not in props
@@ -134,7 +136,9 @@ def test_bbb_web_cors_via_drop_in(host, node_name, host_vars):
     else:
         assert options in env
         assert "same-site" not in env
-    assert "https://https://" not in env  # doubled scheme of the upstream doc (docs/versions.md, Stale values of the upstream guide)
+    assert (
+        "https://https://" not in env
+    )  # doubled scheme of the upstream doc (docs/versions.md, Stale values of the upstream guide)
     # the conffile /etc/default/bbb-web is not edited (T2), nor the package's application.properties (T1, T9)
     assert "JDK_JAVA_OPTIONS" not in host.file("/etc/default/bbb-web").content_string
     assert host.service("bbb-web").is_running

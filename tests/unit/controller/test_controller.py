@@ -76,7 +76,12 @@ def test_every_operator_playbook_has_one_job_template():
 def test_survey_questions_are_valid_and_read_by_the_playbook(template):
     playbook = ROOT / template["playbook"]
     assert playbook.is_file(), f"{template['name']}: {template['playbook']} is not a playbook of the project"
-    text = playbook.read_text()
+    # The playbook and the roles it runs (their tasks, vars and defaults).
+    text = playbook.read_text() + "".join(
+        p.read_text()
+        for p in sorted((ROOT / "roles").glob("*/*/*.yml"))
+        if p.parent.name in ("tasks", "defaults", "vars")
+    )
     defaults = _role_defaults()
     variables = [q["variable"] for q in template["survey"]]
     assert len(variables) == len(set(variables)), f"{template['name']}: a variable is asked twice"

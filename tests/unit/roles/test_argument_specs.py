@@ -11,17 +11,25 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
 # Cluster-wide inventory variables: documented in each role's spec, defined in no role's defaults.
-CLUSTER_WIDE = {"bbb_cluster_proxy_hostname", "bbb_cluster_nodes_group", "bbb_cluster_nodes"}
+CLUSTER_WIDE = {
+    "bbb_cluster_proxy_hostname",
+    "bbb_cluster_nodes_group",
+    "bbb_cluster_proxy_group",
+    "bbb_cluster_nodes",
+}
 
 
 def _load(role: str):
     defaults = yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text()) or {}
     spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
-    return defaults, spec["argument_specs"]["main"]["options"]
+    options = {}
+    for entry in spec["argument_specs"].values():  # every entry point's options
+        options.update(entry.get("options") or {})
+    return defaults, options
 
 
 def test_roles_found():
-    assert ROLES == ["bbb_node", "bbb_proxy"]
+    assert ROLES == ["bbb_acceptance", "bbb_health", "bbb_node", "bbb_proxy"]
 
 
 @pytest.mark.parametrize("role", ROLES)

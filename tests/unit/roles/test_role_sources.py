@@ -109,7 +109,12 @@ def test_each_node_setting_is_set_in_one_place():
             f"{key} of {path} is set in {sources}: set it once, in main.yml if every version needs it"
         )
     # ... and nowhere else: no task, template or other role re-declares a setting (drift used to).
-    elsewhere = [p for p in ROLES.rglob("*") if p.is_file() and p.suffix in (".yml", ".j2") and "vars" not in p.parts]
+    elsewhere = [
+        p
+        for role in ("bbb_node", "bbb_proxy")
+        for p in (ROLES / role).rglob("*")
+        if p.is_file() and p.suffix in (".yml", ".j2") and "vars" not in p.parts
+    ]
     for _path, key in seen:
         users = [str(p.relative_to(ROLES)) for p in elsewhere if re.search(rf"\b{re.escape(key)}\b", p.read_text())]
         assert not [u for u in users if not u.endswith("argument_specs.yml")], (key, users)
