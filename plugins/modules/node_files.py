@@ -37,6 +37,7 @@ options:
       - C(if_exists) or C(unless_exists), a path; the entry applies only where that path exists or does not exist.
     type: list
     elements: dict
+    default: []
   marker:
     description: The pending-restart marker, created before the first write.
     type: path

@@ -561,7 +561,7 @@ def steps_seen(report_dir):
 
 def result_of(text, name):
     """The node's line in acceptance's final report."""
-    report = text.split("TASK [Show the result per node]")[-1]
+    report = text.split("Show the result per node]")[-1]
     return re.search(rf'"{re.escape(name)}": "((?:[^"\\]|\\.)*)"', report).group(1)
 
 
