@@ -56,7 +56,7 @@ def normalise(files, host):
         where = f"Host {host}: node_files entry {index}"
         if not isinstance(raw, dict) or not str(raw.get("path", "")).startswith("/"):
             raise ModelError(f"{where}: each entry needs an absolute path (got {raw!r})")
-        entry = dict(raw)
+        entry = _plain(raw)
         entry.setdefault("format", "text")
         if entry["format"] not in FORMATS:
             raise ModelError(
@@ -95,11 +95,11 @@ def merge(base, extra):
 def _plain(value):
     """Ansible's lazy containers and tagged strings as plain Python types, for yaml.dump."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {_plain(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
+    if isinstance(value, str):  # AnsibleUnsafeText (ansible-core < 2.19) and tagged strings: a plain str
+        return str.__str__(value)
     return value
 
 

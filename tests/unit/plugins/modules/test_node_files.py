@@ -240,3 +240,13 @@ def test_bad_model_entries_are_named(entry, why):
 def test_the_module_alone_refuses_to_run(run_module):
     failed, result, _raw = run_module(main, {"files": []})
     assert failed and "action plugin" in result["msg"]
+
+
+def test_values_of_any_ansible_string_type_are_written_as_plain_yaml():
+    """ansible-core < 2.19 hands the action AnsibleUnsafeText, which yaml.safe_dump cannot represent."""
+    from ansible.utils.unsafe_proxy import wrap_var
+
+    entries = wrap_var(
+        [{"path": "/x.yml", "format": "yaml", "settings": {"public": {"app": {"basename": "/a/html5client"}}}}]
+    )
+    assert plan(normalise(entries, "node-1"), {}, "node-1")[0]["text"].endswith("    basename: /a/html5client\n")
