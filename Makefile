@@ -170,25 +170,25 @@ STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
 
 # Two streams side by side (the machines have 2 cores, and a Molecule scenario
 # keeps about 0.7 of them busy), of about the same length: the lab stream runs
-# the checks (lint, unit, packaging, EE, sanity), then the scenarios whose
-# containers share names one after the other, live on the terminal, then the
-# oldest core's checks; the other stream runs the workflows scenario (containers
-# of its own names, the longest), its output in .build/logs/ (the end of a failed
-# step is shown). Each stream takes about 25 minutes.
+# the scenarios whose containers share names one after the other (default,
+# mixed, upgrade, then default on the oldest core), live on the terminal; the
+# other stream runs the checks (lint, unit, packaging, EE, sanity, the oldest
+# core's checks), then the workflows scenario (containers of its own names),
+# its output in .build/logs/ (the end of a failed step is shown).
 test-steps: venv collection lab-image tarball
 	$(MAKE) --no-print-directory -j2 test-lab test-workflows
 
 test-lab:
+	$(MAKE) --no-print-directory molecule SCENARIOS="$(filter-out workflows,$(SCENARIOS))"
+	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
+
+test-workflows:
 	$(STEP) lint --log $(LOGS)/lint.log -- $(MAKE) --no-print-directory lint
 	$(STEP) unit-run --log $(LOGS)/unit.log -- $(MAKE) --no-print-directory unit
 	$(STEP) package-check --log $(LOGS)/package-check.log -- $(MAKE) --no-print-directory package-check
 	$(STEP) ee --log $(LOGS)/ee.log -- $(MAKE) --no-print-directory ee
 	$(STEP) sanity --log $(LOGS)/sanity.log -- $(MAKE) --no-print-directory sanity
-	$(MAKE) --no-print-directory molecule SCENARIOS="$(filter-out workflows,$(SCENARIOS))"
-	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
 	$(if $(SKIP_MATRIX),,$(STEP) matrix-checks --log $(LOGS)/matrix-checks.log -- $(MAKE) --no-print-directory matrix-checks)
-
-test-workflows:
 	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows)
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
