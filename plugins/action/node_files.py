@@ -9,9 +9,8 @@ exactly what a rollout would change.
 
 from __future__ import annotations
 
-import base64
-
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model import (
     ModelError,
@@ -33,8 +32,8 @@ class ActionModule(ActionBase):
         args = self._task.args
         host = (task_vars or {}).get("inventory_hostname", "?")
         marker = args.get("marker") or "/var/lib/bbb-cluster-proxy/restart-pending"
-        backup = self._bool(args.get("backup", True))
-        reporting = self._bool(args.get("report", False))
+        backup = boolean(args.get("backup", True), strict=True)
+        reporting = boolean(args.get("report", False), strict=True)
         try:
             files = normalise(args.get("files"), host)
         except ModelError as exc:
@@ -49,11 +48,6 @@ class ActionModule(ActionBase):
             for f in files
             if (not f.get("if_exists") or read["probe"][f["if_exists"]])
             and (not f.get("unless_exists") or not read["probe"][f["unless_exists"]])
-        ]
-        result["dropins"] = [
-            {"unit": f["unit"], "environment": f["settings"], "path": f["path"]}
-            for f in active
-            if f["format"] == "dropin"
         ]
         try:
             if reporting:
@@ -111,12 +105,6 @@ class ActionModule(ActionBase):
                 result["backups"][step["path"]] = nginx["backup_file"]
         return result
 
-    @staticmethod
-    def _bool(value):
-        from ansible.module_utils.parsing.convert_bool import boolean
-
-        return boolean(value, strict=True)
-
     def _module(self, module_args, task_vars):
         out = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         if out.get("failed") or out.get("unreachable"):
@@ -141,7 +129,3 @@ def read_requests(files):
                 requests.append({"path": f["env_file"], "format": "env_names", "keys": keys})
             requests.append({"path": f["dir"], "format": "later_dropins", "name": f["name"], "keys": keys})
     return requests
-
-
-def b64(text):
-    return base64.b64encode(text.encode("utf-8", "surrogateescape")).decode()

@@ -9,7 +9,9 @@ values of secret keys (the BigBlueButton shared secret) are masked wherever text
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 
 MASK = "********"
 DEFAULT_SECRET_KEYS = ["securitySalt"]
@@ -137,6 +139,29 @@ def secret_values(lines, secret_keys):
             found = _value_of(group, pattern)
             if found is not None:
                 yield found[1]
+
+
+def hide_secret_values(module, lines, secret_keys):
+    """Add the non-empty values the secret keys have in ``lines`` to what Ansible masks in the module's output."""
+    for value in secret_values(lines, secret_keys):
+        if value.strip():
+            module.no_log_values.add(value)
+
+
+def write_text_atomically(module, path, text, mode=None, unsafe_writes=False):
+    """Write ``text`` (surrogates back to the bytes they stand for) to a temporary file beside ``path``, then move it
+    over ``path`` (AnsibleModule.atomic_move keeps an existing file's owner and mode). Raises on failure."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8", "surrogateescape"))
+        if mode is not None:
+            os.chmod(tmp, mode)
+        module.atomic_move(tmp, path, unsafe_writes=unsafe_writes)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def as_text(value):

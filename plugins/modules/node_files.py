@@ -136,17 +136,11 @@ drift:
   type: list
   elements: str
   returned: always
-dropins:
-  description: The drop-ins that apply on this node, each with its unit and the environment it sets.
-  type: list
-  elements: dict
-  returned: always
 """
 
 import base64
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -154,10 +148,11 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties impor
     DEFAULT_SECRET_KEYS,
     _key_re,
     _value_of,
+    hide_secret_values,
     logical_lines,
-    secret_values,
     split_lines,
     update_lines,
+    write_text_atomically,
 )
 
 ASSIGNMENT = re.compile(r"(?m)^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
@@ -203,9 +198,7 @@ def read(module):
             fmt = item.get("format")
             if fmt == "properties" and entry["exists"]:
                 text = _read_text(path)
-                for value in secret_values(split_lines(text), DEFAULT_SECRET_KEYS):
-                    if value.strip():
-                        module.no_log_values.add(value)
+                hide_secret_values(module, split_lines(text), DEFAULT_SECRET_KEYS)
                 entry["values"] = properties_values(text, list(item.get("keys") or []))
             elif fmt == "env_names":
                 # Only the names an environment file assigns: it may hold credentials.
@@ -223,21 +216,6 @@ def read(module):
         "probe": {path: os.path.exists(path) for path in module.params["probe"]},
         "marker_found": os.path.exists(module.params["marker"]),
     }
-
-
-def _atomic_write(module, path, text):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8", "surrogateescape"))
-        os.chmod(tmp, 0o644)
-        module.atomic_move(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write(module):
@@ -262,9 +240,7 @@ def write(module):
             continue
         old = _read_text(path) if exists else ""
         if item["format"] == "properties":
-            for value in secret_values(split_lines(old), DEFAULT_SECRET_KEYS):
-                if value.strip():
-                    module.no_log_values.add(value)
+            hide_secret_values(module, split_lines(old), DEFAULT_SECRET_KEYS)
             new = "".join(update_lines(split_lines(old), item["settings"], item.get("remove") or {})[0])
         else:
             new = base64.b64decode(item["content"]).decode("utf-8", "surrogateescape")
@@ -272,7 +248,8 @@ def write(module):
             continue
         if exists and module.params["backup"]:
             backups[path] = module.backup_local(path)
-        _atomic_write(module, path, new)
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)  # a drop-in's directory
+        write_text_atomically(module, path, new, mode=0o644)
         changed.append(path)
     return {"changed": bool(changed), "changed_files": changed, "backups": backups}
 

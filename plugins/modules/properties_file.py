@@ -147,7 +147,6 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -157,10 +156,11 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties impor
     MASK,
     _readable,
     as_text,
+    hide_secret_values,
     masked,
-    secret_values,
     split_lines,
     update_lines,
+    write_text_atomically,
 )
 
 
@@ -275,9 +275,7 @@ def main():
     except OSError as exc:
         module.fail_json(msg=f"properties_file: cannot read {path}: {to_native(exc)}")
     lines = split_lines(text)
-    for value in secret_values(lines, secret_keys):
-        if value.strip():
-            module.no_log_values.add(value)
+    hide_secret_values(module, lines, secret_keys)
 
     new_lines, changed_keys, removed_keys, duplicate_keys = update_lines(lines, values, remove)
     new_text = "".join(new_lines)
@@ -304,17 +302,10 @@ def main():
     if changed and not module.check_mode:
         if exists and module.params["backup"]:
             result["backup_file"] = module.backup_local(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(new_text.encode("utf-8", "surrogateescape"))
-            module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
+            write_text_atomically(module, path, new_text, unsafe_writes=module.params["unsafe_writes"])
         except Exception as exc:  # atomic_move raises plain Exception
             module.fail_json(msg=f"properties_file: writing {path} failed: {to_native(exc)}")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     if os.path.exists(path):
         file_args = module.load_file_common_arguments(module.params)

@@ -211,7 +211,15 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
                 "Fix: the proxy and each node need their own hostnames"
             )
             continue
-        nodes.append({"host": host, "public": public.rstrip("."), "label": label, "label_from_var": label_from_var})
+        nodes.append(
+            {
+                "host": host,
+                "public": public.rstrip("."),
+                "label": label,
+                "label_from_var": label_from_var,
+                "version": version,
+            }
+        )
 
     for key, what, fix in (
         ("label", "path label", "set a distinct bbb_node_label for all but one of them"),
@@ -231,7 +239,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
     result = []
     for node in sorted(nodes, key=lambda n: n["label"]):
         basename = "/{}/html5client".format(node["label"])
-        version = _normalise_version(_get(hostvars, node["host"], "bbb_node_version"))[0]
+        version = node["version"]  # bbb_node_version, normalised above
         if version is None:
             version = _normalise_version(_get(hostvars, node["host"], "bbb_node_detected_version"))[0]
         family = family_of(version, families) or {}

@@ -8,6 +8,7 @@ reports exactly what a rollout would change.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import posixpath
 
@@ -123,8 +124,6 @@ def render(entry, content, sources):
                 )
         merged = merge(current, settings)
         if fmt == "json":
-            import json
-
             return json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         body = yaml.safe_dump(
             merged, indent=2, width=1000, default_flow_style=False, allow_unicode=True, sort_keys=True
@@ -161,6 +160,11 @@ def render(entry, content, sources):
 def _decode(read_entry):
     content = read_entry.get("content")
     return None if content is None else base64.b64decode(content).decode("utf-8", "surrogateescape")
+
+
+def _encode(text):
+    """The base64 form the module's write phase and the drift report take (the inverse of _decode)."""
+    return base64.b64encode(text.encode("utf-8", "surrogateescape")).decode()
 
 
 def _sources(files, found):
@@ -209,14 +213,14 @@ def plan(files, found, host):
                 "after": "".join(f"{k}={_show(k, v)}\n" for k, v in sorted(sets.items())),
             }
         else:
+            before = _decode(have)
             try:
-                text = render(entry, _decode(have), sources)
+                text = render(entry, before, sources)
             except ModelError as exc:
                 raise ModelError(f"Host {host}: {exc}") from exc
-            before = _decode(have)
             step["changed"] = before != text
             step["text"] = text
-            step["write"] = {"path": path, "format": fmt, "content": base64.b64encode(text.encode()).decode()}
+            step["write"] = {"path": path, "format": fmt, "content": _encode(text)}
             step["diff"] = {"before_header": path, "after_header": path, "before": before or "", "after": text}
         steps.append(step)
     return steps
@@ -269,7 +273,7 @@ def report(files, found, hints, effective):
                     "format": "properties",
                     "wanted": entry["settings"],
                     "unwanted": entry["remove"],
-                    "content": base64.b64encode(text.encode()).decode() if have.get("exists") else None,
+                    "content": _encode(text) if have.get("exists") else None,
                 }
             )
         elif fmt == "dropin":
