@@ -98,44 +98,107 @@ def test_reachable_from_another_host(host):
     assert f"node: {first}" in body
 
 
+def node_address(host, node):
+    """The node's address on the lab network, as the proxy resolves its name."""
+    return host.run(f"getent ahostsv4 {node}").stdout.split()[0]
+
+
 def test_one_exact_location_set_per_node_and_no_catch_all(host):
+    """docs/design.md, "The proxy at scale": exact prefix locations per node that only name the node, a few named
+    locations with the only proxy_pass lines, one upstream per node (its address, keepalive)."""
     conf = host.file(CONF).content_string
     # exactly the inventory's nodes: those that left it have no location any more
     labels = re.findall(r"^\s*location /([a-z0-9-]+)/html5client/ \{$", conf, re.M)
     assert sorted(labels) == sorted(n.split(".")[0] for n in NODES)
-    locations = 0
+    named = ["client"]
     for node in NODES:
         label = node.split(".")[0]
         assert conf.count(f"location /{label}/html5client/ {{") == 1
-        assert f"proxy_pass https://{node}/{label}/html5client/;" in conf
-        locations += 1
-        if family_of(node_host(host, node)) == "3.0":
-            assert f"location /{label}/bigbluebutton/api {{" in conf
-            assert f"proxy_pass https://{node}/bigbluebutton/api;" in conf
-            locations += 1
+        is_30 = family_of(node_host(host, node)) == "3.0"
+        assert conf.count(f"set $bbb_cluster_proxy_label {label};") == 1 + int(ASSET_CACHE) + int(is_30)
+        assert f"    {label} {node};\n" in conf  # Host, SNI and verification name
+        upstream = re.search(rf"^upstream bbb_cluster_proxy_{label} \{{\n(.*?)^\}}", conf, re.M | re.S).group(1)
+        assert f"server {node_address(host, node)}:443;" in upstream
+        assert "keepalive 16;" in upstream
+        if is_30:
+            assert conf.count(f"location /{label}/bigbluebutton/api {{") == 1
+            named.append("api")
         else:
             assert f"location /{label}/bigbluebutton/api" not in conf
     if ASSET_CACHE:
-        # docs/versions.md, Proxy side: one regex location per node, anchored to its literal prefix, literal upstream
-        for node in NODES:
-            label = node.split(".")[0]
-            assert conf.count(f"location ~* ^/{label}/html5client/.+\\.({ASSET_RE})$ {{") == 1
-            assert f"proxy_pass https://{node};" in conf
-        locations += len(NODES)
-        assert conf.count("location ~") == len(NODES)
+        named.append("asset")
+        # docs/versions.md, Proxy side: the asset regex only nested in a node's prefix location, never top-level
+        assert not re.search(r"^    location ~", conf, re.M)
+        assert len(re.findall(r"^        location ~\* ", conf, re.M)) == len(NODES)
         assert "proxy_cache_path /var/cache/nginx/bbb-cluster-proxy levels=1:2 keys_zone=bbb_cluster_proxy:10m" in conf
     else:
         assert "location ~" not in conf
         assert "proxy_cache" not in conf
-    # websocket upgrade headers on every proxied location
-    assert conf.count("proxy_set_header Upgrade $http_upgrade;") == locations
-    assert conf.count('proxy_set_header Connection "Upgrade";') == locations
-    # no upstream built from request data (docs/versions.md, Proxy side)
-    assert "proxy_pass https://$" not in conf
-    # TLS towards the nodes is verified with SNI, against the configured CA file
+    # the only proxy_pass lines are in the named locations; the upstream is the node the location named
+    assert sorted(re.findall(r"location @bbb_cluster_proxy_([a-z]+) \{", conf)) == sorted(set(named))
+    assert len(re.findall(r"^\s+proxy_pass ", conf, re.M)) == len(set(named))
+    assert conf.count("proxy_pass https://bbb_cluster_proxy_$bbb_cluster_proxy_label;") == len(set(named))
+    # keepalive and the websocket upgrade, once for every location
+    assert "proxy_set_header Upgrade $http_upgrade;" in conf
+    assert "proxy_set_header Connection $bbb_cluster_proxy_connection;" in conf
+    assert "proxy_http_version 1.1;" in conf
+    # TLS towards the nodes is verified with SNI, against the configured CA file, in the server's one context
     assert "proxy_ssl_server_name on;" in conf
+    assert "proxy_ssl_name $bbb_cluster_proxy_node;" in conf
     assert "proxy_ssl_verify on;" in conf
     assert f"proxy_ssl_trusted_certificate {CA_FILE};" in conf
+    assert not re.search(r"^ {8,}proxy_ssl_", conf, re.M)
+
+
+def test_connections_to_the_nodes_are_kept_open(host):
+    """Upstream keepalive: after requests through the proxy, nginx keeps a connection to the node open instead of a
+    TLS handshake per request (docs/benchmarks.md)."""
+    node = NODES[0]
+    for _attempt in range(5):
+        assert fetch(host, f"https://{PROXY}/{node.split('.')[0]}/html5client/")[0] == 200
+    open_connections = host.run(f"ss -Htn state established dst {node_address(host, node)}:443").stdout.splitlines()
+    assert 1 <= len(open_connections) <= 2
+
+
+def test_hardening_towards_browsers(host):
+    """HSTS on the proxy's origin, no nginx version, Mozilla intermediate TLS (no TLS 1.1)."""
+    _status, headers, _body = fetch(host, f"https://{PROXY}/{FIRST}/html5client/")
+    assert "strict-transport-security: max-age=63072000" in headers.lower()
+    assert re.search(r"^server: nginx\s*$", headers, re.M | re.I)
+    _status, headers, _body = fetch(host, f"https://{PROXY}/no-such-node/")
+    assert "strict-transport-security: max-age=63072000" in headers.lower()
+    old = host.run(f"curl -sS -o /dev/null --tls-max 1.1 --tlsv1.1 https://{PROXY}/")
+    assert old.rc != 0
+    conf = host.file(CONF).content_string
+    assert "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:" in conf
+    assert "server_tokens off;" in conf
+
+
+def test_a_name_that_stops_resolving_does_not_stop_the_proxy(host):
+    """With DNS gone on the proxy (every node's name stops resolving), nginx still tests, reloads and serves each
+    node: the upstreams are the addresses resolved when the file was written. Then one node is down: only its
+    path answers 502."""
+    pinned = f"--resolve {PROXY}:443:127.0.0.1"
+    assert host.run("cp /etc/resolv.conf /run/resolv.conf.lab && echo 'nameserver 127.0.0.1' > /etc/resolv.conf").rc == 0
+    try:
+        assert host.run(f"getent hosts {NODES[0]}").rc != 0
+        assert host.run("nginx -t").rc == 0
+        assert host.run("systemctl reload nginx").rc == 0
+        for node in NODES:
+            status, _headers, body = fetch(host, f"https://{PROXY}/{node.split('.')[0]}/html5client/", pinned)
+            assert status == 200
+            assert f"node: {node}" in body
+    finally:
+        assert host.run("cat /run/resolv.conf.lab > /etc/resolv.conf").rc == 0
+    down, up = NODES[-1], NODES[0]
+    node = node_host(host, down)
+    assert node.run("systemctl stop nginx").rc == 0
+    try:
+        assert host.run("systemctl reload nginx").rc == 0
+        assert fetch(host, f"https://{PROXY}/{down.split('.')[0]}/html5client/")[0] == 502
+        assert fetch(host, f"https://{PROXY}/{up.split('.')[0]}/html5client/")[0] == 200
+    finally:
+        assert node.run("systemctl start nginx").rc == 0
 
 
 def test_asset_cache(host):
