@@ -57,8 +57,14 @@ setup-demo: ## install (as root) and start what make demo needs: Docker, deboots
 setup-test: ## install (as root) and start what make test needs: Docker, debootstrap, nginx, Chromium, certutil
 	bash tools/setup.sh test
 
-lab-image: ## build (or reuse) the local systemd image of the Molecule lab
-	bash molecule/resources/image/build-image.sh
+# The lab's systemd images: bookworm (nodes, default proxy), bullseye and trixie (the proxies of the upgrade and
+# mixed scenarios: nginx 1.18 and 1.26), built side by side.
+LAB_SUITES ?= bookworm bullseye trixie
+lab-image: ## build (or reuse) the local systemd images of the Molecule lab
+	mkdir -p .build; pids=; for s in $(LAB_SUITES); do \
+	  bash molecule/resources/image/build-image.sh $$s > .build/lab-image-$$s.log 2>&1 & pids="$$pids $$!"; done; \
+	  failed=; for p in $$pids; do wait $$p || failed=1; done; \
+	  for s in $(LAB_SUITES); do tail -n 30 .build/lab-image-$$s.log; done; test -z "$$failed"
 
 lint: venv collection ## yamllint, ansible-lint (production profile), ruff
 	$(BIN)/yamllint --strict .
@@ -197,6 +203,7 @@ test-workflows:
 bench: venv collection lab-image ## benchmarks (assets, scale, rollout) -> docs/benchmarks.md; BENCH_QUICK=1 smoke run
 	$(BIN)/python tools/bench.py
 
+demo: LAB_SUITES = bookworm
 demo: setup-demo venv collection lab-image ## build the lab (proxy + 2 simulated BBB 3.0 nodes), converge it, print what to open
 	cd $(COLL_LINK) && $(BIN)/molecule converge -s default
 	cd $(COLL_LINK) && $(BIN)/molecule verify -s default

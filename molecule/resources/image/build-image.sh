@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Build the systemd test image for the Molecule lab without any registry:
-# debootstrap Debian bookworm, then `docker import`. Cached by tag: an existing
+# debootstrap a Debian suite, then `docker import`. Cached by tag: an existing
 # image with the same tag (which encodes this script's hash) is reused.
+#
+#   build-image.sh [SUITE]   bookworm (default: nodes and the default proxy, nginx 1.22),
+#                            bullseye (nginx 1.18) or trixie (nginx 1.26): the proxies of the
+#                            upgrade and mixed scenarios, the nginx versions operators run
 #
 #   BBB_LAB_IMAGE        use this image instead (e.g. a registry image you can pull)
 #   BBB_LAB_MIRROR       Debian mirror (default: http://deb.debian.org/debian)
@@ -14,8 +18,10 @@ if [[ -n "${BBB_LAB_IMAGE:-}" ]]; then
   exit 0
 fi
 
+suite=${1:-bookworm}
+case "$suite" in bullseye|bookworm|trixie) ;; *) echo "unknown suite '$suite' (bullseye, bookworm, trixie)" >&2; exit 2;; esac
 hash=$(sha256sum "$0" | cut -c1-12)
-tag="bbb-cluster-proxy/debian-systemd:bookworm-${hash}"
+tag="bbb-cluster-proxy/debian-systemd:${suite}-${hash}"
 mirror=${BBB_LAB_MIRROR:-http://deb.debian.org/debian}
 
 if [[ "${BBB_LAB_REBUILD:-0}" != 1 ]] && docker image inspect "$tag" >/dev/null 2>&1; then
@@ -25,8 +31,8 @@ else
   root=$(mktemp -d /var/tmp/bbb-lab-rootfs.XXXXXX)
   trap 'rm -rf "$root"' EXIT
   packages=systemd,systemd-sysv,dbus,python3,python3-apt,python3-yaml,ca-certificates,curl,openssl,nginx,iproute2,procps,sudo,gnupg
-  echo "debootstrap bookworm into ${root} (a few minutes) ..."
-  debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"${root}.log" 2>&1 \
+  echo "debootstrap ${suite} into ${root} (a few minutes) ..."
+  debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" >"${root}.log" 2>&1 \
     || { tail -n 30 "${root}.log" >&2; exit 1; }
   rm -f "${root}.log"
   # A container, not a machine: no getty, no udev, no remount of /; nginx and
@@ -43,5 +49,5 @@ else
       - "$tag" >/dev/null
   echo "built ${tag}"
 fi
-docker tag "$tag" bbb-cluster-proxy/debian-systemd:bookworm
-echo "bbb-cluster-proxy/debian-systemd:bookworm -> ${tag}"
+docker tag "$tag" "bbb-cluster-proxy/debian-systemd:${suite}"
+echo "bbb-cluster-proxy/debian-systemd:${suite} -> ${tag}"
