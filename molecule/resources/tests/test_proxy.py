@@ -78,6 +78,38 @@ def test_unknown_paths_are_404(host, path):
     assert status == 404
 
 
+SECOND = NODES[1].split(".")[0]
+
+
+@pytest.mark.parametrize(
+    "path,reaches",
+    [
+        (f"/{FIRST}/html5client/../../{SECOND}/html5client/", SECOND),
+        (f"/{FIRST}/html5client/%2e%2e/%2E%2E/{SECOND}/html5client/", SECOND),
+        (f"/{FIRST}/html5client/..%2f..%2f{SECOND}/html5client/", SECOND),
+        (f"//{FIRST}//html5client//", FIRST),
+        (f"/{FIRST}/html5client/../../bigbluebutton/api", None),
+        (f"/{FIRST}/html5client/%2e%2e/%2e%2e/bigbluebutton/api/create", None),
+        (f"/{FIRST}/html5client/..%2F..%2F", None),
+        (f"/{FIRST}/html5client/../", None),
+        (f"/{FIRST}%2Fhtml5client/../../etc/passwd", None),
+    ],
+)
+def test_traversals_reach_only_the_node_of_the_normalized_path(host, path, reaches):
+    """The proxy matches a node's prefix on the normalized path and forwards the raw request line, which the node's
+    nginx normalizes the same way (docs/design.md, "The proxy at scale"): a request reaches the node its normalized
+    path names, or none (404)."""
+    status, _headers, body = fetch(host, f"https://{PROXY}{path}", "--path-as-is")
+    if reaches is None:
+        assert status == 404
+        assert "node: " not in body
+        return
+    assert status == 200
+    named = [n for n in NODES if n.startswith(reaches + ".")][0]
+    assert f"node: {named}" in body
+    assert all(f"node: {n}" not in body for n in NODES if n != named)
+
+
 def test_client_path_without_slash_redirects_to_the_slash(host):
     status, headers, _unused = fetch(host, f"https://{PROXY}/{FIRST}/html5client")
     assert status == 301
