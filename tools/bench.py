@@ -6,8 +6,9 @@
             straight from the node's nginx, through the proxy as the role renders it (upstream
             keepalive, no cache), through the proxy with the `keepalive` lines deleted from the
             rendered file, and through the proxy with the asset cache (wrk, same parameters for
-            all). With each wrk run the CPU time of the node's and the proxy's nginx processes
-            (utime + stime from /proc/<pid>/stat) per request wrk made.
+            all; direct and proxied interleaved A B B A). With each wrk run the CPU time of the
+            node's and the proxy's nginx processes (utime + stime from /proc/<pid>/stat) and the
+            TCP connections the node accepted, per request wrk made.
             Targets: without the cache, with keepalive, at least 0.45x the direct rate for both
             files; the node's CPU per proxied request at most 2x per direct request.
 2. cache500 the asset cache at 500 nodes: the proxy of the same cluster configured for 500 nodes,
@@ -439,16 +440,24 @@ def cpu_seconds(before: dict, after: dict) -> float:
 UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
-def wrk(ip: str, host: str, path: str, what: str, body: bytes, cpu: dict[str, str] | None = None) -> dict:
+def wrk(
+    ip: str,
+    host: str,
+    path: str,
+    what: str,
+    body: bytes,
+    cpu: dict[str, str] | None = None,
+    seconds: int = WRK_DURATION,
+) -> dict:
     """wrk against one URL; the CPU time of the nginx of the containers in `cpu` ({role: container}) per request."""
     cpu = cpu or {}
     cmd = [
-        "wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_DURATION}s",
+        "wrk", f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
         "-H", f"Host: {host}", f"https://{ip}{path}",
     ]  # fmt: skip
     log(f"wrk {what}: {' '.join(cmd[1:])}")
     before = {role: nginx_cpu(name) for role, name in cpu.items()}
-    out = run(cmd, timeout=WRK_DURATION + 120).stdout
+    out = run(cmd, timeout=seconds + 120).stdout
     after = {role: nginx_cpu(name) for role, name in cpu.items()}
     (WORK / "logs" / f"wrk-{what}.log").write_text(out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -480,6 +489,33 @@ def wrk(ip: str, host: str, path: str, what: str, body: bytes, cpu: dict[str, st
         + (", ".join(f"{role} {us:.0f} us" for role, us in result["cpu_us"].items()) or "not measured")
     )
     return result
+
+
+def merge(a: dict, b: dict) -> dict:
+    """Two wrk runs of the same URL as one: the mean rate, per-request figures over all requests."""
+    n = a["requests"] + b["requests"]
+    return {
+        "what": a["what"],
+        "rps": (a["rps"] + b["rps"]) / 2,
+        "requests": n,
+        "socket_errors": a["socket_errors"] + b["socket_errors"],
+        "latency": f"{a['latency']}/{b['latency']}",
+        **{
+            key: {role: (a[key][role] * a["requests"] + b[key][role] * b["requests"]) / max(n, 1) for role in a[key]}
+            for key in ("cpu_us", "accepted")
+        },
+    }
+
+
+def pair(direct: tuple, proxied: tuple, what: str, body: bytes, cpu: tuple[dict, dict]) -> tuple[dict, dict]:
+    """Direct and proxied in the order A B B A, each run half of BENCH_WRK_DURATION, so that a load that rises or
+    falls steadily on the shared machine weighs on both alike; returns (direct, proxied), each the two halves merged."""
+    half = max(1, round(WRK_DURATION / 2))
+    d1 = wrk(*direct, f"{what}-direct-1", body, cpu[0], half)
+    p1 = wrk(*proxied, f"{what}-proxy-1", body, cpu[1], half)
+    p2 = wrk(*proxied, f"{what}-proxy-2", body, cpu[1], half)
+    d2 = wrk(*direct, f"{what}-direct-2", body, cpu[0], half)
+    return merge(d1, d2), merge(p1, p2)
 
 
 def bench_file(i: int, size: int) -> bytes:
@@ -566,10 +602,15 @@ def bench_assets(proxy: str, node: str, inventory: Path, n: int) -> dict:
     results = []
 
     def measure(variant: str) -> None:
-        """Per file: the node directly, then through the proxy right after (a pair: the ratio of neighbours)."""
+        """Per file: the node directly and through the proxy, interleaved (pair)."""
         for kind, path in paths.items():
-            direct = wrk(node_ip, node, path, f"{variant}-{kind}-direct", bodies[kind], {"node": node})
-            proxied = wrk(proxy_ip, proxy, path, f"{variant}-{kind}-proxy", bodies[kind], both)
+            direct, proxied = pair(
+                (node_ip, node, path),
+                (proxy_ip, proxy, path),
+                f"{variant}-{kind}",
+                bodies[kind],
+                ({"node": node}, both),
+            )
             results.append({"variant": variant, "kind": kind, "direct": direct, "proxy": proxied})
 
     measure("proxy-keepalive")
@@ -659,8 +700,13 @@ def bench_cache500(proxy: str, nodes: list[str], files: dict[str, dict[str, byte
             check_same(proxy_ip, proxy, node_ip, name, url)
             warmup = warm_up(proxy_ip, proxy, url, body)
             tag = f"cache{CACHE_NODES}-{position}-{file}"
-            direct = wrk(node_ip, name, url, f"{tag}-direct", body, {"node": name})
-            cached = wrk(proxy_ip, proxy, url, f"{tag}-proxy", body, {"node": name, "proxy": proxy})
+            direct, cached = pair(
+                (node_ip, name, url),
+                (proxy_ip, proxy, url),
+                tag,
+                body,
+                ({"node": name}, {"node": name, "proxy": proxy}),
+            )
             _, headers, _ = https_get(proxy_ip, proxy, url)
             rows.append(
                 {
@@ -1072,7 +1118,7 @@ def report_assets(a: dict, targets: list) -> list[str]:
         "",
         "| file | proxy | direct requests/s | through the proxy | vs direct | node nginx CPU per request: direct, "
         "proxied | vs direct | TCP connections the node accepted per proxied request | proxy nginx CPU per request "
-        "| mean latency: direct, proxied | requests: direct, proxied "
+        "| mean latency of each run: direct, proxied | requests: direct, proxied "
         "| socket errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -1106,16 +1152,18 @@ def report_assets(a: dict, targets: list) -> list[str]:
         f"{a['html_cache_status']}), so it goes to the node as without the cache. The direct rates of the three "
         "pairs of the same file differ by up to "
         + both(lambda k: f"{spread(k):.2f}x")
-        + ": the spread of this shared machine over a few minutes, which is why each proxied run has its own direct "
-        "run just before it.",
+        + ": the spread of this shared machine over a few minutes, which is why each proxied figure is compared with "
+        "direct runs interleaved with it.",
         "",
         f"How: the {a['cluster']}-node cluster of the rollout benchmark after its first converge and no-op re-run, "
         f"node `{a['node']}` (BBB 3.0). The html page is the node's client page `{a['paths']['html']}` "
         f"({a['bytes']['html']} bytes); the script `{a['paths']['js']}` ({a['bytes']['js']} bytes of hex digests, which "
         f"do not compress) is written into the node's client directory by the bench before it measures. "
-        f"`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_DURATION}s` (the same for every run) on the host against the "
-        f"containers' addresses on the `bbb-bench` network, HTTPS with keep-alive, `Host:` the node's or the proxy's "
-        f"hostname; for each file and proxy variant a pair of runs, straight to the node and then through the proxy. "
+        f"wrk with {WRK_THREADS} threads and {WRK_CONNECTIONS} connections on the host against the containers' "
+        f"addresses on the `bbb-bench` network, HTTPS with keep-alive, `Host:` the node's or the proxy's hostname; for "
+        f"each file and proxy variant four runs of {max(1, round(WRK_DURATION / 2))} s in the order direct, proxy, "
+        f"proxy, direct, so that a load that rises or falls steadily weighs on both alike (rates: the mean of the two "
+        f"runs; per-request figures: over the requests of both). "
         f"Every answer must be 200 (wrk's non-2xx count 0) and at least as long as the file (wrk's bytes read per "
         f"request); one request per file and variant, straight and through the proxy, must return the same bytes. "
         f"The variants, in this order: the proxy as the role rendered it ({a['keepalive_lines']} upstream blocks, each "
@@ -1157,7 +1205,7 @@ def report_cache500(c: dict, targets: list) -> list[str]:
         "",
         "| node | BBB | file | direct requests/s | through the proxy's cache | vs direct | node nginx CPU per direct "
         "request | proxy nginx CPU per cached request | node nginx CPU per request during the cached run | mean "
-        "latency: direct, cached | requests: direct, cached | socket errors |",
+        "latency of each run: direct, cached | requests: direct, cached | socket errors |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
@@ -1179,8 +1227,8 @@ def report_cache500(c: dict, targets: list) -> list[str]:
         f"`bbb_proxy_asset_cache: true`, `bbb_proxy_probe_nodes: false`; a {c['conf_kb']:.0f} KiB file with "
         f"{c['down']} `down` upstreams. The scripts are the bench's own, written into each real node's client "
         f"directory. Per node and file: one request straight and one through the proxy (both 200, the same bytes), "
-        f"a warm-up until `X-Cache-Status: HIT`, then wrk straight to the node and wrk through the proxy, one after the "
-        f"other, with the parameters of section 1 (X-Cache-Status after the run: "
+        f"a warm-up until `X-Cache-Status: HIT`, then wrk straight to the node and through the proxy as in section 1 "
+        f"(direct, proxy, proxy, direct; X-Cache-Status after the runs: "
         f"{', '.join(sorted({r['after'] for r in rows}))}).",
         "",
     ]
