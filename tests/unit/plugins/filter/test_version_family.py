@@ -85,7 +85,10 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
                 "all": {
                     "vars": {"bbb_cluster_proxy_hostname": "proxy.example.com"},
                     "children": {
-                        "bbb_proxy": {"hosts": {"proxy.example.com": None}},
+                        "bbb_proxy": {
+                            "hosts": {"proxy.example.com": None},
+                            "vars": {"bbb_proxy_node_addresses": {"bbb-01.example.com": ["192.0.2.11"]}},
+                        },
                         "bbb_nodes": {"hosts": {"bbb-01.example.com": {"bbb_node_version": "9.9.1"}}},
                     },
                 }
@@ -110,6 +113,7 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
           connection: local
           tasks:
             - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: nodes, public: true}
+            - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: upstreams, public: true}
             - ansible.builtin.copy:
                 dest: "{{ lookup('ansible.builtin.env', 'OUT') }}"
                 content: "{{ lookup('ansible.builtin.template', lookup('ansible.builtin.env', 'TEMPLATE')) }}"
