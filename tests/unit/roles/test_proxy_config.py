@@ -1,0 +1,176 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The proxy role's nginx file, rendered through ansible-playbook and tested with the real nginx binary.
+
+Upstreams are addresses (pinned, resolved, or none: a `down` upstream); the node's locations hold no proxy_pass;
+bad pins stop the role with the host, the variable and the fix (docs/design.md, "The proxy at scale").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import ansible_collections
+import pytest
+import yaml
+from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
+
+ROOT = Path(__file__).resolve().parents[3]
+# The collections path this test runs from (.build/collections: ansible_collections/bbb/cluster_proxy links here).
+COLLECTIONS = next(Path(p).parent for p in ansible_collections.__path__ if (Path(p) / "bbb" / "cluster_proxy").is_dir())
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NODES = {
+    "bbb-01.example.com": {"bbb_node_version": "3.0.30"},
+    "bbb-02.example.com": {"bbb_node_version": "2.7.12"},
+    "bbb-03.example.com": {"bbb_node_version": "3.0.30"},
+}
+
+
+def render(tmp_path, pins, extra=None, **proxy_vars):
+    """Run the role's nodes, upstreams and the template for three nodes; return (rc, output, rendered file).
+
+    Every node is pinned (no DNS query leaves this machine); ``extra`` (extra vars) can stand in for what the proxy
+    resolved."""
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {"bbb_cluster_proxy_hostname": "proxy.example.com"},
+                    "children": {
+                        "bbb_proxy": {
+                            "hosts": {"proxy.example.com": None},
+                            "vars": {
+                                "bbb_proxy_node_addresses": pins,
+                                "bbb_proxy_tls_certificate": str(tmp_path / "proxy.crt"),
+                                "bbb_proxy_tls_certificate_key": str(tmp_path / "proxy.key"),
+                                **proxy_vars,
+                            },
+                        },
+                        "bbb_nodes": {"hosts": NODES},
+                    },
+                }
+            }
+        )
+    )
+    playbook = tmp_path / "render.yml"
+    playbook.write_text(
+        textwrap.dedent(
+            """\
+            - hosts: proxy.example.com
+              gather_facts: false
+              connection: local
+              tasks:
+                - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: nodes, public: true}
+                - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: upstreams, public: true}
+                - ansible.builtin.copy:
+                    dest: "{{ lookup('ansible.builtin.env', 'OUT') }}"
+                    content: "{{ lookup('ansible.builtin.template', lookup('ansible.builtin.env', 'TEMPLATE')) }}"
+                    mode: "0644"
+            """
+        )
+    )
+    out = tmp_path / "proxy.conf"
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_STDOUT_CALLBACK="default",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        OUT=str(out),
+        TEMPLATE=str(ROOT / "roles" / "bbb_proxy" / "templates" / "bbb-cluster-proxy.conf.j2"),
+    )
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
+        + (["-e", json.dumps(extra)] if extra else []),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    return run.returncode, run.stdout + run.stderr, out.read_text() if out.exists() else ""
+
+
+def nginx_test(tmp_path, conf):
+    """nginx -t of the rendered file inside a minimal http block (a throw-away prefix)."""
+    require("nginx", [] if os.access(NGINX, os.X_OK) else [NGINX], "apt-get install nginx-light")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=proxy.example.com",
+         "-keyout", str(tmp_path / "proxy.key"), "-out", str(tmp_path / "proxy.crt")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    main = tmp_path / "nginx.conf"
+    main.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ access_log off; proxy_temp_path {tmp_path}/tmp; include {conf}; }}\n"
+    )
+    return subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(main)], capture_output=True, text=True)
+
+
+def test_upstreams_are_addresses_and_only_named_locations_proxy(tmp_path):
+    pins = {
+        "bbb-01.example.com": ["192.0.2.11"],
+        "bbb-02.example.com": ["2001:db8::12", "192.0.2.12"],
+        "bbb-03.example.com": ["192.0.2.13"],
+    }
+    rc, output, conf = render(tmp_path, pins)
+    assert rc == 0, output[-3000:]
+    assert "upstream bbb_cluster_proxy_bbb-01 {\n    server 192.0.2.11:443;\n    keepalive 16;\n}" in conf
+    assert "    server [2001:db8::12]:443;\n    server 192.0.2.12:443;\n" in conf
+    assert len(re.findall(r"^\s+proxy_pass ", conf, re.M)) == 2  # @..._client and @..._api (3.0 nodes)
+    assert "    bbb-02 bbb-02.example.com;\n" in conf
+    assert "location /bbb-02/bigbluebutton/api" not in conf  # 2.7: no API location
+    assert "listen 443 ssl http2;" in conf or "http2 on;" in conf
+    check = nginx_test(tmp_path, tmp_path / "proxy.conf")
+    assert check.returncode == 0, check.stderr
+    assert "[warn]" not in check.stderr, check.stderr
+
+
+def test_a_name_that_did_not_resolve_gets_an_upstream_that_answers_502(tmp_path):
+    """What the proxy resolved stands in as extra vars: bbb-03's name did not resolve when the file was written."""
+    pins = {name: [f"192.0.2.{i}"] for i, name in enumerate(NODES, start=11)}
+    resolved = {**pins, "bbb-03.example.com": []}
+    rc, output, conf = render(tmp_path, pins, {"__bbb_proxy_addresses": resolved})
+    assert rc == 0, output[-3000:]
+    assert re.search(r"upstream bbb_cluster_proxy_bbb-03 \{\n    # .*\n    server 192\.0\.2\.1:443 down;\n", conf)
+    assert "bbb-03.example.com (node bbb-03.example.com) does not resolve here" in " ".join(output.split())
+    check = nginx_test(tmp_path, tmp_path / "proxy.conf")
+    assert check.returncode == 0, check.stderr
+
+
+def test_the_asset_cache_regex_is_nested_in_each_node_prefix(tmp_path):
+    pins = {name: [f"192.0.2.{i}"] for i, name in enumerate(NODES, start=11)}
+    rc, output, conf = render(
+        tmp_path, pins, bbb_proxy_asset_cache=True, bbb_proxy_asset_cache_path=str(tmp_path / "cache")
+    )
+    assert rc == 0, output[-3000:]
+    assert not re.search(r"^    location ~", conf, re.M)
+    assert len(re.findall(r"^        location ~\* ", conf, re.M)) == len(NODES)
+    check = nginx_test(tmp_path, tmp_path / "proxy.conf")
+    assert check.returncode == 0, check.stderr
+
+
+@pytest.mark.parametrize(
+    "pins,named",
+    [
+        ({"bbb-09.example.com": ["192.0.2.9"]}, "bbb-09.example.com (not a node)"),
+        ({"bbb-01.example.com": "192.0.2.11"}, "bbb-01.example.com (not a list of IP addresses)"),
+        ({"bbb-01.example.com": ["bbb-01.internal"]}, "bbb-01.example.com (not a list of IP addresses)"),
+        ({"bbb-01.example.com": []}, "bbb-01.example.com (not a list of IP addresses)"),
+    ],
+)
+def test_bad_pins_stop_with_the_variable_and_the_fix(tmp_path, pins, named):
+    rc, output, conf = render(tmp_path, pins)
+    assert rc != 0
+    flat = " ".join(output.split())
+    assert f"Host proxy.example.com: bbb_proxy_node_addresses has {named}" in flat, flat[-2000:]
+    assert "Fix the variable, or remove the entry" in flat
+    assert conf == ""
