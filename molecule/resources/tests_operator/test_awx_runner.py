@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The job templates of playbooks/controller.yml, run through ansible-runner the way AWX runs them.
+"""The job templates of playbooks/controller.yml (role bbb_controller's data), run through ansible-runner the way AWX runs them.
 
 AWX checks the project out into a private data dir, writes the inventory to a
 file, turns the survey answers into extra vars (integers as numbers,
@@ -27,16 +27,9 @@ ROOT = Path(__file__).resolve().parents[3]
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 
 
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-_Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 TEMPLATES = {
     Path(t["playbook"]).stem: t
-    for t in yaml.load((ROOT / "playbooks/controller.yml").read_text(), Loader=_Loader)[0]["vars"][  # noqa: S506
-        "bbb_controller_job_templates"
-    ]
+    for t in yaml.safe_load((ROOT / "roles/bbb_controller/vars/main.yml").read_text())["bbb_controller_job_templates"]
 }
 
 

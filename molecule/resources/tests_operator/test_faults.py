@@ -137,7 +137,7 @@ def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouc
     text = flat(output)
     assert rc != 0
     assert (
-        f"Host {ROOM_A} is unreachable (" in text
+        f"Unreachable: {ROOM_A} (" in text
         and f"The rollout stops here, before any node of this batch ({ROOM_A}, {ROOM_B}) changes" in text
         and "run bbb.cluster_proxy.site again" in text
     ), text[-2000:]

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/controller.yml: the AWX job templates, their surveys and the awx.awx arguments.
+"""Role bbb_controller (playbooks/controller.yml): the AWX job templates, their surveys and the awx.awx arguments.
 
 A survey question is only useful when the playbook it launches reads its
 variable with the same default; a wrong awx.awx field name must fail the lint
@@ -21,7 +21,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import ArgumentTypeError, ArgumentValueError, UnsupportedError
 
 ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK = ROOT / "playbooks" / "controller.yml"
+ROLE = ROOT / "roles" / "bbb_controller"
+TASKS = ROLE / "tasks" / "main.yml"
 ANSIBLE_LINT = Path(sys.executable).parent / "ansible-lint"
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 
@@ -33,16 +34,21 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
 
 
-def _play():
-    return yaml.load(PLAYBOOK.read_text(), Loader=_Loader)[0]  # noqa: S506 - SafeLoader subclass
+def _tasks():
+    return yaml.load(TASKS.read_text(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
 
 
 def _templates():
-    return _play()["vars"]["bbb_controller_job_templates"]
+    return yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["bbb_controller_job_templates"]
 
 
 def _task(module):
-    return next(t for t in _play()["tasks"] if module in t)
+    return next(t for t in _tasks() if module in t)
+
+
+def _role_files():
+    """The YAML files of the roles an operator playbook runs (the controller's own data is not a reader)."""
+    return [p for p in sorted((ROOT / "roles").glob("*/*/*.yml")) if p.parts[-3] != "bbb_controller"]
 
 
 def _role_defaults():
@@ -78,9 +84,7 @@ def test_survey_questions_are_valid_and_read_by_the_playbook(template):
     assert playbook.is_file(), f"{template['name']}: {template['playbook']} is not a playbook of the project"
     # The playbook and the roles it runs (their tasks, vars and defaults).
     text = playbook.read_text() + "".join(
-        p.read_text()
-        for p in sorted((ROOT / "roles").glob("*/*/*.yml"))
-        if p.parent.name in ("tasks", "defaults", "vars")
+        p.read_text() for p in _role_files() if p.parent.name in ("tasks", "defaults", "vars")
     )
     defaults = _role_defaults()
     variables = [q["variable"] for q in template["survey"]]
@@ -120,7 +124,7 @@ def test_role_variables_from_a_survey_are_read_as_strings_safely():
         for question in template["survey"]:
             if question["type"] != "multiplechoice":
                 continue
-            for path in [ROOT / template["playbook"], *(ROOT / "roles").glob("*/*/*.yml")]:
+            for path in [ROOT / template["playbook"], *_role_files()]:
                 for line in path.read_text().splitlines():
                     uses = re.findall(
                         rf"\b{question['variable']}\b(?! \| default\([^)]*\) \| (?:bool|string))( \| (?:bool|string))?",
@@ -175,7 +179,7 @@ def _spec_errors(task, monkeypatch):
     return found
 
 
-AWX_TASKS = [t for t in _play()["tasks"] if any(k.startswith("awx.awx.") for k in t)]
+AWX_TASKS = [t for t in _tasks() if any(k.startswith("awx.awx.") for k in t)]
 
 
 @pytest.mark.parametrize("task", AWX_TASKS, ids=lambda t: t["name"])
@@ -193,11 +197,12 @@ def test_a_wrong_field_name_in_any_awx_task_is_found(task, monkeypatch):
 
 
 def _lint(tmp_path, text):
+    """ansible-lint on a copy of the role whose tasks are `text`."""
     shutil.copytree(ROOT / ".config", tmp_path / ".config", dirs_exist_ok=True)
-    (tmp_path / "playbooks").mkdir(exist_ok=True)
-    (tmp_path / "playbooks" / "controller.yml").write_text(text)
+    shutil.copytree(ROLE, tmp_path / "roles" / "bbb_controller", dirs_exist_ok=True)
+    (tmp_path / "roles" / "bbb_controller" / "tasks" / "main.yml").write_text(text)
     done = subprocess.run(
-        [str(ANSIBLE_LINT), "--nocolor", "playbooks/controller.yml"],
+        [str(ANSIBLE_LINT), "--nocolor", "roles/bbb_controller"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -214,15 +219,15 @@ def _lint(tmp_path, text):
     ],
 )
 def test_a_wrong_awx_field_name_fails_ansible_lint(tmp_path, task, field, wrong):
-    text = PLAYBOOK.read_text()
-    block = text[text.index(f"      {task}:\n") :]
+    text = TASKS.read_text()
+    block = text[text.index(f"  {task}:\n") :]
     block = block[: block.index("\n\n")] if "\n\n" in block else block
-    assert f"        {field}:" in block
-    rc, output = _lint(tmp_path, text.replace(block, block.replace(f"        {field}:", f"        {wrong}:", 1)))
+    assert f"    {field}:" in block
+    rc, output = _lint(tmp_path, text.replace(block, block.replace(f"    {field}:", f"    {wrong}:", 1)))
     assert rc != 0, output
     assert "args[module]" in output and wrong in output, output
 
 
-def test_the_controller_playbook_itself_passes_the_lint(tmp_path):
-    rc, output = _lint(tmp_path, PLAYBOOK.read_text())
+def test_the_controller_role_itself_passes_the_lint(tmp_path):
+    rc, output = _lint(tmp_path, TASKS.read_text())
     assert rc == 0, output
