@@ -362,7 +362,7 @@ def machine() -> dict[str, str]:
         "Python (controller)": platform.python_version(),
         "wrk": re.sub(r"\s*Copyright.*$", "", wrk_version),
         "Docker": docker,
-        "Lab image": IMAGE,
+        "Lab image": f"{IMAGE} (the cluster of sections 1, 2 and 4)",
         "Collection": collection_revision(),
     }
 
@@ -1350,7 +1350,8 @@ def report_scale(suites: list[dict], targets: list) -> list[str]:
         "image (" + ", ".join(f"`{s['image']}`" for s in suites) + "), sizes one after the other on the same "
         "container, with a generated inventory of N nodes in `bbb_nodes` that are never contacted (`bbb_node_version` "
         "alternating 3.0 and 2.7, so half the nodes also get the 3.0 API location; `bbb_proxy_probe_nodes: false`; "
-        "the asset cache off; the default `bbb_proxy_upstream_ca_file`, Debian's CA bundle). The role resolves the "
+        "the asset cache off; the default `bbb_proxy_upstream_ca_file`, Debian's CA bundle; each row's nginx has "
+        "gone through one reload per row above it on the same image). The role resolves the "
         "node names on the proxy when it renders the file; they are in the proxy's `/etc/hosts` (`docker run "
         f"--add-host`, 198.18.0.0/15), so every upstream has an address (at most {down} `down` upstreams in any "
         "row). *Role run*: wall time of `ansible-playbook` (start-up and inventory included), which renders the "
@@ -1491,7 +1492,13 @@ def main() -> int:
             for suite in SCALE_SUITES:
                 sizes = SIZES if suite == "bookworm" else sorted({min(SIZES), max(SIZES)})
                 results["scale"].append(bench_scale(lab, suite, sizes, variant=suite == "bookworm"))
-                info.update(results["scale"][-1]["versions"])
+                versions = results["scale"][-1]["versions"]
+                if suite_image(suite) == IMAGE and all(
+                    info.get(k.replace(f"({suite} image)", "(lab image)")) == v for k, v in versions.items()
+                ):  # the cluster's image: one set of rows
+                    for k in versions:
+                        info.pop(k.replace(f"({suite} image)", "(lab image)"), None)
+                info.update(versions)
     finally:
         lab.close()
     info["Date"] = f"{date} (start of the run)"
