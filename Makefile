@@ -198,9 +198,10 @@ test-workflows:
 	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows)
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
-# client asset delivery (wrk), proxy config at 10/100/500 nodes, rollout cost at 2/8/16 nodes.
+# client delivery with and without keepalive and cache (wrk, node and proxy CPU per request), the asset cache
+# at 500 nodes, proxy config at 10/100/500 nodes on nginx 1.18, 1.22 and 1.26, rollout cost at 2/8/16 nodes.
 # Not part of `make test`, no timing asserts. BENCH_QUICK=1 for a short smoke run (see tools/bench.py).
-bench: venv collection lab-image ## benchmarks (assets, scale, rollout) -> docs/benchmarks.md; BENCH_QUICK=1 smoke run
+bench: venv collection lab-image ## benchmarks (assets, cache500, scale, rollout) -> docs/benchmarks.md; BENCH_QUICK=1 smoke run
 	$(BIN)/python tools/bench.py
 
 demo: LAB_SUITES = bookworm
