@@ -13,13 +13,13 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import ansible_collections
 import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
+from ansible_collections.bbb.cluster_proxy.tests.proxy_render import PROXY_RENDER_PLAY
 
 ROOT = Path(__file__).resolve().parents[3]
 # The collections path this test runs from (.build/collections: ansible_collections/bbb/cluster_proxy links here).
@@ -60,22 +60,7 @@ def render(tmp_path, pins, extra=None, **proxy_vars):
         )
     )
     playbook = tmp_path / "render.yml"
-    playbook.write_text(
-        textwrap.dedent(
-            """\
-            - hosts: proxy.example.com
-              gather_facts: false
-              connection: local
-              tasks:
-                - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: nodes, public: true}
-                - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: upstreams, public: true}
-                - ansible.builtin.copy:
-                    dest: "{{ lookup('ansible.builtin.env', 'OUT') }}"
-                    content: "{{ lookup('ansible.builtin.template', lookup('ansible.builtin.env', 'TEMPLATE')) }}"
-                    mode: "0644"
-            """
-        )
-    )
+    playbook.write_text(PROXY_RENDER_PLAY)
     out = tmp_path / "proxy.conf"
     env = dict(
         os.environ,

@@ -15,6 +15,7 @@ import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.filter.version_family import FilterModule, version_family
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import cluster_nodes
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import family_of, load_families
+from ansible_collections.bbb.cluster_proxy.tests.proxy_render import PROXY_RENDER_PLAY
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -108,18 +109,9 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
             - ansible.builtin.debug:
                 msg: "MODEL {{ (__bbb_node_files | selectattr('format', 'equalto', 'properties') | map(attribute='settings')
                       | combine) | to_json }} CAPS {{ __bbb_node_self.capabilities | to_json }}"
-        - hosts: proxy.example.com
-          gather_facts: false
-          connection: local
-          tasks:
-            - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: nodes, public: true}
-            - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_proxy, tasks_from: upstreams, public: true}
-            - ansible.builtin.copy:
-                dest: "{{ lookup('ansible.builtin.env', 'OUT') }}"
-                content: "{{ lookup('ansible.builtin.template', lookup('ansible.builtin.env', 'TEMPLATE')) }}"
-                mode: "0644"
         """
         )
+        + PROXY_RENDER_PLAY
     )
     env = dict(
         os.environ,
