@@ -45,6 +45,7 @@ Environment:
   BENCH_FORKS          Ansible forks and batch size (bbb_cluster_serial) of the rollout (default 4)
   BENCH_PIPELINING=0   run Ansible without pipelining (default: pipelining on)
   BENCH_WRK_THREADS, BENCH_WRK_CONNECTIONS, BENCH_WRK_DURATION   wrk parameters (2, 16, 10)
+  BENCH_ROUNDS         rounds of direct, proxy, proxy, direct per comparison (default 3; 1 when quick)
   BENCH_OUTPUT         where to write the Markdown report
   BBB_LAB_IMAGE        the lab image of the cluster and of the bookworm scale run
                        (default bbb-cluster-proxy/debian-systemd:bookworm)
@@ -111,6 +112,7 @@ PREPARE_FORKS = 16  # the lab's preparation is not timed
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
 WRK_DURATION = int(os.environ.get("BENCH_WRK_DURATION", "3" if QUICK else "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))  # A B B A rounds per comparison
 PARTIAL = QUICK or set(ONLY) != set(ALL)
 OUTPUT = Path(
     os.environ.get("BENCH_OUTPUT") or (WORK / "benchmarks.md" if PARTIAL else ROOT / "docs" / "benchmarks.md")
@@ -491,31 +493,34 @@ def wrk(
     return result
 
 
-def merge(a: dict, b: dict) -> dict:
-    """Two wrk runs of the same URL as one: the mean rate, per-request figures over all requests."""
-    n = a["requests"] + b["requests"]
+def merge(runs: list[dict]) -> dict:
+    """Runs of the same URL as one: the mean rate, per-request figures over all requests."""
+    n = sum(r["requests"] for r in runs)
     return {
-        "what": a["what"],
-        "rps": (a["rps"] + b["rps"]) / 2,
+        "what": runs[0]["what"],
+        "rps": statistics.fmean(r["rps"] for r in runs),
         "requests": n,
-        "socket_errors": a["socket_errors"] + b["socket_errors"],
-        "latency": f"{a['latency']}/{b['latency']}",
+        "socket_errors": sum(r["socket_errors"] for r in runs),
+        "latency": "/".join(r["latency"] for r in runs),
         **{
-            key: {role: (a[key][role] * a["requests"] + b[key][role] * b["requests"]) / max(n, 1) for role in a[key]}
+            key: {role: sum(r[key][role] * r["requests"] for r in runs) / max(n, 1) for role in runs[0][key]}
             for key in ("cpu_us", "accepted")
         },
     }
 
 
 def pair(direct: tuple, proxied: tuple, what: str, body: bytes, cpu: tuple[dict, dict]) -> tuple[dict, dict]:
-    """Direct and proxied in the order A B B A, each run half of BENCH_WRK_DURATION, so that a load that rises or
-    falls steadily on the shared machine weighs on both alike; returns (direct, proxied), each the two halves merged."""
+    """Direct and proxied in the order A B B A, BENCH_ROUNDS times, each run half of BENCH_WRK_DURATION, so that
+    a load that rises or falls steadily on the shared machine weighs on both alike and a passing spike on one run
+    weighs 1/(2 x rounds); returns (direct, proxied), each its runs merged."""
     half = max(1, round(WRK_DURATION / 2))
-    d1 = wrk(*direct, f"{what}-direct-1", body, cpu[0], half)
-    p1 = wrk(*proxied, f"{what}-proxy-1", body, cpu[1], half)
-    p2 = wrk(*proxied, f"{what}-proxy-2", body, cpu[1], half)
-    d2 = wrk(*direct, f"{what}-direct-2", body, cpu[0], half)
-    return merge(d1, d2), merge(p1, p2)
+    directs, proxies = [], []
+    for r in range(1, ROUNDS + 1):
+        directs.append(wrk(*direct, f"{what}-direct-{2 * r - 1}", body, cpu[0], half))
+        proxies.append(wrk(*proxied, f"{what}-proxy-{2 * r - 1}", body, cpu[1], half))
+        proxies.append(wrk(*proxied, f"{what}-proxy-{2 * r}", body, cpu[1], half))
+        directs.append(wrk(*direct, f"{what}-direct-{2 * r}", body, cpu[0], half))
+    return merge(directs), merge(proxies)
 
 
 def bench_file(i: int, size: int) -> bytes:
@@ -1161,9 +1166,10 @@ def report_assets(a: dict, targets: list) -> list[str]:
         f"do not compress) is written into the node's client directory by the bench before it measures. "
         f"wrk with {WRK_THREADS} threads and {WRK_CONNECTIONS} connections on the host against the containers' "
         f"addresses on the `bbb-bench` network, HTTPS with keep-alive, `Host:` the node's or the proxy's hostname; for "
-        f"each file and proxy variant four runs of {max(1, round(WRK_DURATION / 2))} s in the order direct, proxy, "
-        f"proxy, direct, so that a load that rises or falls steadily weighs on both alike (rates: the mean of the two "
-        f"runs; per-request figures: over the requests of both). "
+        f"each file and proxy variant {ROUNDS} round(s) of four runs of {max(1, round(WRK_DURATION / 2))} s in the "
+        f"order direct, proxy, proxy, direct, so that a load that rises or falls steadily weighs on both alike and a "
+        f"passing spike weighs on one run of {2 * ROUNDS} (rates: the mean of the {2 * ROUNDS} runs of each; "
+        f"per-request figures: over the requests of all of them). "
         f"Every answer must be 200 (wrk's non-2xx count 0) and at least as long as the file (wrk's bytes read per "
         f"request); one request per file and variant, straight and through the proxy, must return the same bytes. "
         f"The variants, in this order: the proxy as the role rendered it ({a['keepalive_lines']} upstream blocks, each "
@@ -1228,7 +1234,7 @@ def report_cache500(c: dict, targets: list) -> list[str]:
         f"{c['down']} `down` upstreams. The scripts are the bench's own, written into each real node's client "
         f"directory. Per node and file: one request straight and one through the proxy (both 200, the same bytes), "
         f"a warm-up until `X-Cache-Status: HIT`, then wrk straight to the node and through the proxy as in section 1 "
-        f"(direct, proxy, proxy, direct; X-Cache-Status after the runs: "
+        f"({ROUNDS} round(s) of direct, proxy, proxy, direct; X-Cache-Status after the runs: "
         f"{', '.join(sorted({r['after'] for r in rows}))}).",
         "",
     ]

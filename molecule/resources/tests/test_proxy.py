@@ -269,3 +269,25 @@ def test_no_secret_on_the_proxy(host):
     for secret in node_secrets():
         found = host.run(f"grep -rl -- '{secret}' /etc /var/www /usr/share/nginx /var/log/nginx")
         assert found.stdout == "", f"secret found in {found.stdout}"
+
+
+def test_the_access_log_names_the_node_its_address_and_times(host):
+    """bbb_proxy_access_log: one line per request, buffered (written within bbb_proxy_access_log_flush, 5 s),
+    naming the node the request went to and the address nginx used for it."""
+    log = PROXY_VARS.get("bbb_proxy_access_log", "/var/log/nginx/bbb-cluster-proxy.access.log")
+    node = NODES[-1]
+    label = node.split(".")[0]
+    marker = f"accesslog-{uuid.uuid4().hex}"
+    status, _unused, _unused = fetch(host, f"https://{PROXY}/{label}/html5client/?{marker}")
+    assert status == 200
+    lines = []
+    for _unused in range(15):
+        lines = [line for line in host.file(log).content_string.splitlines() if marker in line]
+        if lines:
+            break
+        host.run("sleep 1")
+    assert len(lines) == 1, f"no line with {marker} in {log} after 15 s (flush is 5 s)"
+    address = host.check_output(f"getent hosts {node}").split()[0]
+    assert f" node={node} " in lines[0]
+    assert f" upstream={address}:443 " in lines[0]
+    assert re.search(r" rt=\d+\.\d{3} urt=\d+\.\d{3} cache=-$", lines[0]), lines[0]
