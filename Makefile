@@ -10,7 +10,7 @@ BIN         := $(VENV)/bin
 COLL_ROOT   := $(CURDIR)/.build/collections
 COLL_LINK   := $(COLL_ROOT)/ansible_collections/bbb/cluster_proxy
 STAMP       := $(VENV)/.installed-$(shell sha256sum requirements-test.txt | cut -c1-12)
-SCENARIOS   ?= default mixed upgrade workflows
+SCENARIOS   ?= default mixed upgrade workflows operations
 MATRIX_LEGS ?= oldest
 VERSION     := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL     := $(CURDIR)/.build/dist/bbb-cluster_proxy-$(VERSION).tar.gz
@@ -26,7 +26,8 @@ export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
 .PHONY: help venv collection setup-demo setup-test lab-image lint unit tarball package-check ee docs sanity release \
-  molecule matrix matrix-checks matrix-molecule test test-steps test-lab test-workflows bench demo demo-destroy clean
+  molecule matrix matrix-checks matrix-molecule test test-steps test-lab test-workflows test-checks bench demo \
+  demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,11 +59,13 @@ setup-test: ## install (as root) and start what make test needs: Docker, deboots
 	bash tools/setup.sh test
 
 # The lab's systemd images: bookworm (nodes, default proxy), bullseye and trixie (the proxies of the upgrade and
-# mixed scenarios: nginx 1.18 and 1.26), built side by side.
+# mixed scenarios: nginx 1.18 and 1.26), built side by side. A lock per suite: the streams of `make test` that
+# need the same image wait for one build instead of building it twice.
 LAB_SUITES ?= bookworm bullseye trixie
 lab-image: ## build (or reuse) the local systemd images of the Molecule lab
 	mkdir -p .build; pids=; for s in $(LAB_SUITES); do \
-	  bash molecule/resources/image/build-image.sh $$s > .build/lab-image-$$s.log 2>&1 & pids="$$pids $$!"; done; \
+	  flock .build/lab-image-$$s.lock bash molecule/resources/image/build-image.sh $$s > .build/lab-image-$$s.log 2>&1 & \
+	  pids="$$pids $$!"; done; \
 	  failed=; for p in $$pids; do wait $$p || failed=1; done; \
 	  for s in $(LAB_SUITES); do tail -n 30 .build/lab-image-$$s.log; done; test -z "$$failed"
 
@@ -174,28 +177,34 @@ EXPECTED = unit step-lint step-package-check step-ee step-sanity $(foreach s,$(S
   $(if $(SKIP_MATRIX),,$(foreach l,$(MATRIX_LEGS),unit-$(l) molecule-default-$(l)))
 STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
 
-# Two streams side by side (the machines have 2 cores, and a Molecule scenario
-# keeps about 0.7 of them busy), of about the same length: the lab stream runs
-# the scenarios whose containers share names one after the other (default,
-# mixed, upgrade, then default on the oldest core), live on the terminal; the
-# other stream runs the checks (lint, unit, packaging, EE, sanity, the oldest
-# core's checks), then the workflows scenario (containers of its own names),
-# its output in .build/logs/ (the end of a failed step is shown).
-test-steps: venv collection lab-image tarball
-	$(MAKE) --no-print-directory -j2 test-lab test-workflows
+# Three streams side by side, of about the same length (the machines have 2 cores; a Molecule scenario keeps
+# about 0.7 of one busy, the checks about one):
+# - lab: the lab images, then the scenarios whose containers share names one after the other (default, mixed,
+#   upgrade), then default on the oldest core; live on the terminal;
+# - workflows: the operator workflows scenario (containers of its own names) once the bookworm image is there;
+# - checks: lint, unit, packaging, EE, sanity, the oldest core's checks (no image needed, so they run while the
+#   images are built), then the operations scenario (containers of its own names).
+# The output of the last two is in .build/logs/ (the end of a failed step is shown).
+test-steps: venv collection tarball
+	$(MAKE) --no-print-directory -j3 test-lab test-workflows test-checks
 
+LAB_STREAM = $(filter-out workflows operations,$(SCENARIOS))
 test-lab:
-	$(MAKE) --no-print-directory molecule SCENARIOS="$(filter-out workflows,$(SCENARIOS))"
+	$(STEP) lab-image --log $(LOGS)/lab-image.log -- $(MAKE) --no-print-directory lab-image
+	$(if $(LAB_STREAM),$(MAKE) --no-print-directory molecule SCENARIOS="$(LAB_STREAM)")
 	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
 
 test-workflows:
+	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows LAB_SUITES=bookworm)
+
+test-checks:
 	$(STEP) lint --log $(LOGS)/lint.log -- $(MAKE) --no-print-directory lint
 	$(STEP) unit-run --log $(LOGS)/unit.log -- $(MAKE) --no-print-directory unit
 	$(STEP) package-check --log $(LOGS)/package-check.log -- $(MAKE) --no-print-directory package-check
 	$(STEP) ee --log $(LOGS)/ee.log -- $(MAKE) --no-print-directory ee
 	$(STEP) sanity --log $(LOGS)/sanity.log -- $(MAKE) --no-print-directory sanity
 	$(if $(SKIP_MATRIX),,$(STEP) matrix-checks --log $(LOGS)/matrix-checks.log -- $(MAKE) --no-print-directory matrix-checks)
-	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows)
+	$(if $(filter operations,$(SCENARIOS)),$(STEP) operations --log $(LOGS)/scenario-operations.log -- $(MAKE) --no-print-directory molecule SCENARIOS=operations LAB_SUITES=bookworm)
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):
 # client delivery with and without keepalive and cache (wrk, node and proxy CPU per request), the asset cache

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Faults during a rollout, in the workflows lab: a node that is unreachable before the run, at its batch or in the
+"""Faults during a rollout, in the operations lab (molecule/operations: a proxy, a 3.0 and a 2.7 node): a node that is unreachable before the run, at its batch or in the
 middle of it; a run killed between the node's file writes and its restart; a proxy configuration that fails nginx's
 validation; and an nginx reload under a request loop through the proxy.
 
@@ -40,7 +40,9 @@ from lab_runs import (
 )
 
 PROXY = PROXIES[0]
-ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
+ROOM_A, ROOM_B = NODES  # the first node: BBB 3.0, the second: BBB 2.7
+LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES)
+FIRST_NODE_ONLY = "lab_first_node_only"  # an inventory group of the first node alone (molecule.yml)
 PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
 MARKER = "/var/lib/bbb-cluster-proxy/restart-pending"
 PROXY_CONF = "/etc/nginx/conf.d/bbb-cluster-proxy.conf"
@@ -94,7 +96,7 @@ def converged():
 
 
 def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exec_failure_is_unreachable):
-    break_origin(ROOM_A)  # so that a run that went on would change room-a
+    break_origin(ROOM_A)  # so that a run that went on would change the first node
     before = snapshot(hosts=[PROXY, ROOM_A])
     with paused(ROOM_B):
         for name in ("bbb.cluster_proxy.site", "bbb.cluster_proxy.preflight"):
@@ -106,7 +108,8 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exe
             assert f"run with --limit '!{ROOM_B}' and set bbb_node_version for that host in the inventory" in text
             assert "PLAY [Configure the cluster proxy]" not in output
             assert snapshot(hosts=[PROXY, ROOM_A]) == before
-        # the way out the message names: leave room-b out of this run, its version pinned; the proxy keeps its path
+        # the way out the message names: leave the second node out of this run, its version pinned; the proxy keeps
+        # its path
         pinned = tmp_path / "pin.yml"
         pinned.write_text(f'bbb_nodes:\n  hosts:\n    {ROOM_B}:\n      bbb_node_version: "2.7"\n')
         proxy_conf = host(PROXY).file(PROXY_CONF).content_string
@@ -114,17 +117,17 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exe
         assert rc == 0, flat(output)[-3000:]
         assert (
             f"cannot reach https://{ROOM_B} (node {ROOM_B}, not in this run's --limit): its location stays, "
-            "and /room-b/ answers 502 until the node is back."
+            f"and /{LABEL_B}/ answers 502 until the node is back."
         ) in flat(output)
         assert host(PROXY).file(PROXY_CONF).content_string == proxy_conf
         assert not broken(ROOM_A)
-    assert converged()  # room-b was never touched
+    assert converged()  # the second node was never touched
 
 
 def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouched(
     tmp_path, exec_failure_is_unreachable
 ):
-    """Two nodes per batch; room-a goes away after validation: neither node of the batch changes."""
+    """Two nodes per batch; the first node goes away after validation: neither node of the batch changes."""
     break_origin(ROOM_A, ROOM_B)
     count = restarts(ROOM_A), restarts(ROOM_B)
     run = Run(tmp_path / "site.log", "bbb.cluster_proxy.site", "-e", "bbb_cluster_serial=2")
@@ -151,8 +154,9 @@ def test_a_node_unreachable_at_its_batch_stops_the_rollout_with_its_batch_untouc
 def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_batch_is_finished(
     tmp_path, exec_failure_is_unreachable
 ):
-    """room-a dies while its restart waits for a meeting (drain); room-b, in the same batch, is finished and
-    restarted; the run names room-a; once room-a is back, the next run restarts it (its files were written)."""
+    """The first node dies while its restart waits for a meeting (drain); the second node, in the same batch, is
+    finished and restarted; the run names the first node; once it is back, the next run restarts it (its files were
+    written)."""
     node_a = host(ROOM_A)
     assert "SUCCESS" in node_a.run(f"curl -sS '{api_url(ROOM_A, 'create', meetingID='fault-lab')}'").stdout
     assert start_client(ROOM_A, "fault-lab") == "connection_ack"  # a teacher in the meeting: the drain waits
@@ -245,7 +249,7 @@ def test_a_proxy_configuration_that_fails_nginx_validation_never_goes_live():
         assert proxy.file(PROXY_CONF).content_string == live
         assert proxy.run(f"ls {PROXY_CONF}.*~ 2>/dev/null").stdout == ""  # no backup: nothing was replaced
         assert proxy.run("nginx -T 2>/dev/null").stdout == served
-        status = proxy.run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/room-a/html5client/").stdout
+        status = proxy.run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/{LABEL_A}/html5client/").stdout
         assert status == "200"
         assert snapshot(hosts=NODES) == before
     finally:
@@ -299,17 +303,17 @@ class Load:
 
 @pytest.fixture
 def proxy_without_room_b():
-    """The proxy as it is before room-b joins the cluster (node group of room-a alone)."""
-    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_cluster_nodes_group=lab_only_room_a")
+    """The proxy as it is before the second node joins the cluster (node group of the first node alone)."""
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", f"bbb_cluster_nodes_group={FIRST_NODE_ONLY}")
     assert rc == 0, flat(output)[-3000:]
-    assert "/room-b/" not in host(PROXY).file(PROXY_CONF).content_string
+    assert f"/{LABEL_B}/" not in host(PROXY).file(PROXY_CONF).content_string
     yield
-    if "/room-b/" not in host(PROXY).file(PROXY_CONF).content_string:  # the test failed before adding it
+    if f"/{LABEL_B}/" not in host(PROXY).file(PROXY_CONF).content_string:  # the test failed before adding it
         site_again()
 
 
 def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_without_room_b):
-    paths = ["/room-a/html5client/", "/room-a/html5client/static/app.js"]
+    paths = [f"/{LABEL_A}/html5client/", f"/{LABEL_A}/html5client/static/app.js"]
     with Load(address(PROXY), paths, limit=300.0) as load:
         time.sleep(2)  # requests before the run
         rc, output = playbook("bbb.cluster_proxy.site")
@@ -317,9 +321,9 @@ def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_w
     assert rc == 0, flat(output)[-3000:]
     assert "RUNNING HANDLER [bbb.cluster_proxy.bbb_proxy : Reload nginx on the proxy]" in output
     assert f"changed: [{PROXY}]" in output.split("Reload nginx on the proxy]")[1].split("RUNNING HANDLER")[0]
-    assert "/room-b/" in host(PROXY).file(PROXY_CONF).content_string  # the node was added
+    assert f"/{LABEL_B}/" in host(PROXY).file(PROXY_CONF).content_string  # the node was added
     failed = [result for result in load.results if result[1] != 200]
     assert len(load.results) > 100, f"only {len(load.results)} requests"
     assert failed == [], f"{len(failed)} of {len(load.results)} requests failed: {failed[:5]}"
-    status = host(PROXY).run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/room-b/html5client/")
+    status = host(PROXY).run(f"curl -s -o /dev/null -w '%{{http_code}}' https://{PROXY}/{LABEL_B}/html5client/")
     assert status.stdout == "200"
