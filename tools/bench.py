@@ -112,6 +112,7 @@ PREPARE_FORKS = 16  # the lab's preparation is not timed
 WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
 WRK_DURATION = int(os.environ.get("BENCH_WRK_DURATION", "3" if QUICK else "10"))
+LOADS: list[float] = []  # the machine's 1-minute load average before and after each measured wrk run
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))  # A B B A rounds per comparison
 PARTIAL = QUICK or set(ONLY) != set(ALL)
 OUTPUT = Path(
@@ -458,9 +459,14 @@ def wrk(
         "-H", f"Host: {host}", f"https://{ip}{path}",
     ]  # fmt: skip
     log(f"wrk {what}: {' '.join(cmd[1:])}")
+    # Not counted: one second of the same load first, so that each run starts with its connections, the nginx
+    # workers and the caches of this URL warm, whatever the run before it loaded.
+    run([*cmd[:3], "-d1s", *cmd[4:]], timeout=120)
+    load_before = os.getloadavg()[0]
     before = {role: nginx_cpu(name) for role, name in cpu.items()}
     out = run(cmd, timeout=seconds + 120).stdout
     after = {role: nginx_cpu(name) for role, name in cpu.items()}
+    LOADS.extend([load_before, os.getloadavg()[0]])
     (WORK / "logs" / f"wrk-{what}.log").write_text(out)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     done = re.search(r"(\d+) requests in \S+, ([\d.]+)([KMGT]?B) read", out)
@@ -1168,8 +1174,8 @@ def report_assets(a: dict, targets: list) -> list[str]:
         f"addresses on the `bbb-bench` network, HTTPS with keep-alive, `Host:` the node's or the proxy's hostname; for "
         f"each file and proxy variant {ROUNDS} round(s) of four runs of {max(1, round(WRK_DURATION / 2))} s in the "
         f"order direct, proxy, proxy, direct, so that a load that rises or falls steadily weighs on both alike and a "
-        f"passing spike weighs on one run of {2 * ROUNDS} (rates: the mean of the {2 * ROUNDS} runs of each; "
-        f"per-request figures: over the requests of all of them). "
+        f"passing spike weighs on one run of {2 * ROUNDS}, each run after an uncounted 1 s run of the same URL "
+        f"(rates: the mean of the {2 * ROUNDS} runs of each; per-request figures: over the requests of all of them). "
         f"Every answer must be 200 (wrk's non-2xx count 0) and at least as long as the file (wrk's bytes read per "
         f"request); one request per file and variant, straight and through the proxy, must return the same bytes. "
         f"The variants, in this order: the proxy as the role rendered it ({a['keepalive_lines']} upstream blocks, each "
@@ -1510,6 +1516,12 @@ def main() -> int:
     info["Date"] = f"{date} (start of the run)"
     info["_others"] = (
         f"{others_at_start} other running containers at the start of this run, {other_containers()} at its end"
+        + (
+            f"; the 1-minute load average around the wrk runs of sections 1 and 2 was {min(LOADS):.1f} to "
+            f"{max(LOADS):.1f} (wrk and the two nginx alone make about 2-3)"
+            if LOADS
+            else ""
+        )
     )
     info["Wall time of the run"] = f"{(time.time() - started) / 60:.1f} min"
     (WORK / "results.json").write_text(json.dumps({"info": info, "results": results}, indent=1, default=str) + "\n")
