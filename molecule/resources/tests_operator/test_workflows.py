@@ -810,8 +810,13 @@ def test_a_node_that_fails_stays_cordoned_in_scalelite_and_is_named():
     host(ROOM_B).run(f"curl -sS '{api_url(ROOM_B, 'end', meetingID='after-failed-restart')}'")
 
     since = len(scalelite_calls())
-    rc, output = playbook("bbb.cluster_proxy.site", *lb_args())
+    rc, output = playbook("bbb.cluster_proxy.site", *lb_args(), "-vvv")
     assert rc == 0, flat(output)[-3000:]
+    assert "ESTABLISH" in output  # at -vvv: neither the secret nor a checksum made from it (updateServer's
+    # checksum does not cover the JSON body, so a leaked one would let anyone change any server's state)
+    for call in ("", "getServers", "updateServer"):
+        secret_or_checksum = hashlib.sha1((call + lb_secret()).encode()).hexdigest() if call else lb_secret()  # noqa: S324
+        assert secret_or_checksum not in output, call or "the secret"
     assert state_changes(scalelite_calls(since)) == [
         ("room-a", "enable", 200),  # cordoned by the failed run (its marker): no second cordon, enabled after checks
         ("room-b", "cordon", 200),
