@@ -15,7 +15,9 @@ import re
 import shutil
 import time
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from lab_runs import (
@@ -23,6 +25,7 @@ from lab_runs import (
     NODES,
     PROXIES,
     RUNNER,
+    Run,
     address,
     api_url,
     edit,
@@ -657,3 +660,204 @@ def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
         if len(case.findall("failure"))
     ]
     assert failed == ["teacher"]
+
+
+# --- The rollout cordons a restarting node in Scalelite (issue 15) ------------------------------------------------
+CORDON_MARKER = "/var/lib/bbb-cluster-proxy/scalelite-cordoned"
+
+
+def lb_args():
+    """The load balancer as an operator sets it for site: the same variables as acceptance through Scalelite."""
+    return [
+        "-e",
+        f"bbb_acceptance_api_url=https://{LB}/bigbluebutton/api",
+        "-e",
+        f"bbb_acceptance_api_secret={lb_secret()}",
+    ]
+
+
+def scalelite_calls(since=0):
+    """The admin API calls the Scalelite double recorded (JSON lines, no secrets, no checksums), from entry ``since``."""
+    log = host(LB).file("/var/lib/scalelite-double/calls.log")
+    lines = log.content_string.splitlines() if log.exists else []
+    return [json.loads(line) for line in lines[since:]]
+
+
+def state_changes(calls):
+    """(server id, state asked for, HTTP status) of every updateServer call, in the order Scalelite got them."""
+    return [(c["body"]["id"], c["body"]["server"]["state"], c["status"]) for c in calls if c["call"] == "updateServer"]
+
+
+def scalelite_server_info(server):
+    query = urlencode({"id": server})
+    checksum = hashlib.sha1(("getServerInfo" + query + lb_secret()).encode()).hexdigest()  # noqa: S324 - Scalelite's
+    answer = host(PROXY).run(f"curl -sS 'https://{LB}/scalelite/api/getServerInfo?{query}&checksum={checksum}'")
+    return json.loads(answer.stdout)
+
+
+def lb_api(call, **params):
+    """A BBB API URL of the Scalelite double, signed with its LOADBALANCER_SECRET (never printed)."""
+    query = urlencode(params)
+    checksum = hashlib.sha1((call + query + lb_secret()).encode()).hexdigest()  # noqa: S324 - BBB API checksum
+    return f"https://{LB}/bigbluebutton/api/{call}?{query}&checksum={checksum}"
+
+
+def create_through_scalelite(meeting_id):
+    """Create a meeting through Scalelite; return the host its join hands the user to (where Scalelite placed it)."""
+    created = host(PROXY).run(f"curl -sS '{lb_api('create', meetingID=meeting_id, name=meeting_id)}'").stdout
+    assert "<returncode>SUCCESS</returncode>" in created, created
+    probe = lb_api("join", meetingID=meeting_id, fullName="Placement probe", role="VIEWER")
+    location = host(PROXY).run(f"curl -sS -o /dev/null -w '%{{redirect_url}}' '{probe}'").stdout
+    return urlsplit(location).hostname
+
+
+def last_restart(name):
+    """When bbb-conf --restart last succeeded on the node (restarts.log of the bbb-conf double, to the second)."""
+    line = host(name).file("/var/lib/bbb-conf-double/restarts.log").content_string.split("\n")[-2]
+    return datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def end_meetings(name):
+    """End what earlier tests left running on a node, so that the drain waits only for the test's meeting."""
+    listing = host(name).run(f"curl -sS '{api_url(name, 'getMeetings')}'").stdout
+    for meeting_id in re.findall(r"<meetingID>([^<]+)</meetingID>", listing):
+        host(name).run(f"curl -sS '{api_url(name, 'end', meetingID=meeting_id)}'")
+
+
+def test_drain_cordons_the_restarting_node_in_scalelite_until_its_checks_pass(tmp_path):
+    """With Scalelite set (acceptance's variables), the rollout cordons the node it restarts before the drain waits
+    for its meeting; a meeting created through Scalelite during the drain lands on the other node; the node is
+    enabled only after its restart and its API check, and the node that does not restart is not touched."""
+    scalelite_pool_settled()
+    end_meetings(ROOM_A)
+    node = host(ROOM_A)
+    assert "SUCCESS" in node.run(f"curl -sS '{api_url(ROOM_A, 'create', meetingID='drain-lb')}'").stdout
+    assert start_client(ROOM_A, "drain-lb") == "connection_ack"  # a teacher in the meeting: the drain must wait
+    edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
+    count_a, count_b = restarts(ROOM_A), restarts(ROOM_B)
+    since = len(scalelite_calls())
+    run = Run(
+        tmp_path / "site.log",
+        "bbb.cluster_proxy.site",
+        *lb_args(),
+        *("-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=300"),
+    )
+    try:
+        run.wait_for(
+            re.compile(rf"FAILED - RETRYING: \[{re.escape(ROOM_A)}\]: .*Wait until no meeting runs on the node")
+        )
+        draining = time.time()
+        # during the drain: room-a is out of the pool, not yet restarted; a new meeting goes to room-b
+        assert scalelite_server_info("room-a")["state"] == "cordoned"
+        assert scalelite_server_info("room-b")["state"] == "enabled"
+        assert restarts(ROOM_A) == count_a
+        assert create_through_scalelite("drain-lb-new") == ROOM_B
+        assert state_changes(scalelite_calls(since)) == [("room-a", "cordon", 200)]
+    finally:
+        node.run(f"curl -sS '{api_url(ROOM_A, 'end', meetingID='drain-lb')}'")
+        host(ROOM_B).run(f"curl -sS '{api_url(ROOM_B, 'end', meetingID='drain-lb-new')}'")
+    rc, output = run.finish()
+    text = flat(output)
+    assert rc == 0, text[-3000:]
+    assert lb_secret() not in output
+    calls = [c for c in scalelite_calls(since) if c["call"] == "updateServer"]
+    assert state_changes(calls) == [("room-a", "cordon", 200), ("room-a", "enable", 200)]
+    cordon, enable = calls
+    restarted = last_restart(ROOM_A)
+    assert cordon["time"] < draining and cordon["time"] < restarted <= enable["time"]
+    # in the run: cordon, drain, restart, the node's check, then enable, in this order
+    order = [
+        "Cordon the node in Scalelite (updateServer, state cordon; never logged)",
+        "Wait until no meeting runs on the node",
+        "Restart BigBlueButton with bbb-conf",
+        "Check that the node's API answers after the restart",
+        "Put the node back into Scalelite's pool (updateServer, state enable; never logged)",
+    ]
+    positions = [output.index(f"bbb_node : {task}]") for task in order]
+    assert positions == sorted(positions), positions
+    assert f"Host {ROOM_A}: back in Scalelite's pool (server room-a enabled) after its checks passed." in text
+    assert (restarts(ROOM_A), restarts(ROOM_B)) == (count_a + 1, count_b)
+    assert scalelite_server_info("room-a")["state"] == "enabled"
+    assert not node.file(CORDON_MARKER).exists
+
+
+def test_a_node_that_fails_stays_cordoned_in_scalelite_and_is_named():
+    """bbb-conf --restart fails on room-a: it stays out of Scalelite's pool, the message names it and how to enable
+    it, room-b is untouched; the next run restarts room-a and enables it, then room-b; a run with nothing to
+    restart changes nothing in Scalelite."""
+    fault = "/var/lib/bbb-conf-double/fail-restart"
+    scalelite_pool_settled()
+    for name in NODES:
+        edit(name, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#")
+    since = len(scalelite_calls())
+    host(ROOM_A).run(f"touch {fault}")
+    try:
+        rc, output = playbook("bbb.cluster_proxy.site", *lb_args())
+    finally:
+        host(ROOM_A).run(f"rm -f {fault}")
+    text = flat(output)
+    assert rc != 0
+    assert lb_secret() not in output
+    assert f"Host {ROOM_A}: `bbb-conf --restart` failed (exit 1)" in text
+    assert f"Host {ROOM_A} stays cordoned in Scalelite (server room-a): no new meeting is placed on it." in text
+    assert "rake servers:enable[room-a] on Scalelite" in text
+    assert state_changes(scalelite_calls(since)) == [("room-a", "cordon", 200)]
+    # cordoned; Scalelite's poller disables a cordoned server without load (poll.rake): out of the pool either way
+    assert scalelite_server_info("room-a")["state"] in ("cordoned", "disabled")
+    assert scalelite_server_info("room-b")["state"] == "enabled"
+    assert host(ROOM_A).file(CORDON_MARKER).exists
+    assert create_through_scalelite("after-failed-restart") == ROOM_B
+    host(ROOM_B).run(f"curl -sS '{api_url(ROOM_B, 'end', meetingID='after-failed-restart')}'")
+
+    since = len(scalelite_calls())
+    rc, output = playbook("bbb.cluster_proxy.site", *lb_args(), "-vvv")
+    assert rc == 0, flat(output)[-3000:]
+    assert "ESTABLISH" in output  # at -vvv: neither the secret nor a checksum made from it (updateServer's
+    # checksum does not cover the JSON body, so a leaked one would let anyone change any server's state)
+    for call in ("", "getServers", "updateServer"):
+        secret_or_checksum = hashlib.sha1((call + lb_secret()).encode()).hexdigest() if call else lb_secret()  # noqa: S324
+        assert secret_or_checksum not in output, call or "the secret"
+    assert state_changes(scalelite_calls(since)) == [
+        ("room-a", "enable", 200),  # cordoned by the failed run (its marker): no second cordon, enabled after checks
+        ("room-b", "cordon", 200),
+        ("room-b", "enable", 200),
+    ]
+    assert [scalelite_server_info(s)["state"] for s in ("room-a", "room-b")] == ["enabled", "enabled"]
+    assert not any(host(name).file(CORDON_MARKER).exists for name in NODES)
+
+    since = len(scalelite_calls())
+    rc, output = playbook("bbb.cluster_proxy.site", *lb_args())
+    assert rc == 0 and no_change(output), flat(output)[-3000:]
+    assert {c["call"] for c in scalelite_calls(since)} == {"getServers"}  # the check before any change, nothing else
+
+
+def test_a_node_unknown_to_scalelite_stops_the_rollout_before_any_change():
+    edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
+    before = snapshot()
+    since = len(scalelite_calls())
+    try:
+        rc, output = playbook("bbb.cluster_proxy.site", *lb_args(), "-e", "bbb_node_scalelite_server_id=room-z")
+        text = flat(output)
+        assert rc != 0
+        assert lb_secret() not in output
+        assert (
+            f"Host {ROOM_A}: Scalelite (https://{LB}/bigbluebutton/api) knows no server with id 'room-z' "
+            "(bbb_node_scalelite_server_id); its servers: room-a https://room-a.lab.test/bigbluebutton/api, "
+            "room-b https://room-b.lab.test/bigbluebutton/api." in text
+        )
+        assert "or set bbb_node_scalelite_server_id for this host to its id in Scalelite (rake servers)" in text
+        assert "Nothing was changed by this check." in text
+        assert snapshot() == before  # the hand edit is still there: no host changed
+        assert {c["call"] for c in scalelite_calls(since)} == {"getServers"}
+        rc, output = playbook(
+            "bbb.cluster_proxy.site",
+            *("-e", f"bbb_acceptance_api_url=https://{LB}/bigbluebutton/api", "-e", "bbb_acceptance_api_secret=wrong"),
+        )
+        text = flat(output)
+        assert rc != 0
+        assert "did not answer with its servers (HTTP 200: checksumError)" in text
+        assert "bbb_acceptance_api_secret is not the LOADBALANCER_SECRET of that Scalelite" in text
+        assert snapshot() == before
+    finally:
+        rc, output = playbook("bbb.cluster_proxy.site")  # the rollout without Scalelite repairs the hand edit
+    assert rc == 0, flat(output)[-3000:]
