@@ -67,7 +67,13 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import 
 
 def version_family(version):
     families = load_families()
-    family = family_of(version, families) or {"name": None, "versions": [], "capabilities": {}, "logs": [], "vars_file": None}
+    family = family_of(version, families) or {
+        "name": None,
+        "versions": [],
+        "capabilities": {},
+        "logs": [],
+        "vars_file": None,
+    }
     return dict(family, supported=supported_versions(families))
 
 

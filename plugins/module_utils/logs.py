@@ -24,14 +24,18 @@ import time
 
 REDACTED = "[REDACTED]"
 
-_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)
+}
 _NGINX_LOCAL = re.compile(r"\[(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\]")
 _NGINX_ERROR = re.compile(r"^(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2}) \[")
 _ISO = re.compile(r"(?:^|\[)(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?")
 _HEAD = 80  # a line's time is near its start (after the client address at most)
 
 # Values that are secrets in any log line, whatever wrote it. Keys are matched case-insensitively.
-_QUERY_KEYS = r"checksum|sessionToken|session_token|authToken|password|moderatorPW|attendeePW|JSESSIONID|secret|securitySalt"
+_QUERY_KEYS = (
+    r"checksum|sessionToken|session_token|authToken|password|moderatorPW|attendeePW|JSESSIONID|secret|securitySalt"
+)
 _REDACTIONS = [
     # query strings and key=value pairs: checksum=..., sessionToken=..., password=..., JSESSIONID=...
     (re.compile(r"(?i)\b(" + _QUERY_KEYS + r")(=)[^&\s\"';,\]]+"), r"\1\2" + REDACTED),
@@ -44,6 +48,8 @@ _REDACTIONS = [
     ),
     # bbb-web's checksum error: "our: [<hex>], client: [<hex>]" (ParamsProcessorUtil.isChecksumSame)
     (re.compile(r"(?i)\b(our|client)(:\s*\[)[0-9a-f]{32,128}(\])"), r"\1\2" + REDACTED + r"\3"),
+    # bbb-web's computed checksum: "SHA256 <hex>", "SHA-1 <hex>" (ParamsProcessorUtil, ChecksumValidator)
+    (re.compile(r"(?i)\b(sha-?(?:1|256|384|512)\"?)(\s+hex=|\s+|:\s*)[0-9a-f]{40,128}\b"), r"\1\2" + REDACTED),
 ]
 
 
@@ -108,7 +114,7 @@ def parse_time(value, name):
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         try:
             fields = (int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
-            time.strptime("%04d-%02d-%02d %02d:%02d:%02d" % fields, "%Y-%m-%d %H:%M:%S")
+            time.strptime("{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*fields), "%Y-%m-%d %H:%M:%S")
         except ValueError:
             match = None
         else:
@@ -129,7 +135,7 @@ def iso(epoch):
     millis = int(round((epoch - whole) * 1000))
     if millis == 1000:
         whole, millis = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + ".%03dZ" % millis
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
 def redact(line, secrets=()):
@@ -189,7 +195,9 @@ def meeting_events(lines, meeting_id):
         stamp = line_time(raw)
         if stamp is None:
             continue
-        entry = meetings.setdefault(internal, {"internal": internal, "external": external, "created": None, "ended": None})
+        entry = meetings.setdefault(
+            internal, {"internal": internal, "external": external, "created": None, "ended": None}
+        )
         code = data.get("logCode")
         if code in MEETING_START and (entry["created"] is None or stamp < entry["created"]):
             entry["created"] = stamp

@@ -166,9 +166,9 @@ def _journal(module, unit, since, until):
         return None, "journalctl not found"
     command = [journalctl, "--no-pager", "--quiet", "-o", "short-iso-precise", "-u", unit]
     if since:
-        command += ["--since", "@%d" % math.floor(since)]
+        command += ["--since", f"@{math.floor(since)}"]
     if until:
-        command += ["--until", "@%d" % math.ceil(until)]
+        command += ["--until", f"@{math.ceil(until)}"]
     rc, out, err = module.run_command(command, environ_update={"LC_ALL": "C", "TZ": "UTC"})
     if rc != 0:
         return None, (err or out).strip()

@@ -128,6 +128,7 @@ def test_bbb_web_log_as_logback_writes_it(node, tmp_path):
     assert any(" DEBUG o.b.w.controllers.ApiController - ApiController#create" in line for line in lines)
     assert any("query string after checksum removed: [meetingID=room-7&name=Room+7]" in line for line in lines)
     assert any("checksumError: query string checksum failed. our: [" in line for line in lines)
+    assert any(" o.b.api.ParamsProcessorUtil - CHECKSUM=" in line and line.endswith(" length=40") for line in lines)
     (meeting,) = meeting_events(lines, "room-7")
     assert meeting["internal"] == internal and meeting["external"] == "room-7"
     assert meeting["created"] <= meeting["ended"] <= time.time()

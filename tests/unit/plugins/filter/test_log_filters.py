@@ -85,14 +85,29 @@ def test_iso_and_parse_time():
 @pytest.mark.parametrize(
     ("line", "kept", "gone"),
     [
-        ("GET /bigbluebutton/api/join?meetingID=m&password=mp&checksum=abc123 HTTP/1.1", "meetingID=m", ["mp", "abc123"]),
+        (
+            "GET /bigbluebutton/api/join?meetingID=m&password=mp&checksum=abc123 HTTP/1.1",
+            "meetingID=m",
+            ["mp", "abc123"],
+        ),
         ("GET /bbb-01/html5client/?sessionToken=tok42&x=1 HTTP/1.1", "x=1", ["tok42"]),
         ("create?moderatorPW=mod1&attendeePW=att1&name=R", "name=R", ["mod1", "att1"]),
         ('data={"sessionToken":"tok9","authToken":"auth9","meetingId":"m"}', '"meetingId":"m"', ["tok9", "auth9"]),
-        ('"Authorization: Bearer abc.def" "Cookie: JSESSIONID=s1; other=o"', "Authorization", ["abc.def", "s1", "other=o"]),
+        (
+            '"Authorization: Bearer abc.def" "Cookie: JSESSIONID=s1; other=o"',
+            "Authorization",
+            ["abc.def", "s1", "other=o"],
+        ),
         ("Set-Cookie: JSESSIONID=node-session; Path=/", "Set-Cookie", ["node-session"]),
-        ("checksumError: query string checksum failed. our: [" + "a" * 40 + "], client: [" + "b" * 40 + "]", "our: [", ["a" * 40, "b" * 40]),
+        (
+            "checksumError: query string checksum failed. our: [" + "a" * 40 + "], client: [" + "b" * 40 + "]",
+            "our: [",
+            ["a" * 40, "b" * 40],
+        ),
         ("X-Session-Token: tok77", "X-Session-Token", ["tok77"]),
+        ("CHECKSUM=" + "c" * 40 + " length=40", "length=40", ["c" * 40]),
+        ("INFO  o.b.api.ParamsProcessorUtil - SHA256 " + "d" * 64, "SHA256 ", ["d" * 64]),
+        ("level=INFO msg=SHA-1 hex=" + "e" * 40, "SHA-1 hex=", ["e" * 40]),
     ],
 )
 def test_redact(line, kept, gone):
@@ -129,7 +144,10 @@ def test_window_lines_match_any_is_the_proxy_s_node_filter():
         '2026/11/29 14:00:02 [error] 1#1: *3 upstream timed out, request: "GET /bbb-01/html5client/x HTTP/1.1"',
     ]
     found = window_lines(lines, T0 - 3600 * 24, T0 + 3600 * 24, match_any=["node=bbb-01.x ", " /bbb-01/"])
-    assert [text.split('"')[1] for _t, text in found] == ["GET /bbb-01/html5client/ HTTP/1.1", "GET /bbb-01/html5client/x HTTP/1.1"]
+    assert [text.split('"')[1] for _t, text in found] == [
+        "GET /bbb-01/html5client/ HTTP/1.1",
+        "GET /bbb-01/html5client/x HTTP/1.1",
+    ]
 
 
 def _analytics(stamp, code, internal, external):
@@ -160,7 +178,11 @@ def test_log_window_of_a_window_and_of_a_meeting():
     window = log_window({"since": "2026-11-29T14:00:00Z", "until": "2026-11-29T14:30:00Z", "margin": "60"})
     assert (window["mode"], window["since"], window["until"], window["margin"]) == ("window", T0, T0 + 1800, 60)
     assert window["since_iso"] == "2026-11-29T14:00:00.000Z"
-    assert log_window({"meeting_id": " room-42 ", "margin": 120}) == {"mode": "meeting", "meeting_id": "room-42", "margin": 120}
+    assert log_window({"meeting_id": " room-42 ", "margin": 120}) == {
+        "mode": "meeting",
+        "meeting_id": "room-42",
+        "margin": 120,
+    }
 
 
 @pytest.mark.parametrize(
@@ -173,7 +195,10 @@ def test_log_window_of_a_window_and_of_a_meeting():
         ({"until": "2026-11-29T14:00Z"}, "since is missing"),
         ({"since": "soon", "until": "2026-11-29T14:00Z"}, "since is 'soon', which is not a time. Fix"),
         ({"since": "2026-11-29T14:00Z", "until": "later"}, "until is 'later', which is not a time"),
-        ({"since": "2026-11-29T15:00Z", "until": "2026-11-29T14:00Z"}, r"since \(2026-11-29T15:00:00.000Z\) is not before until"),
+        (
+            {"since": "2026-11-29T15:00Z", "until": "2026-11-29T14:00Z"},
+            r"since \(2026-11-29T15:00:00.000Z\) is not before until",
+        ),
         ({"since": "2026-11-29T14:00Z", "until": "2026-11-29T14:00Z"}, "is not before until"),
         ({"meeting_id": "m", "margin": "-5"}, "bbb_logs_margin is '-5'"),
         ({"meeting_id": "m", "margin": "x"}, "bbb_logs_margin is 'x'"),
@@ -192,13 +217,18 @@ def test_meeting_window_picks_the_latest_meeting_and_widens_it():
     }
     window = meeting_window(found, "room", margin=60, now=T0 + 4000)
     assert (window["node"], window["since"], window["until"]) == ("bbb-02", T0 + 3540, T0 + 4060)  # running: to now
-    assert window["others"] == [{"internal": "a", "external": "room", "created": T0, "ended": T0 + 600, "node": "bbb-01"}]
+    assert window["others"] == [
+        {"internal": "a", "external": "room", "created": T0, "ended": T0 + 600, "node": "bbb-01"}
+    ]
     ended = meeting_window({"bbb-01": found["bbb-01"]}, "room", margin=0, now=T0 + 9999)
     assert (ended["since"], ended["until"], ended["mode"]) == (T0, T0 + 600, "meeting")
 
 
 def test_meeting_window_names_the_meeting_and_the_nodes_searched():
-    with pytest.raises(AnsibleFilterError, match=r"meeting_id 'gone' was not found in bbb-web's log on any node searched \(bbb-01, bbb-02\). Fix"):
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"meeting_id 'gone' was not found in bbb-web's log on any node searched \(bbb-01, bbb-02\). Fix",
+    ):
         meeting_window({"bbb-01": [], "bbb-02": []}, "gone", now=T0)
 
 
@@ -211,13 +241,38 @@ def test_log_bundle_files_timeline_and_manifest():
             "label": "bbb-01",
             "version": "3.0",
             "sources": [
-                {"name": "bbb-web", "origin": "/var/log/bigbluebutton/bbb-web*.log*", "files": ["/x"], "absent": False,
-                 "error": "", "lines": [[T0 + 2, "b2 checksum=leak1"], [T0 + 1, "b1"]]},
-                {"name": "client", "origin": "/var/log/nginx/html5-client.log*", "files": [], "absent": True, "error": "", "lines": []},
+                {
+                    "name": "bbb-web",
+                    "origin": "/var/log/bigbluebutton/bbb-web*.log*",
+                    "files": ["/x"],
+                    "absent": False,
+                    "error": "",
+                    "lines": [[T0 + 2, "b2 checksum=leak1"], [T0 + 1, "b1"]],
+                },
+                {
+                    "name": "client",
+                    "origin": "/var/log/nginx/html5-client.log*",
+                    "files": [],
+                    "absent": True,
+                    "error": "",
+                    "lines": [],
+                },
             ],
         },
-        {"host": "proxy", "role": "proxy", "label": "", "version": "", "sources": [
-            {"name": "proxy-access", "origin": "/p", "files": ["/p"], "lines": [[T0 + 1, "p1 sessionToken=leak2"], [T0 + 3, "p3"]]}]},
+        {
+            "host": "proxy",
+            "role": "proxy",
+            "label": "",
+            "version": "",
+            "sources": [
+                {
+                    "name": "proxy-access",
+                    "origin": "/p",
+                    "files": ["/p"],
+                    "lines": [[T0 + 1, "p1 sessionToken=leak2"], [T0 + 3, "p3"]],
+                }
+            ],
+        },
     ]
     bundle = log_bundle(collected, window=window, name="bbb-logs-x", created=T0 + 7200)
     paths = [f["path"] for f in bundle["files"]]
@@ -233,8 +288,14 @@ def test_log_bundle_files_timeline_and_manifest():
         "2026-11-29T14:00:03.000Z proxy proxy-access | p3",
     ]
     manifest = json.loads(bundle["manifest_json"])
-    assert manifest["hosts"] == {"bbb-01": {"role": "node", "label": "bbb-01", "version": "3.0"}, "proxy": {"role": "proxy", "label": "", "version": ""}}
-    assert manifest["window"]["since_iso"] == "2026-11-29T14:00:00.000Z" and manifest["created"] == "2026-11-29T16:00:00.000Z"
+    assert manifest["hosts"] == {
+        "bbb-01": {"role": "node", "label": "bbb-01", "version": "3.0"},
+        "proxy": {"role": "proxy", "label": "", "version": ""},
+    }
+    assert (
+        manifest["window"]["since_iso"] == "2026-11-29T14:00:00.000Z"
+        and manifest["created"] == "2026-11-29T16:00:00.000Z"
+    )
     for entry in manifest["files"]:
         assert entry["sha256"] == hashlib.sha256(files[entry["path"]]["content"].encode()).hexdigest()
         assert entry["lines"] == files[entry["path"]]["content"].count("\n")

@@ -21,7 +21,9 @@ def _setup(tmp_path):
     logs.mkdir()
     old = logs / "bbb-web.2026-11-28.log.gz"
     with gzip.open(old, "wt") as handle:
-        handle.write("2026-11-29T13:59:00.000Z INFO  a - rotated, before\n2026-11-29T14:00:01.000Z INFO  a - rotated, inside\n")
+        handle.write(
+            "2026-11-29T13:59:00.000Z INFO  a - rotated, before\n2026-11-29T14:00:01.000Z INFO  a - rotated, inside\n"
+        )
     current = logs / "bbb-web.log"
     data = {"meetingId": "int-1", "externalMeetingId": "room", "logCode": "create_meeting"}
     current.write_text(
@@ -67,7 +69,14 @@ def test_the_window_redacted_on_the_host(tmp_path, run_module):
     assert "create_meeting" in web["lines"][1][1]
     assert [t for t, _text in web["lines"]] == [T0 + 1, T0 + 2, T0 + 3, T0 + 3]
     assert str(logs / "bbb-web.2026-11-01.log") not in web["files"] and len(web["files"]) == 2
-    assert client == {"name": "client", "origin": str(logs / "html5-client.log*"), "files": [], "absent": True, "error": "", "lines": []}
+    assert client == {
+        "name": "client",
+        "origin": str(logs / "html5-client.log*"),
+        "files": [],
+        "absent": True,
+        "error": "",
+        "lines": [],
+    }
 
 
 def test_the_proxy_s_lines_of_one_node(tmp_path, run_module):
@@ -79,7 +88,12 @@ def test_the_proxy_s_lines_of_one_node(tmp_path, run_module):
     os.utime(access, (T0 + 60, T0 + 60))
     failed, result, out = run_module(
         main,
-        dict(sources=[{"name": "proxy-access", "path": str(access)}], since=T0, until=T0 + 60, match_any=["node=bbb-01.lab ", " /bbb-01/"]),
+        dict(
+            sources=[{"name": "proxy-access", "path": str(access)}],
+            since=T0,
+            until=T0 + 60,
+            match_any=["node=bbb-01.lab ", " /bbb-01/"],
+        ),
     )
     assert not failed
     (lines,) = [s["lines"] for s in result["sources"]]
@@ -89,7 +103,8 @@ def test_the_proxy_s_lines_of_one_node(tmp_path, run_module):
 def test_a_meeting_s_times(tmp_path, run_module):
     logs, _props = _setup(tmp_path)
     failed, result, _out = run_module(
-        main, dict(sources=[{"name": "bbb-web", "path": str(logs / "bbb-web*.log*"), "meetings": True}], meeting_id="room")
+        main,
+        dict(sources=[{"name": "bbb-web", "path": str(logs / "bbb-web*.log*"), "meetings": True}], meeting_id="room"),
     )
     assert not failed and "sources" not in result
     assert result["meetings"] == [{"internal": "int-1", "external": "room", "created": T0 + 2, "ended": None}]

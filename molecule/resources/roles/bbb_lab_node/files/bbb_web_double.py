@@ -32,7 +32,7 @@ and rejects what upstream rejects:
 | a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
 | create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
 | lab only, loopback: /bigbluebutton/lab/validate-auth-token and /bigbluebutton/lab/current-slide for the 2.x meteor stand-in (akka-apps' answer to validateAuthToken; what akka-apps publishes to meteor's collections) | none upstream: not reachable from outside the node | through nginx or from another address: 404 |
-| log file: /var/log/bigbluebutton/bbb-web.log, lines `yyyy-MM-dd'T'HH:mm:ss.SSSXXX LEVEL logger - message`; each API call as `ApiController#<call>` (DEBUG), its query without the checksum, a wrong checksum with ours and the client's; create and the end of a meeting as ` --analytics-- data={json}` with meetingId (internal), externalMeetingId, logCode create_meeting / meeting_removed_from_running | bigbluebutton-web grails-app/conf/logback.xml (FILE appender, logs/ -> /var/log/bigbluebutton); ApiController.groovy (log.debug CONTROLLER_NAME + "#${API_CALL}"); bbb-common-web ParamsProcessorUtil: isChecksumSame; MeetingService: handleCreateMeeting, processRemoveEndedMeeting | - |
+| log file: /var/log/bigbluebutton/bbb-web.log, lines `yyyy-MM-dd'T'HH:mm:ss.SSSXXX LEVEL logger - message`; each API call as `ApiController#<call>` (DEBUG), its query without the checksum, `CHECKSUM=<the client's> length=<n>` (and `SHA256 <ours>` for a 64-character one), a wrong checksum with ours and the client's; create and the end of a meeting as ` --analytics-- data={json}` with meetingId (internal), externalMeetingId, logCode create_meeting / meeting_removed_from_running | bigbluebutton-web grails-app/conf/logback.xml (FILE appender, logs/ -> /var/log/bigbluebutton); ApiController.groovy (log.debug CONTROLLER_NAME + "#${API_CALL}"); bbb-common-web ParamsProcessorUtil: isChecksumSame (and ChecksumValidator); MeetingService: handleCreateMeeting, processRemoveEndedMeeting | - |
 | publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/ | record-and-playback presentation publish script; presentation.nginx | - |
 
 The secret is never logged or returned.
@@ -241,8 +241,10 @@ def logback_line(level, logger, message, now=None):
     now = time.time() if now is None else now
     local = time.localtime(now)
     offset = local.tm_gmtoff
-    zone = "Z" if offset == 0 else "%s%02d:%02d" % ("-" if offset < 0 else "+", abs(offset) // 3600, abs(offset) % 3600 // 60)
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local) + ".%03d" % int(now % 1 * 1000) + zone
+    zone = (
+        "Z" if offset == 0 else f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+    )
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local) + f".{int(now % 1 * 1000):03d}" + zone
     return f"{stamp} {level:<5} {logger} - {message}\n"
 
 
@@ -585,6 +587,9 @@ class Handler(BaseHTTPRequestHandler):
         }
         self.bbb_log("DEBUG", "o.b.w.controllers.ApiController", f"ApiController#{call}")
         self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"query string after checksum removed: [{unsigned}]")
+        self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"CHECKSUM={given} length={len(given)}")
+        if len(given) == 64:
+            self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"SHA256 {sorted(wanted, key=len)[1]}")
         if given not in wanted:
             ours = sorted(wanted, key=len)[0 if len(given) <= 40 else 1]
             self.bbb_log(
