@@ -38,7 +38,7 @@ _QUERY_KEYS = (
 )
 _REDACTIONS = [
     # query strings and key=value pairs: checksum=..., sessionToken=..., password=..., JSESSIONID=...
-    (re.compile(r"(?i)\b(" + _QUERY_KEYS + r")(=)[^&\s\"';,\]]+"), r"\1\2" + REDACTED),
+    (re.compile(r"(?i)\b(" + _QUERY_KEYS + r")(=)(?!\[REDACTED\])[^&\s\"';,\]]+"), r"\1\2" + REDACTED),
     # JSON and logged maps: "sessionToken":"...", moderatorPW: ...
     (re.compile(r"(?i)(\"(?:" + _QUERY_KEYS + r")\"\s*:\s*\")[^\"]*(\")"), r"\1" + REDACTED + r"\2"),
     # headers, in any logged form: Authorization: Bearer x, Cookie: a=b; c=d, X-Session-Token: x

@@ -112,6 +112,7 @@ def test_iso_and_parse_time():
 )
 def test_redact(line, kept, gone):
     redacted = redact(line)
+    assert redact(redacted) == redacted  # the hosts redact, the controller again: no "[REDACTED]]"
     assert kept in redacted and "[REDACTED]" in redacted
     for value in gone:
         assert value not in redacted
