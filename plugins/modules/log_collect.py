@@ -46,6 +46,13 @@ options:
         description: This source is bbb-web's log, where O(meeting_id) is looked up.
         type: bool
         default: false
+      match:
+        description:
+          - With O(nodes), which lines of this source are a node's - V(node) those naming it as C(node=<hostname>)
+            (the proxy's access log, after nginx normalised the path), V(path) those naming C( /<label>/) (the
+            proxy's error log). Without, O(match_any) applies.
+        type: str
+        choices: [node, path]
   since:
     description: Start of the window, seconds since 1970 (UTC).
     type: float
@@ -58,6 +65,14 @@ options:
     description: When not empty, only lines that hold one of these strings (the proxy's lines of one node).
     type: list
     elements: str
+    default: []
+  nodes:
+    description:
+      - The nodes whose lines a source with O(sources[].match) keeps (the proxy's lines of those nodes), each with
+        its C(hostname) (the proxy's C(node=) field) and C(label) (its path); other keys are ignored (the entries of
+        C(bbb_cluster_nodes) can be given as they are).
+    type: list
+    elements: dict
     default: []
   secret_files:
     description: Files of C(key=value) lines whose O(secret_keys) values are redacted from every line.
@@ -187,6 +202,7 @@ def main():
                     path=dict(type="str"),
                     unit=dict(type="str"),
                     meetings=dict(type="bool", default=False),
+                    match=dict(type="str", choices=["node", "path"]),
                 ),
                 mutually_exclusive=[("path", "unit")],
                 required_one_of=[("path", "unit")],
@@ -194,6 +210,7 @@ def main():
             since=dict(type="float", default=0),
             until=dict(type="float", default=0),
             match_any=dict(type="list", elements="str", default=[]),
+            nodes=dict(type="list", elements="dict", default=[]),
             secret_files=dict(type="list", elements="path", default=[], no_log=False),
             secret_keys=dict(type="list", elements="str", default=["securitySalt"], no_log=False),
             meeting_id=dict(type="str"),
@@ -234,7 +251,12 @@ def main():
                     raw.extend(_lines_of(path))
                 except OSError as exc:
                     entry["error"] = f"{path}: {exc}"
-        lines = window_lines(raw, since, until, secrets, params["match_any"])
+        match_any = params["match_any"]
+        if source["match"] == "node":
+            match_any = [f"node={node['hostname']} " for node in params["nodes"] if node.get("hostname")]
+        elif source["match"] == "path":
+            match_any = [f" /{node['label']}/" for node in params["nodes"] if node.get("label")]
+        lines = window_lines(raw, since, until, secrets, match_any)
         lines.sort(key=lambda item: item[0])  # rotated files were read oldest first; stable within a second
         entry["lines"] = lines
         result.append(entry)

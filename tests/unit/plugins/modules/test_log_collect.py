@@ -100,6 +100,35 @@ def test_the_proxy_s_lines_of_one_node(tmp_path, run_module):
     assert len(lines) == 1 and "sessionToken=[REDACTED]" in lines[0][1] and "s1 " not in out
 
 
+def test_the_proxy_s_lines_of_a_node_are_those_it_sent_there(tmp_path, run_module):
+    """match: node keeps what went to the node (node=, after nginx normalised /bbb-01/../bbb-02/), path what names it."""
+    access = tmp_path / "access.log"
+    access.write_text(
+        '1 - - [29/Nov/2026:14:00:01 +0000] "GET /bbb-01/html5client/../../bbb-02/html5client/ HTTP/2.0" 200 5 "-" "c" node=bbb-02.lab upstream=b\n'
+        '1 - - [29/Nov/2026:14:00:02 +0000] "GET /bbb-01/html5client/ HTTP/2.0" 200 5 "-" "c" node=bbb-01.lab upstream=a\n'
+    )
+    error = tmp_path / "error.log"
+    error.write_text('2026/11/29 14:00:03 [error] 1#1: *1 x, request: "GET /bbb-01/html5client/y HTTP/2.0"\n')
+    for path in (access, error):
+        os.utime(path, (T0 + 60, T0 + 60))
+    failed, result, _out = run_module(
+        main,
+        dict(
+            sources=[
+                {"name": "proxy-access", "path": str(access), "match": "node"},
+                {"name": "proxy-error", "path": str(error), "match": "path"},
+            ],
+            nodes=[{"hostname": "bbb-01.lab", "label": "bbb-01", "inventory_hostname": "bbb-01"}],
+            since=0,
+            until=T0 + 86400 * 365,
+        ),
+    )
+    assert not failed
+    got = {s["name"]: [text for _t, text in s["lines"]] for s in result["sources"]}
+    assert len(got["proxy-access"]) == 1 and "node=bbb-01.lab " in got["proxy-access"][0]
+    assert len(got["proxy-error"]) == 1
+
+
 def test_a_meeting_s_times(tmp_path, run_module):
     logs, _props = _setup(tmp_path)
     failed, result, _out = run_module(
