@@ -10,7 +10,8 @@ Time formats (the first one found near the start of a line is the line's time):
 |---|---|
 | ``[29/Nov/2026:05:19:03 +0000]`` | nginx ``$time_local`` (the proxy's and the node's access logs) |
 | ``2026/11/29 05:19:03 [error]`` (host local time) | nginx error logs |
-| ``2026-11-29T05:19:03.123Z`` / ``+01:00`` / ``+0100`` | bbb-web logback ``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``; ``journalctl -o short-iso-precise``; ``$time_iso8601`` of the client log (``[...]``) |
+| ``2026-11-29T05:19:03.123Z`` / ``+01:00`` / ``+0100`` | bbb-web logback ``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``; |
+| | ``journalctl -o short-iso-precise``; ``$time_iso8601`` of the client log (``[...]``) |
 
 A line without a time (a stack trace's continuation) belongs to the line before it.
 """

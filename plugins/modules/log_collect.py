@@ -97,6 +97,7 @@ attributes:
   platform:
     support: full
     platforms: posix
+    description: Runs on the managed host; POSIX systems only (C(journalctl) for journal units).
 notes:
   - Reading the journal needs root or the C(systemd-journal)/C(adm) group; reading C(/var/log/nginx) usually root.
 """

@@ -82,8 +82,10 @@ def test_the_window_redacted_on_the_host(tmp_path, run_module):
 def test_the_proxy_s_lines_of_one_node(tmp_path, run_module):
     access = tmp_path / "bbb-cluster-proxy.access.log"
     access.write_text(
-        '10.0.0.9 - - [29/Nov/2026:14:00:01 +0000] "GET /bbb-01/html5client/?sessionToken=s1 HTTP/1.1" 200 5 "-" "c" node=bbb-01.lab upstream=10.0.0.2:443 rt=0.001 urt=0.001 cache=-\n'
-        '10.0.0.9 - - [29/Nov/2026:14:00:02 +0000] "GET /bbb-02/html5client/ HTTP/1.1" 200 5 "-" "c" node=bbb-02.lab upstream=10.0.0.3:443 rt=0.001 urt=0.001 cache=-\n'
+        '10.0.0.9 - - [29/Nov/2026:14:00:01 +0000] "GET /bbb-01/html5client/?sessionToken=s1 HTTP/1.1" 200 5 "-" "c" '
+        "node=bbb-01.lab upstream=10.0.0.2:443 rt=0.001 urt=0.001 cache=-\n"
+        '10.0.0.9 - - [29/Nov/2026:14:00:02 +0000] "GET /bbb-02/html5client/ HTTP/1.1" 200 5 "-" "c" '
+        "node=bbb-02.lab upstream=10.0.0.3:443 rt=0.001 urt=0.001 cache=-\n"
     )
     os.utime(access, (T0 + 60, T0 + 60))
     failed, result, out = run_module(
