@@ -105,7 +105,7 @@ package-check: venv tarball ## install the built tarball cleanly, run playbooks 
 	rm -rf .build/package && mkdir -p .build/package/collections
 	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-galaxy collection install --offline -p .build/package/collections $(TARBALL)
-	cd .build/package && for p in site validate preflight drift rollback acceptance health controller; do \
+	cd .build/package && for p in site validate preflight drift rollback acceptance health collect controller; do \
 	  ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \
 	  $(BIN)/ansible-playbook -i $(CURDIR)/tests/package/inventory.ini bbb.cluster_proxy.$$p --syntax-check || exit 1; done
 	cd .build/package && ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/.build/package/collections \

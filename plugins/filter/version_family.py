@@ -43,6 +43,12 @@ _value:
         - What the family's nodes have, for the roles and playbooks (for example C(proxy_api_location), C(graphql),
           C(guest_lobby_on_node), C(join_suffix)); see C(docs/versions.md).
       type: dict
+    logs:
+      description:
+        - Where the family's components log, for the log bundle (P(bbb.cluster_proxy.log_collect#module) sources
+          C(name) with C(path) (a glob) or C(unit) (a journal unit), C(meetings) on bbb-web's log).
+      type: list
+      elements: dict
     vars_file:
       description: The family's data file in the node role's C(vars/).
       type: str
@@ -61,7 +67,13 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import 
 
 def version_family(version):
     families = load_families()
-    family = family_of(version, families) or {"name": None, "versions": [], "capabilities": {}, "vars_file": None}
+    family = family_of(version, families) or {
+        "name": None,
+        "versions": [],
+        "capabilities": {},
+        "logs": [],
+        "vars_file": None,
+    }
     return dict(family, supported=supported_versions(families))
 
 

@@ -18,7 +18,7 @@ _CACHE = {}
 
 
 def load_families(directory=None):
-    """Family name -> {name, versions, capabilities, vars_file}, from the family_*.yml files of ``directory``."""
+    """Family name -> {name, versions, capabilities, logs, vars_file}, from the family_*.yml files of ``directory``."""
     directory = Path(directory or FAMILIES_DIR)
     key = (str(directory), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("family_*.yml"))))
     if key not in _CACHE:
@@ -32,6 +32,7 @@ def load_families(directory=None):
                 "name": name,
                 "versions": [str(v) for v in data["versions"]],
                 "capabilities": dict(data.get("capabilities") or {}),
+                "logs": [dict(source) for source in data.get("logs") or []],
                 "vars_file": path.name,
             }
         _CACHE[key] = families

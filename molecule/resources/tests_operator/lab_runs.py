@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -60,6 +61,22 @@ def playbook(name, *args):
 def assert_no_secret(output, command):
     for secret in SECRETS:
         assert secret not in output, f"a node's shared secret was printed by: {' '.join(command)}"
+
+
+def bundle(path):
+    """The members of a log bundle (bbb.cluster_proxy.collect's tar.gz): {name below the bundle's directory: text}.
+
+    Fails the test if any node's shared secret is in any member (name or content)."""
+    with tarfile.open(path, "r:gz") as archive:
+        members = {
+            member.name.split("/", 1)[1]: archive.extractfile(member).read().decode()
+            for member in archive.getmembers()
+            if member.isfile()
+        }
+    for secret in SECRETS:
+        for name, text in members.items():
+            assert secret not in name and secret not in text, f"a node's shared secret is in {path}: {name}"
+    return members
 
 
 def no_change(output):

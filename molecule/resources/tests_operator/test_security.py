@@ -12,8 +12,10 @@ at the client of the node the path names.
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from lab_runs import CONVERGE, NODES, PROXIES, SECRETS, flat, host, playbook
+from lab_runs import CONVERGE, NODES, PROXIES, SECRETS, bundle, flat, host, playbook
 
 PROXY = PROXIES[0]
 LABELS = {name: name.split(".", 1)[0] for name in NODES}
@@ -48,6 +50,19 @@ def test_no_secret_in_the_output_of_any_playbook_at_vvv(run):
     rc, output = playbook(*run, "-vvv")  # playbook() fails the test if a node's secret is in the output
     assert rc == 0, flat(output)[-3000:]
     assert "ESTABLISH" in output, "the run was not at -vvv"  # connection details only show at -vvv
+
+
+def test_no_secret_in_a_log_bundle_at_vvv(tmp_path):
+    """The last hour's bundle of every host: neither its output nor any file of its archive holds a secret."""
+    now = int(time.time())
+    rc, output = playbook(
+        "bbb.cluster_proxy.collect", "-vvv", "-e", f"since=@{now - 3600}", "-e", f"until=@{now + 5}",
+        "-e", f"bbb_logs_dest={tmp_path}",
+    )  # fmt: skip
+    assert rc == 0, flat(output)[-3000:]
+    (archive,) = tmp_path.glob("*.tar.gz")
+    members = bundle(archive)  # bundle() fails the test if a node's secret is in any member
+    assert members["timeline.log"] and "manifest.json" in members
 
 
 def test_no_secret_in_any_file_on_the_proxy():

@@ -73,6 +73,7 @@ def node(tmp_path, monkeypatch):
                 "--graphql-override", str(tmp_path / "middleware-override.yml"),
                 "--graphql-env", str(tmp_path / "middleware.env"),
                 "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
+                "--log-file", str(tmp_path / "bbb-web.log"),
             ]
         )  # fmt: skip
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -109,6 +110,29 @@ def test_checksums(node):
     assert "<returncode>SUCCESS</returncode>" in api(port, "create", algo="sha256", meetingID="m2")[2]
     assert "checksumError" in api(port, "create", secret="package-default", meetingID="m3")[2]  # the override wins
     assert "checksumError" in get(port, "/bigbluebutton/api/create?meetingID=m4")[2]
+
+
+def test_bbb_web_log_as_logback_writes_it(node, tmp_path):
+    """bbb-web.log: logback's pattern, each call, the query without its checksum, a wrong checksum with both, and
+    MeetingService's analytics lines of create and end that the log bundle finds a meeting by."""
+    from ansible_collections.bbb.cluster_proxy.plugins.module_utils.logs import line_time, meeting_events
+
+    port = node()
+    created = api(port, "create", meetingID="room-7", name="Room 7")[2]
+    internal = created.split("<internalMeetingID>")[1].split("<")[0]
+    api(port, "create", secret="wrong", meetingID="bad")
+    api(port, "end", meetingID="room-7")
+    lines = (tmp_path / "bbb-web.log").read_text().splitlines()
+    assert SECRET not in "\n".join(lines)
+    assert all(line_time(line) is not None for line in lines)
+    assert any(" DEBUG o.b.w.controllers.ApiController - ApiController#create" in line for line in lines)
+    assert any("query string after checksum removed: [meetingID=room-7&name=Room+7]" in line for line in lines)
+    assert any("checksumError: query string checksum failed. our: [" in line for line in lines)
+    assert any(" o.b.api.ParamsProcessorUtil - CHECKSUM=" in line and line.endswith(" length=40") for line in lines)
+    (meeting,) = meeting_events(lines, "room-7")
+    assert meeting["internal"] == internal and meeting["external"] == "room-7"
+    assert meeting["created"] <= meeting["ended"] <= time.time()
+    assert meeting_events(lines, internal[:12]) == [meeting]  # an internal id's prefix, as getMeeting matches
 
 
 def test_join_redirects_to_the_configured_client_url_per_version(node):

@@ -32,6 +32,7 @@ and rejects what upstream rejects:
 | a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
 | create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
 | lab only, loopback: /bigbluebutton/lab/validate-auth-token and /bigbluebutton/lab/current-slide for the 2.x meteor stand-in (akka-apps' answer to validateAuthToken; what akka-apps publishes to meteor's collections) | none upstream: not reachable from outside the node | through nginx or from another address: 404 |
+| log file: /var/log/bigbluebutton/bbb-web.log, lines `yyyy-MM-dd'T'HH:mm:ss.SSSXXX LEVEL logger - message`; each API call as `ApiController#<call>` (DEBUG), its query without the checksum, `CHECKSUM=<the client's> length=<n>` (and `SHA256 <ours>` for a 64-character one), a wrong checksum with ours and the client's; create and the end of a meeting as ` --analytics-- data={json}` with meetingId (internal), externalMeetingId, logCode create_meeting / meeting_removed_from_running | bigbluebutton-web grails-app/conf/logback.xml (FILE appender, logs/ -> /var/log/bigbluebutton); ApiController.groovy (log.debug CONTROLLER_NAME + "#${API_CALL}"); bbb-common-web ParamsProcessorUtil: isChecksumSame (and ChecksumValidator); MeetingService: handleCreateMeeting, processRemoveEndedMeeting | - |
 | publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/ | record-and-playback presentation publish script; presentation.nginx | - |
 
 The secret is never logged or returned.
@@ -61,6 +62,7 @@ except ImportError:  # pragma: no cover - the lab image has python3-yaml
 
 _REF = re.compile(r"\$\{([^}]+)\}")
 _LOCK = threading.Lock()
+_LOG_LOCK = threading.Lock()
 
 
 def read_properties(*paths):
@@ -234,8 +236,45 @@ class State:
         return recordings
 
 
+def logback_line(level, logger, message, now=None):
+    """One line of bbb-web's logback pattern %d{"yyyy-MM-dd'T'HH:mm:ss.SSSXXX"} %-5level %logger{35} - %msg%n."""
+    now = time.time() if now is None else now
+    local = time.localtime(now)
+    offset = local.tm_gmtoff
+    zone = (
+        "Z" if offset == 0 else f"{'-' if offset < 0 else '+'}{abs(offset) // 3600:02d}:{abs(offset) % 3600 // 60:02d}"
+    )
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local) + f".{int(now % 1 * 1000):03d}" + zone
+    return f"{stamp} {level:<5} {logger} - {message}\n"
+
+
+def analytics(meeting, log_code, description):
+    """MeetingService's ' --analytics-- data={}' line of a meeting (Gson of a HashMap)."""
+    data = {
+        "meetingId": meeting["internal"],
+        "externalMeetingId": meeting["id"],
+        "name": meeting["name"],
+        "record": meeting["record"],
+        "logCode": log_code,
+        "description": description,
+    }
+    return " --analytics-- data=" + json.dumps(data, separators=(",", ":"))
+
+
 class Handler(BaseHTTPRequestHandler):
     state: State
+
+    def bbb_log(self, level, logger, message):
+        """Append to bbb-web's log file as logback does (never the secret: callers pass no secret)."""
+        path = self.state.args.log_file
+        if not path:
+            return
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with _LOG_LOCK, open(path, "a", encoding="utf-8") as handle:
+                handle.write(logback_line(level, logger, message))
+        except OSError:
+            pass
 
     def log_message(self, fmt, *args):
         line = re.sub(r"checksum=[0-9a-fA-F]+", "checksum=***", fmt % args)
@@ -546,7 +585,18 @@ class Handler(BaseHTTPRequestHandler):
             hashlib.sha1((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
             hashlib.sha256((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
         }
+        self.bbb_log("DEBUG", "o.b.w.controllers.ApiController", f"ApiController#{call}")
+        self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"query string after checksum removed: [{unsigned}]")
+        self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"CHECKSUM={given} length={len(given)}")
+        if len(given) == 64:
+            self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"SHA256 {sorted(wanted, key=len)[1]}")
         if given not in wanted:
+            ours = sorted(wanted, key=len)[0 if len(given) <= 40 else 1]
+            self.bbb_log(
+                "INFO",
+                "o.b.api.ParamsProcessorUtil",
+                f"checksumError: query string checksum failed. our: [{ours}], client: [{given}]",
+            )
             self.send(200, xml(returncode="FAILED", messageKey="checksumError", message="Checksums do not match"))
             return
         handler = getattr(self, "call_" + call, None)
@@ -618,6 +668,7 @@ class Handler(BaseHTTPRequestHandler):
             "attendees": [],
         }
         self.state.meetings[meeting_id] = meeting
+        self.bbb_log("INFO", "o.b.api.MeetingService", analytics(meeting, "create_meeting", "Create meeting."))
         self.send(
             200,
             xml(
@@ -729,6 +780,11 @@ class Handler(BaseHTTPRequestHandler):
         if meeting is None:
             return
         del self.state.meetings[meeting["id"]]
+        self.bbb_log(
+            "INFO",
+            "o.b.api.MeetingService",
+            analytics(meeting, "meeting_removed_from_running", "Meeting removed from list of running meetings."),
+        )
         record_id = f"{meeting['internal']}-{meeting['created']}"
         if meeting["record"] and not meeting["marks"]:
             # archive.rb: no recording marks -> status/archived/<id>.norecord, the pipeline halts, nothing published
@@ -806,6 +862,7 @@ def make_server(argv=None):
     parser.add_argument("--html5-override", default="/etc/bigbluebutton/bbb-html5.yml")
     parser.add_argument("--recording-dir", default="/var/bigbluebutton")
     parser.add_argument("--publish-delay", type=float, default=5.0)
+    parser.add_argument("--log-file", default="/var/log/bigbluebutton/bbb-web.log", help="'' for none")
     parser.add_argument("--graphql-config", default="/usr/share/bbb-graphql-middleware/config.yml")
     parser.add_argument("--graphql-override", default="/etc/bigbluebutton/bbb-graphql-middleware.yml")
     parser.add_argument("--graphql-env", default="/etc/default/bbb-graphql-middleware")
