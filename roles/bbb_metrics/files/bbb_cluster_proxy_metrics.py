@@ -326,7 +326,12 @@ def collect(config, state, now):
             labels = dict(host, path=disk_path)
             families += [
                 ("disk_size_bytes", "gauge", "Size of the file system of the disk path.", [(labels, usage["size"])]),
-                ("disk_used_bytes", "gauge", "Bytes used on the file system of the disk path.", [(labels, usage["used"])]),
+                (
+                    "disk_used_bytes",
+                    "gauge",
+                    "Bytes used on the file system of the disk path.",
+                    [(labels, usage["used"])],
+                ),
                 (
                     "disk_available_bytes",
                     "gauge",

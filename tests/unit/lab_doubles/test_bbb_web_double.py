@@ -525,11 +525,23 @@ def test_bbb_web_log_and_failed_joins_as_upstream(node, tmp_path):
     location = unquote(headers["Location"])
     assert status == 302 and location.startswith("https://room-a.lab.test?errors=") and "checksumError" in location
     status, headers, _unused = api(port, "join", meetingID="gone", fullName="C", logoutURL="https://lms.example/x?a=1")
-    assert status == 302 and unquote(headers["Location"]).startswith('https://lms.example/x?a=1&errors=[{"key":"notFound"')
+    assert status == 302 and unquote(headers["Location"]).startswith(
+        'https://lms.example/x?a=1&errors=[{"key":"notFound"'
+    )
     assert "checksumError" in api(port, "getMeetings", secret="wrong")[2]
     lines = (tmp_path / "log/bbb-web.log").read_text().splitlines()
     messages = [line.split(" - ", 1)[1] for line in lines]
-    assert [line.split()[1] for line in lines] == ["DEBUG", "DEBUG", "INFO", "DEBUG", "ERROR", "DEBUG", "ERROR", "DEBUG", "ERROR"]
+    assert [line.split()[1] for line in lines] == [
+        "DEBUG",
+        "DEBUG",
+        "INFO",
+        "DEBUG",
+        "ERROR",
+        "DEBUG",
+        "ERROR",
+        "DEBUG",
+        "ERROR",
+    ]
     assert messages[:2] == ["ApiController#create", "ApiController#join"]
     assert messages[2].startswith(" --analytics-- data=") and '"logCode":"join_api"' in messages[2]
     assert messages[4] == "Checksums do not match" and messages[6] == "A meeting with that ID does not exist"

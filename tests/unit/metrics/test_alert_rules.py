@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import yaml
-
 from ansible_collections.bbb.cluster_proxy.tests import prom_text
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from ansible_collections.bbb.cluster_proxy.tests import prom_text
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 
@@ -160,8 +159,11 @@ def test_disk_growth_from_the_oldest_sample_in_the_window():
 
 
 def _certificate(tmp_path, days):
-    require("metrics", [] if subprocess.run(["which", "openssl"], capture_output=True).returncode == 0 else ["openssl"],
-            "apt-get install openssl")
+    require(
+        "metrics",
+        [] if subprocess.run(["which", "openssl"], capture_output=True).returncode == 0 else ["openssl"],
+        "apt-get install openssl",
+    )
     cert = tmp_path / f"cert-{days}.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "key.pem"),

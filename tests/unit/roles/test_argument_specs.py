@@ -31,7 +31,15 @@ def _load(role: str):
 
 
 def test_roles_found():
-    assert ROLES == ["bbb_acceptance", "bbb_cluster", "bbb_controller", "bbb_health", "bbb_metrics", "bbb_node", "bbb_proxy"]
+    assert ROLES == [
+        "bbb_acceptance",
+        "bbb_cluster",
+        "bbb_controller",
+        "bbb_health",
+        "bbb_metrics",
+        "bbb_node",
+        "bbb_proxy",
+    ]
 
 
 @pytest.mark.parametrize("role", ROLES)
