@@ -321,7 +321,7 @@ def collect(config, state, now):
         if disk_path and os.path.isdir(disk_path):
             usage = disk_usage(disk_path)
             growth, seconds, state["disk_samples"] = disk_growth(
-                state.get("disk_samples", []), now, usage["used"], config.get("disk_growth_window", 21600)
+                state.get("disk_samples", []), now, usage["used"], float(config.get("disk_growth_window") or 21600)
             )
             labels = dict(host, path=disk_path)
             families += [
