@@ -15,10 +15,20 @@ from __future__ import annotations
 import calendar
 import time
 
-import prom_text
 import pytest
-from lab_runs import NODES, PROXIES, RUNNER, SECRETS, api_url, host, no_change, playbook, start_client
-from prerequisites import require
+from lab_runs import (
+    NODES,
+    PROXIES,
+    RUNNER,
+    SECRETS,
+    api_url,
+    host,
+    no_change,
+    playbook,
+    prom_text,
+    require,
+    start_client,
+)
 
 PROXY = PROXIES[0]
 ROOM_A, ROOM_B = NODES  # the first node: BBB 3.0, the second: BBB 2.7
