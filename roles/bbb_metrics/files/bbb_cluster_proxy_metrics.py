@@ -4,17 +4,27 @@
 Run by bbb-cluster-proxy-metrics.service (a timer, every 5 minutes by default) as
 ``python3 bbb_cluster_proxy_metrics.py /etc/bbb-cluster-proxy/metrics.json``. Standard library only.
 
-What it reads (and where upstream writes it):
+What it reads, and where upstream writes it:
 
-| metric | source | upstream writer |
-|---|---|---|
-| api_errors_total{reason} | bbb-web.log lines ``<ts> ERROR <logger>ApiController - <message>`` | bigbluebutton-web ApiController.groovy: validateRequest (``log.error violation.getValue()``, one line per violation); messages from bbb-common-web's constraints (ChecksumConstraint "Checksums do not match", MeetingExistsConstraint "A meeting with that ID does not exist", ...); logback.xml pattern ``%d %-5level %logger{35} - %msg`` |
-| joins_total, join_failures_total | ``ApiController#join`` lines (every join request) minus ``--analytics--`` lines with ``"logCode":"join_api"`` (every successful join) | ApiController.groovy: join (``log.debug CONTROLLER_NAME + "#join"`` first; the analytics line only on success; a failed join is a 302 to the logout URL with ``errors=``, so the HTTP status cannot tell) |
-| recordings{state}, recording_oldest_unprocessed_age_seconds | /var/bigbluebutton/recording/status/{recorded,archived,sanity,processed,published}/<id>[-<format>].{done,fail,norecord} | bbb-web (recorded/<id>.done at the meeting's end); record-and-playback workers archive_worker.rb, sanity_worker.rb, process_worker.rb, publish_worker.rb |
-| proxy_requests_total{node}, proxy_responses_5xx_total{node,code} | the proxy's access log, format ``bbb_cluster_proxy`` (combined + `` node=<host> upstream=<addr> rt= urt= cache=``) | roles/bbb_proxy/templates/bbb-cluster-proxy.conf.j2 |
-| disk_*_bytes, disk_growth_bytes_per_day | statvfs of the disk path; the growth from samples kept in the state file | - |
-| certificate_expiry_timestamp_seconds{certificate} | the certificates that nginx's ``ssl_certificate`` directives name | - |
-| selfheal_failed | whether the self-heal marker file exists | the self-heal part of the collection |
+- api_errors_total{reason}: bbb-web.log lines ``<ts> ERROR <logger>ApiController - <message>``. Upstream:
+  bigbluebutton-web ApiController.groovy, validateRequest (``log.error violation.getValue()``, a line per
+  violation); the messages of bbb-common-web's constraints (ChecksumConstraint "Checksums do not match",
+  MeetingExistsConstraint "A meeting with that ID does not exist", ...); logback.xml's pattern
+  ``%d %-5level %logger{35} - %msg``.
+- joins_total, join_failures_total: ``ApiController#join`` lines (every join request) minus ``--analytics--``
+  lines with ``"logCode":"join_api"`` (every successful join). Upstream: ApiController.groovy, join (the debug
+  line first, the analytics line only on success). A failed join answers a 302 to the logout URL with
+  ``errors=``, as a successful one answers a 302 to the client, so the HTTP status cannot tell them apart.
+- recordings{state}, recording_oldest_unprocessed_age_seconds: the markers
+  /var/bigbluebutton/recording/status/{recorded,archived,sanity,processed,published}/<id>[-<format>].{done,fail,norecord}.
+  Upstream: bbb-web (recorded/<id>.done at the meeting's end); record-and-playback's archive_worker.rb,
+  sanity_worker.rb, process_worker.rb, publish_worker.rb.
+- proxy_requests_total{node}, proxy_responses_5xx_total{node,code}: the proxy's access log, format
+  ``bbb_cluster_proxy`` (combined + `` node=<host> upstream=<addr> rt= urt= cache=``,
+  roles/bbb_proxy/templates/bbb-cluster-proxy.conf.j2).
+- disk_*_bytes, disk_growth_bytes_per_day: statvfs of the disk path; the growth from samples in the state file.
+- certificate_expiry_timestamp_seconds{certificate}: the certificates nginx's ``ssl_certificate`` directives name.
+- selfheal_failed: whether the self-heal marker file exists (written by the self-heal part of the collection).
 
 Logs are read incrementally (inode and offset in the state file); after a rotation the rest of the rotated file
 (found by its inode in the same directory) is read first. Counters live in the state file and only grow. The

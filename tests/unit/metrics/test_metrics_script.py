@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -159,11 +160,7 @@ def test_disk_growth_from_the_oldest_sample_in_the_window():
 
 
 def _certificate(tmp_path, days):
-    require(
-        "metrics",
-        [] if subprocess.run(["which", "openssl"], capture_output=True).returncode == 0 else ["openssl"],
-        "apt-get install openssl",
-    )
+    require("metrics", [] if shutil.which("openssl") else ["openssl"], "apt-get install openssl")
     cert = tmp_path / f"cert-{days}.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(tmp_path / "key.pem"),
