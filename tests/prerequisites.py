@@ -2,7 +2,7 @@
 """A suite whose prerequisite is missing fails with what to install; it is never skipped in silence.
 
 The only way to leave such a suite out is to say so: ``BBB_TEST_SKIP`` holds a
-comma-separated list of suite names (``browser``, ``nginx``, ``matrix``; ``all``
+comma-separated list of suite names (``browser``, ``nginx``, ``matrix``, ``metrics`` (promtool); ``all``
 for every one). A suite named there is skipped with that reason, and
 ``make test``'s closing line counts and names it (tools/test_summary.py).
 """

@@ -5,7 +5,8 @@
 #   tools/setup.sh demo    Docker (running), debootstrap, Chromium and certutil (the
 #                          browser suite of the lab's check), a Python >= 3.12
 #   tools/setup.sh test    the same, plus nginx (unit tests of nginx_file run the
-#                          real `nginx -t`) and the Python of the oldest ansible-core
+#                          real `nginx -t`), the Python of the oldest ansible-core and
+#                          promtool (unpacked from Debian's prometheus package into .build/promtool)
 #
 # As root it installs what is missing with apt-get (services are not started by
 # the packages: nginx would take port 80) and starts dockerd if it is not
@@ -74,6 +75,22 @@ if ((${#need[@]})); then
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   rm -f /usr/sbin/policy-rc.d
+fi
+
+# promtool (the unit tests of the metrics and of extensions/prometheus' alert rules): Debian's prometheus
+# package, downloaded and unpacked into .build/promtool, never installed as a service.
+root_dir=$(cd "$(dirname "$0")/.." && pwd)
+promtool="$root_dir/.build/promtool/root/usr/bin/promtool"
+if [[ "$what" == test ]] && ! skipping metrics && [[ ! -x "$promtool" ]] && ! command -v promtool >/dev/null 2>&1; then
+  mkdir -p "$root_dir/.build/promtool"
+  if ! (cd "$root_dir/.build/promtool" && { apt-get download prometheus >/dev/null 2>&1 ||
+    { ((EUID == 0)) && apt-get update -qq && apt-get download prometheus >/dev/null; }; } &&
+    dpkg-deb -x prometheus_*.deb root) || [[ ! -x "$promtool" ]]; then
+    echo "setup: promtool is missing and Debian's prometheus package could not be downloaded; run:" >&2
+    echo "  (mkdir -p .build/promtool && cd .build/promtool && apt-get download prometheus && dpkg-deb -x prometheus_*.deb root)" >&2
+    exit 1
+  fi
+  echo "setup: promtool unpacked into .build/promtool"
 fi
 
 if ! docker info >/dev/null 2>&1; then

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import pytest
 
@@ -73,7 +73,7 @@ def node(tmp_path, monkeypatch):
                 "--graphql-override", str(tmp_path / "middleware-override.yml"),
                 "--graphql-env", str(tmp_path / "middleware.env"),
                 "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
-                "--log-file", str(tmp_path / "bbb-web.log"),
+                "--log-file", str(tmp_path / "log/bbb-web.log"),
             ]
         )  # fmt: skip
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -122,7 +122,7 @@ def test_bbb_web_log_as_logback_writes_it(node, tmp_path):
     internal = created.split("<internalMeetingID>")[1].split("<")[0]
     api(port, "create", secret="wrong", meetingID="bad")
     api(port, "end", meetingID="room-7")
-    lines = (tmp_path / "bbb-web.log").read_text().splitlines()
+    lines = (tmp_path / "log/bbb-web.log").read_text().splitlines()
     assert SECRET not in "\n".join(lines)
     assert all(line_time(line) is not None for line in lines)
     assert any(" DEBUG o.b.w.controllers.ApiController - ApiController#create" in line for line in lines)
@@ -171,7 +171,10 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
     )
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
     assert "<fullName>G</fullName>" in info and "<participantCount>2</participantCount>" in info
-    assert "notFound" in api(port3, "join", meetingID="nope", fullName="x")[2]
+    # a failed join redirects to the logout URL with the errors (ApiController.groovy: invalid, respondWithRedirect)
+    status, headers, _unused = api(port3, "join", meetingID="nope", fullName="x")
+    assert status == 302 and headers["Location"].startswith("https://room-a.lab.test?errors=")
+    assert "notFound" in unquote(headers["Location"])
 
 
 def test_join_on_2x_uses_join_and_the_guest_wait_url(node, tmp_path):
@@ -246,6 +249,10 @@ def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path, fa
     assert len(list((status_dir / "published").glob("*-presentation.done"))) == 1
     assert len(list((tmp_path / "var/published/presentation").glob("*/metadata.xml"))) == 1  # nginx serves it
     assert len(list((status_dir / "recorded").glob("*.done"))) == 1
+    # a marker per step of the pipeline, as the record-and-playback workers write them
+    for step in ("archived", "sanity"):
+        assert len(list((status_dir / step).glob("*.done"))) == 1
+    assert len(list((status_dir / "processed").glob("*-presentation.done"))) == 1
     # recordings survive a restart of the service
     port2 = node(family)
     assert "<state>published</state>" in api(port2, "getRecordings")[2]
@@ -528,3 +535,37 @@ def test_graphql_websocket_env_era_setting(node):
 def test_no_graphql_on_2x(node):
     port = node("2.x")
     assert get(port, "/graphql", {"Upgrade": "websocket", "Sec-WebSocket-Key": "x"})[0] == 404
+
+
+def test_bbb_web_log_and_failed_joins_as_upstream(node, tmp_path):
+    """bbb-web.log lines (logback pattern) per call, per failed validation, per successful join; a failed join is a
+    302 to the logout URL with errors=, with redirect=false too (ApiController.groovy: invalid(..., REDIRECT_RESPONSE))."""
+    port = node()
+    api(port, "create", meetingID="m")
+    status, headers, _unused = api(port, "join", meetingID="m", fullName="A", role="VIEWER")
+    assert status == 302 and "sessionToken=" in headers["Location"]
+    status, headers, _unused = api(port, "join", secret="wrong", meetingID="m", fullName="B", redirect="false")
+    location = unquote(headers["Location"])
+    assert status == 302 and location.startswith("https://room-a.lab.test?errors=") and "checksumError" in location
+    status, headers, _unused = api(port, "join", meetingID="gone", fullName="C", logoutURL="https://lms.example/x?a=1")
+    assert status == 302 and unquote(headers["Location"]).startswith(
+        'https://lms.example/x?a=1&errors=[{"key":"notFound"'
+    )
+    assert "checksumError" in api(port, "getMeetings", secret="wrong")[2]
+    lines = (tmp_path / "log/bbb-web.log").read_text().splitlines()
+    messages = [line.split(" - ", 1)[1] for line in lines]
+    assert [line.split()[1] for line in lines] == [
+        "DEBUG",
+        "DEBUG",
+        "INFO",
+        "DEBUG",
+        "ERROR",
+        "DEBUG",
+        "ERROR",
+        "DEBUG",
+        "ERROR",
+    ]
+    assert messages[:2] == ["ApiController#create", "ApiController#join"]
+    assert messages[2].startswith(" --analytics-- data=") and '"logCode":"join_api"' in messages[2]
+    assert messages[4] == "Checksums do not match" and messages[6] == "A meeting with that ID does not exist"
+    assert all(SECRET not in line for line in lines)

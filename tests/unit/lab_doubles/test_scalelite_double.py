@@ -53,7 +53,7 @@ def start_node(tmp_path, name, started):
             "--html5-defaults", str(base / "settings.yml"), "--html5-override", str(base / "bbb-html5.yml"),
             "--recording-dir", str(base / "var"), "--publish-delay", "0.2",
             "--graphql-config", str(base / "middleware.yml"), "--graphql-override", str(base / "middleware-override.yml"),
-            "--graphql-env", str(base / "middleware.env"),
+            "--graphql-env", str(base / "middleware.env"), "--log-file", str(base / "bbb-web.log"),
         ]
     )  # fmt: skip
     threading.Thread(target=server.serve_forever, daemon=True).start()

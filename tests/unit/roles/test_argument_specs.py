@@ -40,6 +40,7 @@ def test_roles_found():
         "bbb_controller",
         "bbb_health",
         "bbb_logs",
+        "bbb_metrics",
         "bbb_node",
         "bbb_proxy",
     ]

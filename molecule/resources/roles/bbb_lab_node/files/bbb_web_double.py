@@ -18,11 +18,12 @@ and rejects what upstream rejects:
 | API checksum: sha1 or sha256 of call + query without checksum + securitySalt | bigbluebutton-web ApiController.groovy + bbb-common-web ParamsProcessorUtil: isChecksumSame | wrong or missing checksum: FAILED checksumError (HTTP 200) |
 | create (GET or POST), duplicate meetingID answers duplicateWarning | ApiController.groovy: create; ParamsProcessorUtil: processCreateParams | no meetingID: FAILED missingParamMeetingID |
 | create params record, autoStartRecording, allowStartStopRecording, allowRequestsWithoutSession, guestPolicy; property defaults autoStartRecording=false, allowRequestsWithoutSession=false | bigbluebutton.properties; ParamsProcessorUtil: processCreateParams | - |
-| join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | unknown meeting: FAILED notFound |
+| join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | a join that fails validation (wrong checksum, unknown meeting), redirect=false or not: 302 to the logout URL (logoutURL param, else bigbluebutton.web.logoutURL, default serverURL) with errors=[{"key","message"}] (ApiController.groovy: invalid(key, msg, REDIRECT_RESPONSE), respondWithRedirect) |
+| bbb-web.log (/var/log/bigbluebutton/bbb-web.log), logback pattern `%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{35} - %msg`: DEBUG `ApiController#<call>` at each API call, ERROR `<constraint message>` per failed validation, INFO ` --analytics-- data={..."logCode":"join_api"...}` per successful join | bigbluebutton-web grails-app/conf/logback.xml; ApiController.groovy: each call's `log.debug CONTROLLER_NAME + "#${API_CALL}"`, validateRequest (`log.error violation.getValue()`), join (analytics logData logCode join_api); bbb-common-web ChecksumConstraint "Checksums do not match", MeetingExistsConstraint "A meeting with that ID does not exist" | - |
 | a registered user is not in the meeting: running, participantCount and getMeetings count only users whose client started | akka-apps: the user joins when the client validates its token | an API join alone does not make a meeting run |
 | the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON: meetingID, internalUserID, authToken, customdata = userdata-*), then meteor's validateAuthToken with those, which lets the user join; 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler and validateAuthToken (2.x, via akka-apps); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token; a client that cannot read enter's answer (CORS) never validates |
 | recording marks: a RecordStatusEvent exists only when recording started (autoStartRecording and a user in the meeting) | akka-apps; record-and-playback events.rb: get_start_and_stop_rec_events | - |
-| end of a record=true meeting without marks: status/archived/<id>.norecord, never published; with marks: processing, then published (status markers) | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb: ArchiveWorker#perform (WorkerNoRecordHalt) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever |
+| end of a record=true meeting: status/recorded/<id>.done (bbb-web); without marks: status/archived/<id>.norecord, never published; with marks, when the publish delay is over and getRecordings asks: archived/<id>.done, sanity/<id>.done, processed/<id>-presentation.done (.fail for a name with fail-recording), published/<id>-presentation.done | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb (archived/<id>.done/.norecord/.fail), sanity_worker.rb (sanity/<id>.done), process_worker.rb (processed/<id>-<format>.done/.fail), publish_worker.rb (published/<id>-<format>.done) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever |
 | GET /api/rest/clientSettings (and /meetingStaticData): token only from the x-session-token header, and the JSESSIONID session must hold it unless allowRequestsWithoutSession; 401 otherwise (nginx's page, the auth_request answer) | build/packages-template/bbb-graphql-middleware/graphql.nginx (auth_request); ConnectionController.groovy: checkGraphqlAuthorization | ?sessionToken= query parameter (401), no cookie (401), unknown token (401) |
 | CORS of /api/rest/*: Hasura's, from HASURA_GRAPHQL_CORS_DOMAIN | bbb-graphql-server hasura-config.env / bbb-graphql-server.env | other origins: no Access-Control-Allow-Origin |
 | CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
@@ -52,7 +53,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, quote, urlparse
 from xml.sax.saxutils import escape
 
 try:
@@ -220,7 +221,9 @@ class State:
                 failed = "fail-recording" in rec["name"]
                 rec["state"] = "failed" if failed else "published"
                 marker = "processed/" + record_id + ("-presentation.fail" if failed else "-presentation.done")
-                targets = [marker] + ([] if failed else ["published/" + record_id + "-presentation.done"])
+                # archive_worker.rb, sanity_worker.rb, process_worker.rb, publish_worker.rb: one marker per step
+                targets = [f"archived/{record_id}.done", f"sanity/{record_id}.done", marker]
+                targets += [] if failed else ["published/" + record_id + "-presentation.done"]
                 if not failed:
                     published = os.path.join(self.args.recording_dir, "published", "presentation", record_id)
                     os.makedirs(published, exist_ok=True)
@@ -275,6 +278,19 @@ class Handler(BaseHTTPRequestHandler):
                 handle.write(logback_line(level, logger, message))
         except OSError:
             pass
+
+    def api_failed(self, call, params, config, key, message):
+        """ApiController: validateRequest logs the violation; join redirects to the logout URL with errors=."""
+        self.bbb_log("ERROR", "o.b.w.controllers.ApiController", message)
+        if call != "join":
+            self.send(200, xml(returncode="FAILED", messageKey=key, message=message))
+            return
+        logout = params.get("logoutURL") or config.get("bigbluebutton.web.logoutURL", "default")
+        if logout == "default":
+            logout = config.get("bigbluebutton.web.serverURL", "")
+        errors = json.dumps([{"key": key, "message": message}], separators=(",", ":"))
+        target = logout + ("&" if "?" in logout else "?") + "errors=" + quote(errors, safe=":,")
+        self.send(302, "", "text/plain", {"Location": target})
 
     def log_message(self, fmt, *args):
         line = re.sub(r"checksum=[0-9a-fA-F]+", "checksum=***", fmt % args)
@@ -597,7 +613,7 @@ class Handler(BaseHTTPRequestHandler):
                 "o.b.api.ParamsProcessorUtil",
                 f"checksumError: query string checksum failed. our: [{ours}], client: [{given}]",
             )
-            self.send(200, xml(returncode="FAILED", messageKey="checksumError", message="Checksums do not match"))
+            self.api_failed(call, params, config, "checksumError", "Checksums do not match")
             return
         handler = getattr(self, "call_" + call, None)
         if handler is None:
@@ -607,12 +623,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         handler(params, config)
 
-    def meeting_or_fail(self, params):
+    def meeting_or_fail(self, params, call="", config=None):
         meeting = self.state.meetings.get(params.get("meetingID", ""))
         if meeting is None:
-            self.send(
-                200, xml(returncode="FAILED", messageKey="notFound", message="A meeting with that ID does not exist")
-            )
+            self.api_failed(call, params, config or {}, "notFound", "A meeting with that ID does not exist")
         return meeting
 
     @staticmethod
@@ -703,7 +717,7 @@ class Handler(BaseHTTPRequestHandler):
         return {}
 
     def call_join(self, params, config):
-        meeting = self.meeting_or_fail(params)
+        meeting = self.meeting_or_fail(params, "join", config)
         if meeting is None:
             return
         role = params.get("role", "VIEWER").upper()
@@ -742,6 +756,10 @@ class Handler(BaseHTTPRequestHandler):
         if waiting and self.state.family() == "2.x":
             base = config.get("defaultGuestWaitURL", base)
         target = base + ("&" if "?" in base else "?") + "sessionToken=" + token
+        analytics = {"meetingid": meeting["internal"], "extMeetingid": meeting["id"], "logCode": "join_api"}
+        self.bbb_log(
+            "INFO", "o.b.w.controllers.ApiController", " --analytics-- data=" + json.dumps(analytics, separators=(",", ":"))
+        )
         if params.get("redirect", "true") == "true":
             self.send(302, "", "text/plain", {"Location": target, **cookie})
         else:

@@ -1,0 +1,248 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Metrics between runs (role bbb_metrics), in the operations lab (molecule/operations: a proxy, a 3.0 and a 2.7
+node; bbb_metrics_enabled in that scenario's inventory).
+
+What is counted is made to happen the way upstream makes it: API calls with a wrong checksum and joins to a
+meeting that does not exist go to the node's API (the lab's bbb-web double answers and logs them as
+ApiController.groovy does); a recording is left by ending a recorded meeting (the double writes the status markers
+as bbb-web and the record-and-playback workers do); 502s come from a node whose nginx is stopped, through the
+proxy. The metrics are read as node_exporter would: the .prom files, parsed strictly (tests/prom_text.py) and by
+promtool check metrics. Each test leaves the lab converged (the last one disables and enables the metrics again).
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+
+import pytest
+from lab_runs import (
+    NODES,
+    PROXIES,
+    RUNNER,
+    SECRETS,
+    api_url,
+    host,
+    no_change,
+    playbook,
+    prom_text,
+    require,
+    start_client,
+)
+
+PROXY = PROXIES[0]
+ROOM_A, ROOM_B = NODES  # the first node: BBB 3.0, the second: BBB 2.7
+LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES)
+HOSTS = [PROXY, *NODES]
+UNIT = "bbb-cluster-proxy-metrics"
+PROM = "/var/lib/prometheus/node-exporter/bbb_cluster_proxy.prom"
+INSTALLED = [
+    f"/etc/systemd/system/{UNIT}.service",
+    f"/etc/systemd/system/{UNIT}.timer",
+    "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_metrics.py",
+    "/etc/bbb-cluster-proxy/metrics.json",
+    PROM,
+]
+MARKER = "/var/lib/bbb-cluster-proxy/selfheal-failed"
+P = "bbb_cluster_proxy_"
+
+
+def run_metrics(name):
+    """Run the service once (oneshot: systemctl waits for its end)."""
+    done = host(name).run(f"systemctl start {UNIT}.service")
+    assert done.rc == 0, done.stderr + host(name).run(f"journalctl -u {UNIT}.service -n 20 --no-pager").stdout
+
+
+def metrics(name):
+    """Run the service on ``name`` and return its .prom file parsed; it must pass promtool check metrics."""
+    run_metrics(name)
+    text = host(name).file(PROM).content_string
+    for secret in SECRETS:
+        assert secret not in text, f"a shared secret in {name}:{PROM}"
+    samples = prom_text.parse(text)
+    require("metrics", [] if prom_text.promtool() else ["promtool"], prom_text.PROMTOOL_INSTALL)
+    done = prom_text.promtool_run("check", "metrics", stdin=text)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return samples
+
+
+def curl(name, url):
+    """(status, redirect target) of one request from host ``name``, without following redirects."""
+    out = host(name).run(f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' '{url}'").stdout
+    status, _sep, target = out.partition(" ")
+    return int(status), target
+
+
+def test_the_timer_is_active_on_every_host():
+    for name in HOSTS:
+        h = host(name)
+        assert h.service(f"{UNIT}.timer").is_enabled, name
+        assert h.run(f"systemctl is-active {UNIT}.timer").stdout.strip() == "active", name
+        assert h.file(PROM).exists, f"{name}: the timer's first run wrote no {PROM}"
+
+
+@pytest.mark.parametrize("node", NODES)
+def test_api_errors_and_failed_joins_are_counted_from_bbb_web_log(node):
+    before = metrics(node)
+    meeting = f"metrics-{int(time.time())}"
+    # 3 creates signed with a wrong secret: checksumError (HTTP 200 FAILED)
+    for i in range(3):
+        bad = api_url(node, "create", meetingID=f"{meeting}-{i}").replace("checksum=", "checksum=0")
+        assert curl(PROXY, bad)[0] == 200
+    # 2 joins to a meeting that does not exist: 302 to the logout URL with errors= (notFound)
+    for _ in range(2):
+        status, target = curl(PROXY, api_url(node, "join", meetingID=f"{meeting}-gone", fullName="X", role="VIEWER"))
+        assert status == 302 and "errors=" in target and "notFound" in target, target
+    # 1 join signed wrong: a failed join and a checksumError
+    status, target = curl(
+        PROXY, api_url(node, "join", meetingID=meeting, fullName="Y", role="VIEWER").replace("checksum=", "checksum=0")
+    )
+    assert status == 302 and "checksumError" in target, target
+    # 1 join that works
+    assert curl(PROXY, api_url(node, "create", meetingID=meeting))[0] == 200
+    status, target = curl(PROXY, api_url(node, "join", meetingID=meeting, fullName="Z", role="VIEWER"))
+    assert status == 302 and "sessionToken=" in target and "errors=" not in target, target
+    assert curl(PROXY, api_url(node, "end", meetingID=meeting))[0] == 200
+    after = metrics(node)
+
+    def delta(name, **labels):
+        return prom_text.value(after, P + name, host=node, **labels) - prom_text.value(
+            before, P + name, host=node, **labels
+        )
+
+    assert delta("api_errors_total", reason="checksumError") == 4
+    assert delta("api_errors_total", reason="notFound") == 2
+    assert delta("joins_total") == 4
+    assert delta("join_failures_total") == 3
+
+
+def test_a_recording_waiting_for_processing_and_its_age():
+    node = ROOM_A
+    meeting = f"metrics-rec-{int(time.time())}"
+    assert curl(PROXY, api_url(node, "create", meetingID=meeting, record="true", autoStartRecording="true"))[0] == 200
+    start_client(node, meeting)  # the user's client starts: the recording starts (marks)
+    assert curl(PROXY, api_url(node, "end", meetingID=meeting))[0] == 200
+    # bbb-web wrote recorded/<id>.done at the end; make it two hours old
+    done = host(node).run(
+        "ls -t /var/bigbluebutton/recording/status/recorded/*.done | head -1 | "
+        "xargs -I{} sh -c 'touch -d @$(( $(date +%s) - 7200 )) {} && echo {}'"
+    )
+    assert done.rc == 0 and done.stdout.strip(), done.stderr
+    samples = metrics(node)
+    assert prom_text.value(samples, P + "recordings", host=node, state="recorded") >= 1
+    age = prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node)
+    assert 7200 <= age < 7200 + 120, age
+    # once processed and published (the double does it when asked after its publish delay), it no longer waits
+    time.sleep(6)
+    assert curl(PROXY, api_url(node, "getRecordings", meetingID=meeting))[0] == 200
+    samples = metrics(node)
+    assert prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node) < 7200
+    assert prom_text.value(samples, P + "recordings", host=node, state="published") >= 1
+
+
+def test_5xx_through_the_proxy_are_counted_per_node():
+    before = metrics(PROXY)
+    assert host(ROOM_B).run("systemctl stop nginx").rc == 0
+    try:
+        for _ in range(3):
+            assert curl(PROXY, f"https://{PROXY}/{LABEL_B}/html5client/?metrics=1")[0] == 502
+    finally:
+        assert host(ROOM_B).run("systemctl start nginx").rc == 0
+    for _ in range(2):
+        assert curl(PROXY, f"https://{PROXY}/{LABEL_A}/html5client/?metrics=1")[0] == 200
+    time.sleep(7)  # the access log is buffered (flush=5s)
+    after = metrics(PROXY)
+
+    def delta(name, **labels):
+        old = [v for (n, ls), v in before.items() if n == P + name and set(labels.items()) <= set(ls)]
+        return prom_text.value(after, P + name, **labels) - (old[0] if old else 0)
+
+    assert delta("proxy_responses_5xx_total", node=ROOM_B, code="502") == 3
+    assert delta("proxy_requests_total", node=ROOM_B) == 3
+    assert delta("proxy_requests_total", node=ROOM_A) == 2
+    assert not [k for k in after if k[0] == P + "proxy_responses_5xx_total" and ("node", ROOM_A) in k[1]]
+
+
+@pytest.mark.parametrize("name", HOSTS)
+def test_certificate_expiry_is_what_openssl_reads(name):
+    samples = metrics(name)
+    found = {
+        dict(ls)["certificate"]: v for (n, ls), v in samples.items() if n == P + "certificate_expiry_timestamp_seconds"
+    }
+    assert f"/etc/ssl/bbb-lab/{name}.crt" in found, found
+    for path, value in found.items():
+        end = host(name).run(f"openssl x509 -noout -enddate -in {path}").stdout.strip().split("=", 1)[1]
+        assert value == calendar.timegm(time.strptime(end, "%b %d %H:%M:%S %Y %Z")), path
+
+
+def test_disk_growth_from_two_runs_with_known_bytes_in_between():
+    node = ROOM_B
+    path = RUNNER.get_variables(node)["bbb_metrics_disk_path"]
+    h = host(node)
+    mounted = h.run(f"mkdir -p {path} && (mountpoint -q {path} || mount -t tmpfs -o size=64m bbb-lab-disk {path})")
+    assert mounted.rc == 0, f"cannot mount a tmpfs at {path} in the lab container: {mounted.stderr}"
+    try:
+        h.run(f"rm -f {path}/fill /var/lib/bbb-cluster-proxy/metrics-state.json")  # no disk sample of another run
+        started = time.time()
+        first = metrics(node)
+        assert h.run(f"dd if=/dev/zero of={path}/fill bs=1M count=8 conv=fsync status=none").rc == 0
+        time.sleep(2)
+        second = metrics(node)
+        elapsed = time.time() - started
+        labels = {"host": node, "path": path}
+        used = prom_text.value(second, P + "disk_used_bytes", **labels) - prom_text.value(
+            first, P + "disk_used_bytes", **labels
+        )
+        assert used == 8 * 1024 * 1024
+        window = prom_text.value(second, P + "disk_growth_window_seconds", **labels)
+        assert window <= elapsed + 1  # from the first of the two runs (no older sample of this new file system)
+        growth = prom_text.value(second, P + "disk_growth_bytes_per_day", **labels)
+        assert growth * window / 86400 == pytest.approx(8 * 1024 * 1024, rel=0.001)
+        assert prom_text.value(second, P + "disk_size_bytes", **labels) == 64 * 1024 * 1024
+    finally:
+        h.run(f"umount {path}; rmdir {path}")
+
+
+def test_the_selfheal_marker():
+    node = ROOM_A
+    h = host(node)
+    h.run(f"rm -f {MARKER}")
+    assert prom_text.value(metrics(node), P + "selfheal_failed", host=node) == 0
+    assert h.run(f"touch {MARKER}").rc == 0
+    try:
+        assert prom_text.value(metrics(node), P + "selfheal_failed", host=node) == 1
+    finally:
+        h.run(f"rm -f {MARKER}")
+    assert prom_text.value(metrics(node), P + "selfheal_failed", host=node) == 0
+
+
+def test_no_secret_in_what_the_metrics_write():
+    for name in HOSTS:
+        for path in ("/var/lib/prometheus/node-exporter", "/etc/bbb-cluster-proxy", "/var/lib/bbb-cluster-proxy"):
+            for secret in SECRETS:
+                assert host(name).run(f"grep -rqF '{secret}' {path}").rc == 1, f"{name}:{path} holds a secret"
+
+
+def test_disabling_removes_the_timer_and_its_files_and_enabling_brings_them_back():
+    # --check changes nothing
+    rc, output = playbook("bbb.cluster_proxy.site", "--check", "-e", "bbb_metrics_enabled=false")
+    assert rc == 0, output[-3000:]
+    for name in HOSTS:
+        for path in INSTALLED:
+            assert host(name).file(path).exists, f"--check removed {name}:{path}"
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_metrics_enabled=false")
+    assert rc == 0, output[-3000:]
+    for name in HOSTS:
+        for path in INSTALLED:
+            assert not host(name).file(path).exists, f"{name}:{path} left after disabling"
+        assert host(name).run(f"systemctl is-active {UNIT}.timer").stdout.strip() != "active"
+    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_metrics_enabled=false")
+    assert rc == 0 and no_change(output), output[-3000:]
+    # enabled again (the scenario's inventory): installed, and a second run changes nothing
+    rc, output = playbook("bbb.cluster_proxy.site")
+    assert rc == 0, output[-3000:]
+    rc, output = playbook("bbb.cluster_proxy.site")
+    assert rc == 0 and no_change(output), output[-3000:]
+    for name in HOSTS:
+        assert host(name).run(f"systemctl is-active {UNIT}.timer").stdout.strip() == "active", name
+        assert host(name).file(PROM).exists, name
