@@ -758,7 +758,9 @@ class Handler(BaseHTTPRequestHandler):
         target = base + ("&" if "?" in base else "?") + "sessionToken=" + token
         analytics = {"meetingid": meeting["internal"], "extMeetingid": meeting["id"], "logCode": "join_api"}
         self.bbb_log(
-            "INFO", "o.b.w.controllers.ApiController", " --analytics-- data=" + json.dumps(analytics, separators=(",", ":"))
+            "INFO",
+            "o.b.w.controllers.ApiController",
+            " --analytics-- data=" + json.dumps(analytics, separators=(",", ":")),
         )
         if params.get("redirect", "true") == "true":
             self.send(302, "", "text/plain", {"Location": target, **cookie})
