@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -197,6 +198,11 @@ else:  # 3.0
     head = stream.read(2)
     print(json.loads(stream.read(head[1] & 0x7F))["type"])
 """
+
+
+def drain_retrying(node):
+    """The line a run prints while bbb_node's drain waits for the meetings on ``node`` (Run.wait_for)."""
+    return re.compile(rf"FAILED - RETRYING: \[{re.escape(node)}\]: .*Wait until no meeting runs on the node")
 
 
 def start_client(node, meeting_id, full_name="Teacher", role="MODERATOR"):

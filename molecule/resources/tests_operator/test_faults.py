@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import ssl
 import subprocess
@@ -29,6 +28,7 @@ from lab_runs import (
     Run,
     address,
     api_url,
+    drain_retrying,
     edit,
     flat,
     host,
@@ -169,9 +169,7 @@ def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_bat
     )
     try:
         # ansible-core >= 2.20 puts the role's name before the task's in this line
-        run.wait_for(
-            re.compile(rf"FAILED - RETRYING: \[{re.escape(ROOM_A)}\]: .*Wait until no meeting runs on the node")
-        )
+        run.wait_for(drain_retrying(ROOM_A))
         docker("kill", ROOM_A)
         rc, output = run.finish()
     finally:
