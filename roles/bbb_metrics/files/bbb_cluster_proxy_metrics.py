@@ -12,7 +12,8 @@ What it reads, and where upstream writes it:
   MeetingExistsConstraint "A meeting with that ID does not exist", ...); logback.xml's pattern
   ``%d %-5level %logger{35} - %msg``.
 - joins_total, join_failures_total: ``ApiController#join`` lines (every join request) minus ``--analytics--``
-  lines with ``"logCode":"join_api"`` (every successful join). Upstream: ApiController.groovy, join (the debug
+  lines with ``"logCode":"join_api"`` (every successful join); a request without its success line is pending
+  (kept in the state file) until JOIN_GRACE seconds have passed. Upstream: ApiController.groovy, join (the debug
   line first, the analytics line only on success). A failed join answers a 302 to the logout URL with
   ``errors=``, as a successful one answers a 302 to the client, so the HTTP status cannot tell them apart.
 - recordings{state}, recording_oldest_unprocessed_age_seconds: the markers
@@ -34,6 +35,7 @@ reads no BigBlueButton configuration file and so never sees the shared secret.
 
 from __future__ import annotations
 
+import datetime
 import glob
 import json
 import os
@@ -105,10 +107,34 @@ def _read_from(path, offset):
     return text.splitlines(), offset + end
 
 
-def count_bbb_web(lines, counters):
-    """Add API errors (by reason), join requests and failed joins of bbb-web log lines to ``counters``."""
+# A join request whose analytics line has not come within this many seconds (of the metrics run) has failed;
+# bbb-web writes both in the same request, milliseconds apart.
+JOIN_GRACE = 60
+
+
+def _log_time(line):
+    """The epoch seconds of a bbb-web.log line's logback timestamp (``XXX`` writes ``Z`` for UTC), or None."""
+    stamp = line.split(None, 1)[0] if line.strip() else ""
+    try:
+        return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def count_bbb_web(lines, counters, now=None):
+    """Add API errors (by reason), join requests and failed joins of bbb-web log lines to ``counters``.
+
+    A join request is pending until its outcome: its success line (the oldest pending request takes the next
+    success), an ERROR line of its validation (the first ERROR after a ``ApiController#join`` line, before the
+    next request line: validateRequest logs one per violation), or JOIN_GRACE seconds without either, when it
+    counts as failed. Pending requests stay in ``counters`` for the next run, so that a run between a request and
+    its success line counts no failure.
+    """
+    now = time.time() if now is None else now
     errors = counters.setdefault("api_errors", {})
-    joins = successes = 0
+    pending = list(counters.get("join_pending", []))
+    joins = refused = 0
+    in_join = False  # the last request line was a join whose validation has not logged an ERROR yet
     for line in lines:
         match = BBB_WEB_LINE.match(line)
         if not match or not match.group("logger").endswith("ApiController"):
@@ -117,13 +143,24 @@ def count_bbb_web(lines, counters):
         if level == "ERROR":
             reason = API_ERROR_REASONS.get(msg, "other")
             errors[reason] = errors.get(reason, 0) + 1
-        elif msg == "ApiController#join":
-            joins += 1
+            if in_join and pending:
+                pending.pop()
+                refused += 1
+            in_join = False
+        elif msg.startswith("ApiController#"):
+            in_join = msg == "ApiController#join"
+            if in_join:
+                joins += 1
+                stamp = _log_time(line)
+                pending.append(now if stamp is None else stamp)
         elif msg.startswith("--analytics-- data=") and '"logCode":"join_api"' in msg.replace(" ", ""):
-            successes += 1
+            if pending:
+                pending.pop(0)
+            in_join = False
+    failed = [stamp for stamp in pending if stamp <= now - JOIN_GRACE]
     counters["joins"] = counters.get("joins", 0) + joins
-    # a success always follows its request; a window can only cut a request off before its outcome
-    counters["join_failures"] = counters.get("join_failures", 0) + max(joins - successes, 0)
+    counters["join_failures"] = counters.get("join_failures", 0) + refused + len(failed)
+    counters["join_pending"] = [stamp for stamp in pending if stamp > now - JOIN_GRACE]
     return counters
 
 
@@ -295,7 +332,7 @@ def collect(config, state, now):
     families = []
     if config["kind"] == "node":
         lines, state["bbb_web_log"] = read_new(config["bbb_web_log"], state.get("bbb_web_log", {}))
-        counters = count_bbb_web(lines, state.setdefault("bbb_web", {}))
+        counters = count_bbb_web(lines, state.setdefault("bbb_web", {}), now)
         errors = counters.get("api_errors", {})
         families += [
             (

@@ -55,10 +55,49 @@ ACCESS = (
 
 def test_bbb_web_log_counts_errors_by_reason_and_failed_joins():
     counters = M.count_bbb_web(WEB_LOG.splitlines(), {})
-    assert counters == {"api_errors": {"checksumError": 1, "notFound": 1}, "joins": 2, "join_failures": 1}
+    assert counters == {
+        "api_errors": {"checksumError": 1, "notFound": 1},
+        "joins": 2,
+        "join_failures": 1,
+        "join_pending": [],
+    }
     # counting again adds
     M.count_bbb_web(WEB_LOG.splitlines(), counters)
     assert counters["api_errors"]["checksumError"] == 2 and counters["join_failures"] == 2
+
+
+JOIN = "2026-11-29T05:00:{s:02d}.001Z DEBUG o.b.w.c.ApiController - ApiController#join"
+JOINED = '2026-11-29T05:00:{s:02d}.002Z INFO  o.b.w.c.ApiController -  --analytics-- data={{"logCode":"join_api"}}'
+T0 = 1795928400  # 2026-11-29T05:00:00Z
+
+
+def test_a_run_between_a_join_and_its_success_counts_no_failure():
+    """The metrics run can fall between the request line and the success line: the request waits for the next run."""
+    counters = M.count_bbb_web([JOIN.format(s=1)], {}, now=T0 + 2)
+    assert counters["joins"] == 1 and counters["join_failures"] == 0 and len(counters["join_pending"]) == 1
+    M.count_bbb_web([JOINED.format(s=1)], counters, now=T0 + 300)
+    assert counters["join_failures"] == 0 and counters["join_pending"] == []
+
+
+def test_a_join_without_outcome_fails_after_the_grace_and_a_validation_error_at_once():
+    counters = M.count_bbb_web([JOIN.format(s=1)], {}, now=T0 + 2)
+    M.count_bbb_web([], counters, now=T0 + 2 + M.JOIN_GRACE)
+    assert counters["join_failures"] == 1 and counters["join_pending"] == []
+    refused = [JOIN.format(s=5), "2026-11-29T05:00:05.002Z ERROR o.b.w.c.ApiController - Checksums do not match"]
+    M.count_bbb_web(refused, counters, now=T0 + 6)
+    assert counters["join_failures"] == 2 and counters["joins"] == 2 and counters["join_pending"] == []
+    # a second violation of the same request is one failure; an ERROR of a create after it is none
+    twice = [
+        JOIN.format(s=7),
+        "2026-11-29T05:00:07.002Z ERROR o.b.w.c.ApiController - You must provide your name",
+        "2026-11-29T05:00:07.003Z ERROR o.b.w.c.ApiController - Checksums do not match",
+        "2026-11-29T05:00:08.001Z DEBUG o.b.w.c.ApiController - ApiController#create",
+        "2026-11-29T05:00:08.002Z ERROR o.b.w.c.ApiController - Checksums do not match",
+        JOIN.format(s=9),
+    ]
+    M.count_bbb_web(twice, counters, now=T0 + 10)
+    assert counters["join_failures"] == 3 and counters["joins"] == 4 and len(counters["join_pending"]) == 1
+    assert M._log_time(JOIN.format(s=9)) == T0 + 9.001
 
 
 def test_unknown_messages_count_as_other():
