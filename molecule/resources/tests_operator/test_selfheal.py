@@ -16,7 +16,7 @@ import json
 import time
 
 import pytest
-from lab_runs import NODES, PROXIES, RUNNER, host
+from lab_runs import NODES, PROXIES, RUNNER, flat, host, playbook
 
 HOOK = "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_selfheal.py"
 MARKER = "/var/lib/bbb-cluster-proxy/selfheal-failed"
@@ -121,11 +121,41 @@ def test_the_path_unit_heals_a_package_upgrade_without_bbb_conf(node30):
     node, label = host(node30), node30.split(".", 1)[0]
     assert node.service("bbb-cluster-proxy-selfheal.path").is_running
     upgrade_in_place(node, "bydpkg")
-    for _unused in range(30):
-        if f"location /{label}/html5client/bydpkg {{" in node.file(COPY).content_string:
+    for _unused in range(30):  # the hook writes, tests with nginx -t, then reloads nginx
+        status, body = through_proxy(label, "bydpkg/asset.txt")
+        if status == 200:
             break
         time.sleep(1)
-    status, body = through_proxy(label, "bydpkg/asset.txt")
     assert (status, body) == (200, "lab bydpkg asset\n"), node.file(COPY).content_string
+    assert f"location /{label}/html5client/bydpkg {{" in node.file(COPY).content_string
     restarts = node.file(RECORDS[0]).content_string
     assert restarts == node.file(RECORDS[0] + ".before").content_string  # nginx reloaded, BBB not restarted
+
+
+def wait_until(check, timeout=30):
+    for _unused in range(timeout):
+        if check():
+            return True
+        time.sleep(1)
+    return check()
+
+
+def test_health_names_a_refused_heal_and_a_successful_heal_clears_it(node30):
+    node = host(node30)
+    # the package file goes away (a broken or a cross-family upgrade): the path unit refuses and says so
+    assert node.run(f"mv {PACKAGE} /root/package.moved").rc == 0
+    try:
+        assert wait_until(lambda: node.file(MARKER).exists), "the hook wrote no marker"
+        assert "cannot be read" in node.file(MARKER).content_string
+        journal = node.run("journalctl -q -o cat -p err -t bbb-cluster-proxy-selfheal --no-pager").stdout
+        assert f"SELF-HEAL REFUSED after a change of the package file: {PACKAGE} cannot be read" in journal
+        assert node.file(COPY).content_string == node.file("/root/copy.before").content_string  # left as it was
+        rc, output = playbook("bbb.cluster_proxy.health")
+    finally:
+        assert node.run(f"mv /root/package.moved {PACKAGE}").rc == 0
+    text = flat(output)
+    assert rc != 0, text[-3000:]
+    assert f"{node30}: self-heal after a package upgrade did not change the cluster-proxy files ({MARKER}):" in text
+    assert f"Run bbb.cluster_proxy.site for {node30}" in text
+    # the package file is back: the next heal succeeds and clears the marker
+    assert wait_until(lambda: not node.file(MARKER).exists), node.file(MARKER).content_string
