@@ -168,6 +168,10 @@ def main(argv=None):
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     parser.add_argument("--trigger", default="a manual run", help="what ran the hook (for the journal)")
     args = parser.parse_args(argv)
+    if not os.path.exists(args.config):
+        # the role has not configured this node, or a rollback went back to before it did: nothing to follow
+        print(f"{TAG}: {args.config} does not exist; nothing to do")
+        return 0
     try:
         with open(args.config, encoding="utf-8") as handle:
             cfg = json.load(handle)

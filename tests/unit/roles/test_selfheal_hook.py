@@ -120,7 +120,7 @@ def node(request, tmp_path):
 
     n = Node()
     n.family, n.files, n.source, n.dest, n.release, n.config = family, files, source, dest, release, settings
-    n.marker, n.calls = Path(settings["marker"]), calls
+    n.marker, n.calls, n.config_path = Path(settings["marker"]), calls, config
 
     def run(trigger="bbb-conf"):
         if calls.exists():
@@ -213,3 +213,13 @@ def test_the_configuration_holds_no_secret(node):
     text = json.dumps(node.config).lower()
     assert "secret" not in text and "salt" not in text
     assert set(node.config["files"][0]) == {"path", "source", "basename", "drop_named", "settings", "append"}
+
+
+def test_without_a_configuration_it_does_nothing(node):
+    """A node the role has not configured, or rolled back to a point before the hook: nothing to follow."""
+    before = node.dest.read_text()
+    node.config_path.unlink()
+    done = node.run()
+    assert done.returncode == 0, done.stderr
+    assert node.dest.read_text() == before
+    assert done.calls == []
