@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Self-heal of a BigBlueButton node's cluster-proxy nginx copy after a package upgrade (installed by bbb_node).
 
