@@ -18,6 +18,7 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model impor
     normalise,
     plan,
     report,
+    selfheal_files,
 )
 
 MODULE = "bbb.cluster_proxy.node_files"
@@ -71,6 +72,7 @@ class ActionModule(ActionBase):
             daemon_reload=any(s["path"].startswith("/etc/systemd/") for s in changed),
             backups={},
             drift=[],
+            selfheal=selfheal_files(active),
         )
         if self._play_context.diff and changed:
             result["diff"] = [s["diff"] for s in changed]

@@ -136,6 +136,13 @@ drift:
   type: list
   elements: str
   returned: always
+selfheal:
+  description:
+    - The node's V(nginx) entries as the self-heal hook on the node re-derives them after a package upgrade
+      (C(path), C(source), C(basename), C(drop_named), C(settings) as ordered name/value pairs, C(append)); no secret.
+  type: list
+  elements: dict
+  returned: unless O(report=true)
 """
 
 import base64

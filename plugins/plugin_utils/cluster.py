@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import family_of, load_families
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import CopyError
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import prefix_locations as _prefix_locations
 
 LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-BASENAME_RE = re.compile(r"^/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?/html5client$")
 
 # Paths a BBB node or the proxy uses for itself; a node label equal to one of
 # them would make /<label>/... ambiguous for operators and for nginx.
@@ -262,60 +263,12 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
     return result
 
 
-_LOCATION_RE = re.compile(
-    r"^(?P<head>\s*location\s+)(?P<mod>(?:=|\^~|~\*|~)\s*)?(?P<path>\^?/html5client(?![A-Za-z0-9_-])\S*)(?P<tail>.*)$"
-)
-
-
-_NAMED_RE = re.compile(r"^\s*location\s+@")
-
-
-def _drop_named_locations(lines):
-    """Remove every ``location @name { ... }`` block (braces counted outside comments)."""
-    out = []
-    depth = 0
-    for line in lines:
-        if depth == 0 and _NAMED_RE.match(line):
-            depth = None
-        if depth is None or depth > 0:
-            code = line.split("#", 1)[0]
-            depth = (depth or 0) + code.count("{") - code.count("}")
-            continue
-        out.append(line)
-    return out
-
-
 def prefix_locations(text, basename, drop_named=False):
-    """Prefix every ``/html5client`` nginx location of ``text`` with ``basename``.
+    """Prefix every ``/html5client`` nginx location of ``text`` with ``basename`` (see nginx_copy.prefix_locations).
 
-    ``location @html5client`` (a named location), ``alias``/``proxy_pass``
-    targets and everything else stay as they are. With ``drop_named`` the
-    named locations are left out, for a copy that is included next to the
-    package's own file (nginx refuses two named locations of one name).
+    The derivation itself lives in nginx_copy, which the node's self-heal hook runs too.
     """
-    if not isinstance(text, str):
-        raise ClusterError([f"prefix_locations: input is a {type(text).__name__}, not the text of an nginx file"])
-    if not isinstance(basename, str) or not BASENAME_RE.match(basename):
-        raise ClusterError([f"prefix_locations: basename '{basename}' is not of the form /<label>/html5client"])
-    prefix = basename[: -len("/html5client")]
-    out = []
-    count = 0
-    lines = text.splitlines(keepends=True)
-    if drop_named:
-        lines = _drop_named_locations(lines)
-    for line in lines:
-        body = line.rstrip("\r\n")
-        ending = line[len(body) :]
-        match = _LOCATION_RE.match(body)
-        if match:
-            path = match.group("path")
-            if path.startswith("^"):
-                path = "^" + prefix + path[1:]
-            else:
-                path = prefix + path
-            body = "{}{}{}{}".format(match.group("head"), match.group("mod") or "", path, match.group("tail"))
-            count += 1
-        out.append(body + ending)
-    if count == 0:
-        raise ClusterError(["prefix_locations: the nginx text has no location starting with /html5client"])
-    return "".join(out)
+    try:
+        return _prefix_locations(text, basename, drop_named)
+    except CopyError as exc:
+        raise ClusterError(exc.problems) from exc

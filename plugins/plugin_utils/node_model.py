@@ -14,11 +14,11 @@ import posixpath
 
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import DEFAULT_SECRET_KEYS, MASK, as_text
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError, prefix_locations
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import HEADER, CopyError
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import render as render_nginx
 
 FORMATS = ("properties", "yaml", "json", "dropin", "nginx", "text", "absent")
-HEADER = "# Ansible managed: bbb.cluster_proxy (bbb_node role)"
 
 
 class ModelError(ValueError):
@@ -140,21 +140,35 @@ def render(entry, content, sources):
                 " reinstall bbb-html5, or check bbb_node_version."
             )
         try:
-            prefixed = prefix_locations(source, entry["basename"], bool(entry.get("drop_named"))).strip()
-        except ClusterError as exc:
+            return render_nginx(
+                source,
+                entry["source"],
+                entry["basename"],
+                bool(entry.get("drop_named")),
+                settings,
+                entry.get("append") or "",
+            )
+        except CopyError as exc:
             raise ModelError(f"{entry['source']}: {'; '.join(exc.problems)}") from exc
-        parts = [
-            HEADER,
-            f"# This node's client under {entry['basename']}; included at server level by BigBlueButton's nginx site,",
-            "# named to sort after the package's files so that its `set` lines win.",
-            *(f"set ${name} {value};" for name, value in settings.items()),
-            f"# --- {entry['source']}, with the node prefix ---",
-            prefixed,
-            "# --- end ---",
-            (entry.get("append") or "").strip(),
-        ]
-        return "\n".join(p for p in parts if p) + "\n"
     return str(entry.get("content") or "")
+
+
+def selfheal_files(files):
+    """The node's nginx copies as the self-heal hook on the node takes them (roles/bbb_node/files/
+    bbb_cluster_proxy_selfheal.py): the arguments of nginx_copy.render, settings as ordered pairs. Paths, the basename
+    and origins only, never a secret."""
+    return [
+        {
+            "path": entry["path"],
+            "source": entry["source"],
+            "basename": entry["basename"],
+            "drop_named": bool(entry.get("drop_named")),
+            "settings": [[name, value] for name, value in _plain(entry["settings"]).items()],
+            "append": _plain(entry.get("append") or ""),
+        }
+        for entry in files
+        if entry["format"] == "nginx"
+    ]
 
 
 def _decode(read_entry):

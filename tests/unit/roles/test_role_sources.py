@@ -56,11 +56,20 @@ def test_package_owned_and_conffiles_are_never_written_on_a_node():
     for entry in entries:
         assert not FORBIDDEN.match(entry["path"]), f"{entry['source']}: {entry['path']}"
         assert entry["path"].startswith(("/etc/bigbluebutton/", "/etc/systemd/system/")), entry
-    assert not [
-        p
+    # Outside the model only the upgrade self-heal hook is installed (tasks/selfheal.yml), at paths of its own.
+    assert [
+        p.name
         for p in (ROLES / "bbb_node" / "tasks").glob("*.yml")
-        if re.search(r"\b(copy|template|lineinfile)\b:", p.read_text())
+        if re.search(r"\b(copy|template|lineinfile|blockinfile)\b:", p.read_text())
+    ] == ["selfheal.yml"]
+    main = yaml.safe_load((ROLES / "bbb_node" / "vars" / "main.yml").read_text())
+    hook = [main[f"__bbb_node_{name}"] for name in ("selfheal_script", "selfheal_config", "apply_config")]
+    assert hook == [
+        "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_selfheal.py",
+        "/etc/bbb-cluster-proxy/selfheal.json",
+        "/etc/bigbluebutton/bbb-conf/apply-config.sh",  # the operator's hook file: one marked block is ours
     ]
+    assert not [path for path in hook if FORBIDDEN.match(path)]
 
 
 def test_package_owned_and_conffiles_are_never_written_on_the_proxy():
