@@ -175,8 +175,12 @@ def _show(key, value):
     return MASK if key in DEFAULT_SECRET_KEYS else ("(not set)" if value is None else value)
 
 
-def plan(files, found, host):
-    """One step per file: whether it changes, its diff and what the write phase gets."""
+def plan(files, found, host, pending=()):
+    """One step per file: whether it changes, its diff and what the write phase gets.
+
+    ``pending`` (check mode): files the adoption of a hand-made setup restores or edits first; an nginx copy of such a
+    source is shown as derived from the restored file, since its packaged text is not on the node yet.
+    """
     sources = _sources(files, found)
     steps = []
     for entry in files:
@@ -212,6 +216,16 @@ def plan(files, found, host):
                 "before": "".join(f"{k}={_show(k, values.get(k))}\n" for k in sorted({**sets, **drops})),
                 "after": "".join(f"{k}={_show(k, v)}\n" for k, v in sorted(sets.items())),
             }
+        elif fmt == "nginx" and entry["source"] in pending:
+            before = _decode(have)
+            step.update(changed=True, write=None)
+            step["diff"] = {
+                "before_header": path,
+                "after_header": path,
+                "before": before or "",
+                "after": f"(derived from {entry['source']} once its package restored it, with the node prefix"
+                f" {entry['basename']})\n",
+            }
         else:
             before = _decode(have)
             try:
@@ -226,7 +240,7 @@ def plan(files, found, host):
     return steps
 
 
-def dropin_problems(files, found, host):
+def dropin_problems(files, found, host, pending=()):
     """Why the role's drop-ins would not take effect: an EnvironmentFile= or a later drop-in setting the same variables.
 
     systemd (systemd.exec(5)): EnvironmentFile= wins over Environment=, and of two drop-ins that set the same variable
@@ -235,7 +249,8 @@ def dropin_problems(files, found, host):
     problems = []
     for entry in (f for f in files if f["format"] == "dropin"):
         names = ", ".join(sorted(entry["settings"]))
-        shadowed = found.get(entry.get("env_file") or "", {}).get("set") or []
+        # an environment file the adoption of a hand-made setup edits first (check mode) is judged after that
+        shadowed = [] if entry.get("env_file") in pending else found.get(entry.get("env_file") or "", {}).get("set") or []
         if shadowed:
             problems.append(
                 f"Host {host}: {entry['env_file']} sets {', '.join(shadowed)}, which overrides the role's drop-in for"
