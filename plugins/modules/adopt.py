@@ -124,9 +124,7 @@ def _paths(check):
     # A link is read where it points (the package's bbb-html5.nginx -> .static), unless the check is about links
     # (nginx's sites-enabled/).
     return [
-        p
-        for p in found
-        if p not in exclude and os.path.isfile(p) and (check.get("links") or not os.path.islink(p))
+        p for p in found if p not in exclude and os.path.isfile(p) and (check.get("links") or not os.path.islink(p))
     ]
 
 

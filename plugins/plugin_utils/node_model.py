@@ -250,7 +250,9 @@ def dropin_problems(files, found, host, pending=()):
     for entry in (f for f in files if f["format"] == "dropin"):
         names = ", ".join(sorted(entry["settings"]))
         # an environment file the adoption of a hand-made setup edits first (check mode) is judged after that
-        shadowed = [] if entry.get("env_file") in pending else found.get(entry.get("env_file") or "", {}).get("set") or []
+        shadowed = (
+            [] if entry.get("env_file") in pending else found.get(entry.get("env_file") or "", {}).get("set") or []
+        )
         if shadowed:
             problems.append(
                 f"Host {host}: {entry['env_file']} sets {', '.join(shadowed)}, which overrides the role's drop-in for"

@@ -22,9 +22,10 @@ def role_checks(family, root):
     """The role's checks of a family (common + family), their paths moved below ``root``."""
     common = yaml.safe_load((VARS / "main.yml").read_text())
     location = common["__bbb_node_adopt_location"]
-    checks = common["__bbb_node_adopt_common"] + yaml.safe_load((VARS / f"family_{family}.yml").read_text())[
-        "__bbb_node_family_adopt"
-    ]
+    checks = (
+        common["__bbb_node_adopt_common"]
+        + yaml.safe_load((VARS / f"family_{family}.yml").read_text())["__bbb_node_family_adopt"]
+    )
     out = []
     for check in checks:
         check = dict(check, path=f"{root}{check['path']}")
@@ -106,9 +107,7 @@ def test_a_pristine_node_has_no_findings(node, run_module):
     for family in ("3.0", "2.x"):
         for fixture in (LAB_FILES / family).iterdir():
             node.write(f"/fixtures/{family}/{fixture.name}", fixture.read_text())
-    checks = [
-        dict(c, path=f"{node.root}/fixtures/*/*") for f in ("3.0", "2.x") for c in role_checks(f, node.root)
-    ]
+    checks = [dict(c, path=f"{node.root}/fixtures/*/*") for f in ("3.0", "2.x") for c in role_checks(f, node.root)]
     failed, result, _ = run_module(main, {"checks": checks})
     assert not failed and result["findings"] == [] and not result["changed"]
 
@@ -185,8 +184,10 @@ def test_an_operator_line_with_other_jvm_options_is_not_the_guides(node, run_mod
 
 
 def test_a_file_serving_more_is_reported_but_not_removed(node, run_module, tmp_path):
-    conf = node.write("/etc/nginx/sites-enabled/mine", "server {\n  server_name other.example;\n"
-                      "  location /bbb-01/html5client/ { }\n}\n")
+    conf = node.write(
+        "/etc/nginx/sites-enabled/mine",
+        "server {\n  server_name other.example;\n  location /bbb-01/html5client/ { }\n}\n",
+    )
     check = {
         "path": f"{node.root}/etc/nginx/sites-enabled/*",
         "how": "remove",
