@@ -104,6 +104,15 @@ def _plain(value):
     return value
 
 
+def _json_or_yaml(content, fmt):
+    if fmt == "json":
+        try:
+            return json.loads(content) or {}
+        except ValueError:
+            pass
+    return yaml.safe_load(content) or {}
+
+
 def render(entry, content, sources):
     """The whole wanted text of a file that is not edited key by key."""
     fmt, settings = entry["format"], _plain(entry["settings"])
@@ -111,7 +120,9 @@ def render(entry, content, sources):
         current = {}
         if content is not None:
             try:
-                current = yaml.safe_load(content) or {}
+                # JSON is read as JSON first: the upstream guide's etherpad.json is indented with tabs, which YAML
+                # (a superset of JSON otherwise) refuses.
+                current = _json_or_yaml(content, fmt)
             except yaml.YAMLError as exc:
                 raise ModelError(
                     f"{entry['path']} is not valid {fmt.upper()} ({str(exc).splitlines()[0]}). Fix the file or move it"

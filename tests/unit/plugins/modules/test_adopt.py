@@ -197,3 +197,14 @@ def test_a_file_serving_more_is_reported_but_not_removed(node, run_module, tmp_p
     }
     failed, result, _ = run_module(main, {"checks": [check], "migrate": True, "backup_dir": str(tmp_path / "b")})
     assert failed and "line 2: server_name other.example;" in result["msg"] and conf.exists()
+
+
+def test_the_guides_etherpad_json_with_tabs_is_merged():
+    """The guide's etherpad.json is indented with tabs: JSON, but no YAML; the role reads it as JSON."""
+    from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import _parse
+    from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model import render
+
+    guide = '{\n\t"cluster_proxies": [\n\t\t"https://proxy.example.com"\n\t]\n}\n'
+    entry = {"path": "/etc/bigbluebutton/etherpad.json", "format": "json", "settings": {"cluster_proxies": ["x"]}}
+    assert render(entry, guide, {}) == '{\n  "cluster_proxies": [\n    "x"\n  ]\n}\n'
+    assert _parse(guide, "yaml", entry["path"]) == {"cluster_proxies": ["https://proxy.example.com"]}
