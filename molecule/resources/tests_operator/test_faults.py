@@ -40,8 +40,8 @@ from lab_runs import (
 )
 
 PROXY = PROXIES[0]
-ROOM_A, ROOM_B = NODES  # the first node: BBB 3.0, the second: BBB 2.7
-LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES)
+ROOM_A, ROOM_B = NODES[:2]  # the first node: BBB 3.0, the second: BBB 2.7 (ops-c: test_adoption.py)
+LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES[:2])
 FIRST_NODE_ONLY = "lab_first_node_only"  # an inventory group of the first node alone (molecule.yml)
 PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
 MARKER = "/var/lib/bbb-cluster-proxy/restart-pending"
