@@ -50,6 +50,17 @@ HAND_EDITS = {
 }
 
 
+OWN_SITE = "/etc/nginx/sites-enabled/bbb-proxy"  # the operator's own proxy configuration (prepare.yml)
+PROXY_CONF = "/etc/nginx/conf.d/bbb-cluster-proxy.conf"
+ADOPTED_BACKUPS = "/var/backups/bbb-cluster-proxy/adopted"
+
+
+def own_site_locations():
+    """The location lines (number, text) of the operator's own proxy site, from its target in sites-available."""
+    text = host(PROXY).file("/etc/nginx/sites-available/bbb-proxy").content_string
+    return [(n, line) for n, line in enumerate(text.split("\n"), 1) if line.strip().startswith("location /ops-c/")]
+
+
 def record(name):
     path = RECORD / name
     assert path.exists(), f"{path} is missing: the operations scenario's prepare.yml records it before the converge"
@@ -93,8 +104,9 @@ def test_the_preflight_reported_each_hand_edit_with_host_file_and_line():
     """Before any change: every line the person edited, named by host, file and line, with what site does."""
     assert record("preflight.rc").strip() == "0", record("preflight.log")[-3000:]
     log = record("preflight.log")
-    reported = re.findall(r'"(ops-[a-z]\.lab\.test): hand edit: (\S+) line (\d+): (.*?)"?,?$', log, re.M)
-    assert {name for name, *_ in reported} == {ADOPTED}, reported  # the fresh nodes have none
+    every = re.findall(r'"(ops-[a-z]+\.lab\.test): hand edit: (\S+) line (\d+): (.*?)"?,?$', log, re.M)
+    assert {name for name, *_ in every} == {ADOPTED, PROXY}, every  # the fresh nodes have none
+    reported = [r for r in every if r[0] == ADOPTED]
     found = {(path, int(line)) for _, path, line, _ in reported}
     wanted = {(path, number) for path in HAND_EDITS for number, _ in hand_made(path)}
     assert len(wanted) >= 8
@@ -106,6 +118,11 @@ def test_the_preflight_reported_each_hand_edit_with_host_file_and_line():
         assert f"Site {how} {path}" in message, message
     assert "from package bbb-html5 (apt-get install --reinstall bbb-html5)" in log
     assert "from package bbb-web (apt-get install --reinstall bbb-web)" in log
+    # the proxy: the operator's own site, each of its locations for ops-c
+    on_proxy = {(path, int(line), text) for name, path, line, text in every if name == PROXY}
+    assert {(path, line) for path, line, _ in on_proxy} == {(OWN_SITE, n) for n, _ in own_site_locations()}
+    for _, _, message in on_proxy:
+        assert f"Site moves {OWN_SITE} away (backup kept); the value is in {PROXY_CONF}." in message
 
 
 def test_check_diff_showed_the_migration_first_and_changed_nothing():
@@ -122,6 +139,7 @@ def test_check_diff_showed_the_migration_first_and_changed_nothing():
     # and the role's own files as they will be written: the wrong websocket URL of an early guide corrected
     assert "+graphqlWebsocketUrl=wss://ops-c.lab.test/graphql" in log
     assert "+++ after: /etc/bigbluebutton/nginx/zz-cluster-proxy.nginx" in log
+    assert f"--- before: {OWN_SITE}\n" in log and "-  location /ops-c/html5client/ {" in log
     assert re.search(r"ok=\d+\s+changed=[1-9]\d*\s+unreachable=0\s+failed=0", log)
 
 
@@ -156,3 +174,15 @@ def test_the_adopted_node_serves_its_client_through_the_proxy():
         f"curl -sS -o /dev/null -w '%{{http_code}}' --cacert /etc/ssl/bbb-lab/ca.crt https://{ADOPTED}/ops-c/html5client/locales/en.json"
     )
     assert lost.stdout == "200"
+
+
+def test_the_operators_own_proxy_site_is_out_of_nginx_and_backed_up():
+    proxy = host(PROXY)
+    assert not proxy.file(OWN_SITE).exists  # the link is gone, its target stays
+    assert proxy.file("/etc/nginx/sites-available/bbb-proxy").exists
+    copies = proxy.run(f"ls -1 {ADOPTED_BACKUPS}/etc_nginx_sites-enabled_bbb-proxy.*~").stdout.split()
+    assert len(copies) == 1, copies
+    assert "location /ops-c/html5client/ {" in proxy.file(copies[0]).content_string
+    loaded = proxy.run("nginx -T 2>&1")
+    assert loaded.rc == 0 and "conflicting server name" not in loaded.stdout, loaded.stdout[-2000:]
+    assert "# configuration file /etc/nginx/sites-enabled/bbb-proxy:" not in loaded.stdout
