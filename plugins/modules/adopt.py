@@ -28,7 +28,7 @@ options:
       - C(how), V(restore) (a package file edited in place), V(lines) (the guide's lines added to a conffile) or
         V(remove) (a file of the guide's own), and C(match), the regular expressions of the hand edit's lines.
       - C(what) (what the edit is), C(moves_to) (the role's file that holds the value instead).
-      - C(links), also look at symbolic links (by default a link is skipped: its target is checked itself).
+      - C(links), also look at symbolic links (by default a link is skipped, as its target is checked itself).
       - C(keep_if) (V(remove) only), regular expressions of lines that show the file serves more than the guide's
         setup; such a file is reported but not removed (the operator removes the guide's lines by hand).
     type: list
@@ -78,13 +78,27 @@ findings:
   elements: dict
   returned: always
   contains:
-    path: {description: The file., type: str}
-    line: {description: The line number (1-based)., type: int}
-    text: {description: The line (a secret key's value masked)., type: str}
-    how: {description: How it is migrated (restore, lines or remove)., type: str}
-    package: {description: The package that owns the file (V(restore))., type: str}
-    blocked: {description: Why the file is not migrated automatically (empty when it is)., type: str}
-    message: {description: File, line, what it is and what a migration does with it., type: str}
+    path:
+      description: The file.
+      type: str
+    line:
+      description: The line number (1-based).
+      type: int
+    text:
+      description: The line (a secret key's value masked).
+      type: str
+    how:
+      description: How it is migrated (V(restore), V(lines) or V(remove)).
+      type: str
+    package:
+      description: The package that owns the file (V(restore)).
+      type: str
+    blocked:
+      description: Why the file is not migrated automatically (empty when it is).
+      type: str
+    message:
+      description: File and line, what it is, and what a migration does with it.
+      type: str
 messages:
   description: The findings' messages.
   type: list
