@@ -305,10 +305,11 @@ def main():
     if not module.check_mode:
         left = [f["message"] for f in scan(module)]
         if left:
+            result["backups"] = backups
             module.fail_json(
                 msg="adopt: after the migration these hand edits are still there (does the package itself ship"
                 " them?): " + " ".join(left),
-                **dict(result, backups=backups),
+                **result,
             )
     result.update(changed=True, backups=backups, diff=diffs)
     module.exit_json(**result)

@@ -108,13 +108,13 @@ def test_a_pristine_node_has_no_findings(node, run_module):
         for fixture in (LAB_FILES / family).iterdir():
             node.write(f"/fixtures/{family}/{fixture.name}", fixture.read_text())
     checks = [dict(c, path=f"{node.root}/fixtures/*/*") for f in ("3.0", "2.x") for c in role_checks(f, node.root)]
-    failed, result, _ = run_module(main, {"checks": checks})
+    failed, result, _raw = run_module(main, {"checks": checks})
     assert not failed and result["findings"] == [] and not result["changed"]
 
 
 def test_each_hand_edit_is_reported_with_file_and_line(node, run_module):
     hand_made_30(node)
-    failed, result, _ = run_module(main, {"checks": role_checks("3.0", node.root)})
+    failed, result, _raw = run_module(main, {"checks": role_checks("3.0", node.root)})
     assert not failed and not result["changed"]
     found = {(f["path"].removeprefix(str(node.root)), f["line"]) for f in result["findings"]}
     static_lines = [
@@ -139,7 +139,7 @@ def test_each_hand_edit_is_reported_with_file_and_line(node, run_module):
 def test_check_mode_shows_the_migration_and_changes_nothing(node, run_module):
     hand_made_30(node)
     before = {p: p.read_bytes() for p in node.root.rglob("*") if p.is_file()}
-    failed, result, _ = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True}, check_mode=True)
+    failed, result, _raw = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True}, check_mode=True)
     assert not failed and result["changed"]
     assert {p: p.read_bytes() for p in node.root.rglob("*") if p.is_file()} == before
     diffs = {d["before_header"].removeprefix(str(node.root)): d for d in result["diff"]}
@@ -152,7 +152,7 @@ def test_migration_restores_packages_drops_lines_removes_files_and_keeps_backups
     hand_made_30(node)
     marker = tmp_path / "marker"
     args = {"checks": role_checks("3.0", node.root), "migrate": True, "marker": str(marker)}
-    failed, result, _ = run_module(main, args)
+    failed, result, _raw = run_module(main, args)
     assert not failed and result["changed"], result
     assert Path(f"{node.root}{STATIC}").read_text() == (LAB_FILES / "3.0" / "bbb-html5.nginx.static").read_text()
     assert Path(f"{node.root}{LOADBALANCER}").read_text() == (LAB_FILES / "3.0" / "loadbalancer.nginx").read_text()
@@ -164,13 +164,13 @@ def test_migration_restores_packages_drops_lines_removes_files_and_keeps_backups
         assert Path(copy).exists() and Path(copy).name.startswith(Path(path).name)
     assert "bbb-01/html5client" in Path(result["backups"][f"{node.root}{STATIC}"]).read_text()
     # a second run finds nothing and changes nothing
-    failed, again, _ = run_module(main, args)
+    failed, again, _raw = run_module(main, args)
     assert not failed and not again["changed"] and again["findings"] == []
 
 
 def test_an_edited_file_no_package_ships_is_not_migrated(node, run_module):
     node.write(STATIC, "location /bbb-01/html5client { }\n")  # not in the package list: dpkg -S fails
-    failed, result, _ = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True})
+    failed, result, _raw = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True})
     assert failed
     assert "no package ships it (dpkg -S); move the file away by hand" in result["msg"]
     assert Path(f"{node.root}{STATIC}").read_text() == "location /bbb-01/html5client { }\n"
@@ -179,7 +179,7 @@ def test_an_edited_file_no_package_ships_is_not_migrated(node, run_module):
 def test_an_operator_line_with_other_jvm_options_is_not_the_guides(node, run_module):
     node.package("bbb-web", BBB_WEB, "")
     node.write(BBB_WEB, 'JDK_JAVA_OPTIONS="-Xmx2g -Dgrails.cors.enabled=true"\n')
-    failed, result, _ = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True})
+    failed, result, _raw = run_module(main, {"checks": role_checks("3.0", node.root), "migrate": True})
     assert not failed and result["findings"] == []  # node_files names it (an EnvironmentFile= over the drop-in)
 
 
@@ -195,7 +195,7 @@ def test_a_file_serving_more_is_reported_but_not_removed(node, run_module, tmp_p
         "match": [r"location\s+/bbb-01/html5client/"],
         "keep_if": [r"server_name\s+(?!proxy\.example\.com;)"],
     }
-    failed, result, _ = run_module(main, {"checks": [check], "migrate": True, "backup_dir": str(tmp_path / "b")})
+    failed, result, _raw = run_module(main, {"checks": [check], "migrate": True, "backup_dir": str(tmp_path / "b")})
     assert failed and "line 2: server_name other.example;" in result["msg"] and conf.exists()
 
 
