@@ -165,7 +165,8 @@ def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_bat
     run = Run(
         tmp_path / "site.log",
         "bbb.cluster_proxy.site",
-        *("-e", "bbb_cluster_serial=2", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=120"),
+        # one batch of every node (ops-c of test_adoption too): the lost node's batch is the last one
+        *("-e", f"bbb_cluster_serial={len(NODES)}", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=120"),
     )
     try:
         # ansible-core >= 2.20 puts the role's name before the task's in this line
