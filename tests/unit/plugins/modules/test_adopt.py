@@ -208,3 +208,32 @@ def test_the_guides_etherpad_json_with_tabs_is_merged():
     entry = {"path": "/etc/bigbluebutton/etherpad.json", "format": "json", "settings": {"cluster_proxies": ["x"]}}
     assert render(entry, guide, {}) == '{\n  "cluster_proxies": [\n    "x"\n  ]\n}\n'
     assert _parse(guide, "yaml", entry["path"]) == {"cluster_proxies": ["https://proxy.example.com"]}
+
+
+def test_check_mode_judges_the_role_files_after_the_pending_migration():
+    """--check --diff before a migration: the prefixed copy is shown as derived from the restored package file, and
+    the guide's JDK_JAVA_OPTIONS in /etc/default/bbb-web (which the migration removes) does not stop the role."""
+    from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model import dropin_problems, normalise, plan
+
+    files = normalise(
+        [
+            {
+                "path": "/etc/bigbluebutton/nginx/zz-cluster-proxy.nginx",
+                "format": "nginx",
+                "source": STATIC,
+                "basename": "/bbb-01/html5client",
+            },
+            {
+                "path": "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf",
+                "format": "dropin",
+                "env_file": BBB_WEB,
+                "settings": {"JDK_JAVA_OPTIONS": "-Dgrails.cors.enabled=true"},
+            },
+        ],
+        "bbb-01",
+    )
+    found = {STATIC: {"exists": True, "content": None}, BBB_WEB: {"exists": True, "set": ["JDK_JAVA_OPTIONS"]}}
+    assert dropin_problems(files, found, "bbb-01")  # without the migration: stopped, as before
+    assert dropin_problems(files, found, "bbb-01", {STATIC, BBB_WEB}) == []
+    step = plan(files[:1], found, "bbb-01", {STATIC})[0]
+    assert step["changed"] and "once its package restored it" in step["diff"]["after"]
