@@ -26,7 +26,7 @@ MODULE = "bbb.cluster_proxy.node_files"
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("files", "marker", "backup", "report", "hints", "effective"))
+    _VALID_ARGS = frozenset(("files", "marker", "backup", "report", "hints", "effective", "pending"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -56,10 +56,11 @@ class ActionModule(ActionBase):
                     changed=False, drift=report(active, read["files"], args.get("hints") or {}, args.get("effective"))
                 )
                 return result
-            problems = dropin_problems(active, read["files"], host)
+            pending = set(args.get("pending") or []) if self._play_context.check_mode else set()
+            problems = dropin_problems(active, read["files"], host, pending)
             if problems:
                 raise AnsibleActionFail(" ".join(problems))
-            steps = plan(active, read["files"], host)
+            steps = plan(active, read["files"], host, pending)
         except ModelError as exc:
             raise AnsibleActionFail(str(exc)) from exc
 

@@ -61,6 +61,14 @@ options:
     type: list
     elements: dict
     default: []
+  pending:
+    description:
+      - Check mode, with the module M(bbb.cluster_proxy.adopt) before it, files the adoption would restore or edit
+        first; a prefixed nginx copy of such a file is shown as derived from the restored file, and an environment
+        file in the list is not judged.
+    type: list
+    elements: path
+    default: []
   phase:
     description: Internal, set by the action plugin (V(read) or V(write)).
     type: str
@@ -272,6 +280,7 @@ def main():
             effective=dict(type="list", elements="dict", default=[]),
             phase=dict(type="str", choices=["read", "write"]),
             probe=dict(type="list", elements="path", default=[]),
+            pending=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )

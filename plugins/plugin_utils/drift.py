@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 
 import yaml
@@ -103,7 +104,11 @@ def _parse(text, form, path):
         return parse_environment(text)
     if form == "yaml":
         try:
-            data = yaml.safe_load(text)
+            data = json.loads(text)  # JSON with tabs (the upstream guide's etherpad.json) is no YAML
+        except ValueError:
+            data = None
+        try:
+            data = data if data is not None else yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise DriftError(
                 [f"{path} is not valid YAML/JSON ({str(exc).splitlines()[0]}): fix or move it away"]

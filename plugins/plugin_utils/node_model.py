@@ -104,6 +104,15 @@ def _plain(value):
     return value
 
 
+def _json_or_yaml(content, fmt):
+    if fmt == "json":
+        try:
+            return json.loads(content) or {}
+        except ValueError:
+            pass
+    return yaml.safe_load(content) or {}
+
+
 def render(entry, content, sources):
     """The whole wanted text of a file that is not edited key by key."""
     fmt, settings = entry["format"], _plain(entry["settings"])
@@ -111,7 +120,9 @@ def render(entry, content, sources):
         current = {}
         if content is not None:
             try:
-                current = yaml.safe_load(content) or {}
+                # JSON is read as JSON first: the upstream guide's etherpad.json is indented with tabs, which YAML
+                # (a superset of JSON otherwise) refuses.
+                current = _json_or_yaml(content, fmt)
             except yaml.YAMLError as exc:
                 raise ModelError(
                     f"{entry['path']} is not valid {fmt.upper()} ({str(exc).splitlines()[0]}). Fix the file or move it"
@@ -189,8 +200,12 @@ def _show(key, value):
     return MASK if key in DEFAULT_SECRET_KEYS else ("(not set)" if value is None else value)
 
 
-def plan(files, found, host):
-    """One step per file: whether it changes, its diff and what the write phase gets."""
+def plan(files, found, host, pending=()):
+    """One step per file: whether it changes, its diff and what the write phase gets.
+
+    ``pending`` (check mode): files the adoption of a hand-made setup restores or edits first; an nginx copy of such a
+    source is shown as derived from the restored file, since its packaged text is not on the node yet.
+    """
     sources = _sources(files, found)
     steps = []
     for entry in files:
@@ -226,6 +241,16 @@ def plan(files, found, host):
                 "before": "".join(f"{k}={_show(k, values.get(k))}\n" for k in sorted({**sets, **drops})),
                 "after": "".join(f"{k}={_show(k, v)}\n" for k, v in sorted(sets.items())),
             }
+        elif fmt == "nginx" and entry["source"] in pending:
+            before = _decode(have)
+            step.update(changed=True, write=None)
+            step["diff"] = {
+                "before_header": path,
+                "after_header": path,
+                "before": before or "",
+                "after": f"(derived from {entry['source']} once its package restored it, with the node prefix"
+                f" {entry['basename']})\n",
+            }
         else:
             before = _decode(have)
             try:
@@ -240,7 +265,7 @@ def plan(files, found, host):
     return steps
 
 
-def dropin_problems(files, found, host):
+def dropin_problems(files, found, host, pending=()):
     """Why the role's drop-ins would not take effect: an EnvironmentFile= or a later drop-in setting the same variables.
 
     systemd (systemd.exec(5)): EnvironmentFile= wins over Environment=, and of two drop-ins that set the same variable
@@ -249,7 +274,10 @@ def dropin_problems(files, found, host):
     problems = []
     for entry in (f for f in files if f["format"] == "dropin"):
         names = ", ".join(sorted(entry["settings"]))
-        shadowed = found.get(entry.get("env_file") or "", {}).get("set") or []
+        # an environment file the adoption of a hand-made setup edits first (check mode) is judged after that
+        shadowed = (
+            [] if entry.get("env_file") in pending else found.get(entry.get("env_file") or "", {}).get("set") or []
+        )
         if shadowed:
             problems.append(
                 f"Host {host}: {entry['env_file']} sets {', '.join(shadowed)}, which overrides the role's drop-in for"

@@ -40,8 +40,8 @@ from lab_runs import (
 )
 
 PROXY = PROXIES[0]
-ROOM_A, ROOM_B = NODES  # the first node: BBB 3.0, the second: BBB 2.7
-LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES)
+ROOM_A, ROOM_B = NODES[:2]  # the first node: BBB 3.0, the second: BBB 2.7 (ops-c: test_adoption.py)
+LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES[:2])
 FIRST_NODE_ONLY = "lab_first_node_only"  # an inventory group of the first node alone (molecule.yml)
 PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
 MARKER = "/var/lib/bbb-cluster-proxy/restart-pending"
@@ -165,7 +165,8 @@ def test_a_node_lost_in_the_middle_of_its_batch_is_named_and_the_rest_of_the_bat
     run = Run(
         tmp_path / "site.log",
         "bbb.cluster_proxy.site",
-        *("-e", "bbb_cluster_serial=2", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=120"),
+        # one batch of every node (ops-c of test_adoption too): the lost node's batch is the last one
+        *("-e", f"bbb_cluster_serial={len(NODES)}", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=120"),
     )
     try:
         # ansible-core >= 2.20 puts the role's name before the task's in this line
