@@ -8,9 +8,15 @@ per BBB version family; the family of a node is read from its release file.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import testinfra.utils.ansible_runner
+
+# tests/lab_nginx.py of this checkout, shared with the operator tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
+from lab_nginx import reload_nginx  # noqa: E402,F401 - re-exported for the shared suite
 
 INVENTORY = os.environ.get("MOLECULE_INVENTORY_FILE", "")
 

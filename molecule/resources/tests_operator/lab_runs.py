@@ -21,6 +21,7 @@ import testinfra.utils.ansible_runner
 # tests/prerequisites.py of this checkout: a missing prerequisite fails, named, unless opted out.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
 import prom_text  # noqa: E402,F401 - re-exported for the metrics test (tests/prom_text.py)
+from lab_nginx import reload_nginx  # noqa: E402,F401 - re-exported for the operator tests
 from prerequisites import require  # noqa: E402,F401 - re-exported for the operator tests
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]

@@ -34,6 +34,7 @@ from lab_runs import (
     host,
     no_change,
     playbook,
+    reload_nginx,
     restarts,
     snapshot,
     start_client,
@@ -234,7 +235,8 @@ def test_a_proxy_configuration_that_fails_nginx_validation_never_goes_live():
     a candidate that nginx rejects; the live file stays, nginx keeps serving, no node is touched."""
     proxy = host(PROXY)
     zone = "proxy_cache_path /var/cache/operator-nginx levels=1:2 keys_zone=bbb_cluster_proxy:1m;\n"
-    assert proxy.run(f"printf '%s' '{zone}' > {OPERATOR_FILE} && nginx -t && systemctl reload nginx").rc == 0
+    assert proxy.run(f"printf '%s' '{zone}' > {OPERATOR_FILE} && nginx -t").rc == 0
+    reload_nginx(proxy)
     try:
         live, served = proxy.file(PROXY_CONF).content_string, proxy.run("nginx -T 2>/dev/null").stdout
         before = snapshot(hosts=NODES)
@@ -252,7 +254,8 @@ def test_a_proxy_configuration_that_fails_nginx_validation_never_goes_live():
         assert status == "200"
         assert snapshot(hosts=NODES) == before
     finally:
-        proxy.run(f"rm -rf {OPERATOR_FILE} /var/cache/operator-nginx && systemctl reload nginx")
+        proxy.run(f"rm -rf {OPERATOR_FILE} /var/cache/operator-nginx")
+        reload_nginx(proxy)
 
 
 class Load:

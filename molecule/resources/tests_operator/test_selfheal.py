@@ -16,7 +16,7 @@ import json
 import time
 
 import pytest
-from lab_runs import NODES, PROXIES, RUNNER, flat, host, playbook
+from lab_runs import NODES, PROXIES, RUNNER, flat, host, playbook, reload_nginx
 
 HOOK = "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_selfheal.py"
 MARKER = "/var/lib/bbb-cluster-proxy/selfheal-failed"
@@ -84,7 +84,7 @@ def node30():
     for path in RECORDS:
         assert node.run(f"mv {path}.before {path}").rc == 0
     assert node.file(COPY).content_string == node.file("/root/copy.before").content_string
-    assert node.run("systemctl reload nginx").rc == 0
+    reload_nginx(node)
 
 
 def upgrade_in_place(node, what):

@@ -34,6 +34,7 @@ from lab_runs import (
     host,
     no_change,
     playbook,
+    reload_nginx,
     require,
     restarts,
     restore,
@@ -356,7 +357,8 @@ def test_drift_names_what_nginx_really_loads():
     try:
         rc, output = playbook("bbb.cluster_proxy.drift")
     finally:
-        proxy.run(f"rm -f {other} && systemctl reload nginx && sleep 2")
+        proxy.run(f"rm -f {other}")
+        reload_nginx(proxy)
     assert rc != 0
     text = flat(output)
     assert f"another server block also claims {PROXY} and nginx ignores one of them" in text
