@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import time
+from pathlib import Path
 
 import pytest
 from lab_runs import (
@@ -36,6 +37,8 @@ LABEL_A, LABEL_B = (name.split(".", 1)[0] for name in NODES[:2])
 HOSTS = [PROXY, ROOM_A, ROOM_B]  # the hosts with bbb_metrics_enabled (molecule.yml)
 UNIT = "bbb-cluster-proxy-metrics"
 PROM = "/var/lib/prometheus/node-exporter/bbb_cluster_proxy.prom"
+# validation, then the bbb_metrics role alone (molecule/resources/metrics_only.yml)
+METRICS_ONLY = str(Path(__file__).resolve().parents[1] / "metrics_only.yml")
 INSTALLED = [
     f"/etc/systemd/system/{UNIT}.service",
     f"/etc/systemd/system/{UNIT}.timer",
@@ -224,8 +227,11 @@ def test_no_secret_in_what_the_metrics_write():
 
 
 def test_disabling_removes_the_timer_and_its_files_and_enabling_brings_them_back():
+    """site with bbb_metrics_enabled=false removes what the role installed; --check before it changes nothing. The
+    runs around it that only concern the role (the check run, the second disabled run, enabling again and its
+    second run) go through the lab's metrics_only.yml (validation, then the role alone), as site.yml runs it."""
     # --check changes nothing
-    rc, output = playbook("bbb.cluster_proxy.site", "--check", "-e", "bbb_metrics_enabled=false")
+    rc, output = playbook(METRICS_ONLY, "--check", "-e", "bbb_metrics_enabled=false")
     assert rc == 0, output[-3000:]
     for name in HOSTS:
         for path in INSTALLED:
@@ -236,12 +242,13 @@ def test_disabling_removes_the_timer_and_its_files_and_enabling_brings_them_back
         for path in INSTALLED:
             assert not host(name).file(path).exists, f"{name}:{path} left after disabling"
         assert host(name).run(f"systemctl is-active {UNIT}.timer").stdout.strip() != "active"
-    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_metrics_enabled=false")
+    rc, output = playbook(METRICS_ONLY, "-e", "bbb_metrics_enabled=false")
     assert rc == 0 and no_change(output), output[-3000:]
     # enabled again (the scenario's inventory): installed, and a second run changes nothing
-    rc, output = playbook("bbb.cluster_proxy.site")
+    rc, output = playbook(METRICS_ONLY)
     assert rc == 0, output[-3000:]
-    rc, output = playbook("bbb.cluster_proxy.site")
+    assert "changed=" in output and not no_change(output), output[-3000:]
+    rc, output = playbook(METRICS_ONLY)
     assert rc == 0 and no_change(output), output[-3000:]
     for name in HOSTS:
         assert host(name).run(f"systemctl is-active {UNIT}.timer").stdout.strip() == "active", name
