@@ -26,13 +26,15 @@ MODULE = "bbb.cluster_proxy.node_files"
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("files", "marker", "backup", "report", "hints", "effective", "pending"))
+    _VALID_ARGS = frozenset(("files", "marker", "restart", "backup", "report", "hints", "effective", "pending"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         args = self._task.args
         host = (task_vars or {}).get("inventory_hostname", "?")
-        marker = args.get("marker") or "/var/lib/bbb-cluster-proxy/restart-pending"
+        restart = boolean(args.get("restart", True), strict=True)
+        # files BigBlueButton does not read: no pending-restart marker is armed or looked at
+        marker = (args.get("marker") or "/var/lib/bbb-cluster-proxy/restart-pending") if restart else ""
         backup = boolean(args.get("backup", True), strict=True)
         reporting = boolean(args.get("report", False), strict=True)
         try:
@@ -69,7 +71,7 @@ class ActionModule(ActionBase):
             changed=bool(changed),
             changed_files=[s["path"] for s in changed],
             marker_found=read["marker_found"],
-            pending=read["marker_found"] or bool(changed),
+            pending=restart and (read["marker_found"] or bool(changed)),
             daemon_reload=any(s["path"].startswith("/etc/systemd/") for s in changed),
             backups={},
             drift=[],

@@ -34,6 +34,9 @@ options:
         (V(properties) only), create a missing file.
       - C(content) (V(text)); C(env_file) (V(dropin)), the unit's environment file, which must not set the same
         variables; C(source), C(basename), C(drop_named) and C(append) (V(nginx)).
+      - C(mode) (V(text)), the file's permissions as an octal string such as V("0755"); a file whose content is
+        right but whose mode differs is only given the mode. Without it, a new file gets V("0644") and an existing
+        file keeps its mode.
       - C(if_exists) or C(unless_exists), a path; the entry applies only where that path exists or does not exist.
     type: list
     elements: dict
@@ -42,6 +45,13 @@ options:
     description: The pending-restart marker, created before the first write.
     type: path
     default: /var/lib/bbb-cluster-proxy/restart-pending
+  restart:
+    description:
+      - Whether a change of these files needs BigBlueButton restarted. With V(false) (files BigBlueButton does not
+        read, such as the self-heal hook and its units) the marker is neither armed nor looked at, and RV(pending)
+        is V(false).
+    type: bool
+    default: true
   backup:
     description: Keep a timestamped copy of every file that is changed or removed next to it.
     type: bool
@@ -132,7 +142,7 @@ marker_found:
   type: bool
   returned: always
 daemon_reload:
-  description: Whether a systemd drop-in changed, so systemd must reload its units before the restart.
+  description: Whether a file below C(/etc/systemd/) changed (a drop-in or a unit), so systemd must reload its units.
   type: bool
   returned: always
 backups:
@@ -156,6 +166,7 @@ selfheal:
 import base64
 import os
 import re
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -223,21 +234,23 @@ def read(module):
                 entry["later"] = later_dropins(path, item["name"], item.get("keys") or [])
             elif entry["exists"] and fmt != "absent":
                 entry["content"] = base64.b64encode(_read_text(path).encode("utf-8", "surrogateescape")).decode()
+                entry["mode"] = f"{stat.S_IMODE(os.stat(path).st_mode):04o}"
         except (OSError, UnicodeError) as exc:
             module.fail_json(msg=f"node_files: cannot read {path}: {to_native(exc)}")
         out[path] = entry
     return {
         "files": out,
         "probe": {path: os.path.exists(path) for path in module.params["probe"]},
-        "marker_found": os.path.exists(module.params["marker"]),
+        "marker_found": bool(module.params["marker"]) and os.path.exists(module.params["marker"]),
     }
 
 
 def write(module):
-    """Arm the marker, then write or remove every file given, each only where it still differs."""
+    """Arm the marker (unless there is none: files BigBlueButton does not read), then write or remove every file
+    given, each only where it still differs (content, or the mode an entry names)."""
     marker = module.params["marker"]
     changed, backups = [], {}
-    if not os.path.exists(marker):
+    if marker and not os.path.exists(marker):
         os.makedirs(os.path.dirname(marker), 0o755, exist_ok=True)
         with open(marker, "w", encoding="utf-8") as handle:
             handle.write(
@@ -259,12 +272,18 @@ def write(module):
             new = "".join(update_lines(split_lines(old), item["settings"], item.get("remove") or {})[0])
         else:
             new = base64.b64decode(item["content"]).decode("utf-8", "surrogateescape")
+        mode = int(item["mode"], 8) if item.get("mode") else None
         if exists and new == old:
+            if mode is not None and stat.S_IMODE(os.stat(path).st_mode) != mode:
+                os.chmod(path, mode)
+                changed.append(path)
             continue
         if exists and module.params["backup"]:
             backups[path] = module.backup_local(path)
         os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)  # a drop-in's directory
-        write_text_atomically(module, path, new, mode=0o644)
+        write_text_atomically(module, path, new, mode=0o644 if mode is None else mode)
+        if mode is not None:
+            os.chmod(path, mode)  # atomic_move keeps the mode of a file it replaces
         changed.append(path)
     return {"changed": bool(changed), "changed_files": changed, "backups": backups}
 

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import posixpath
+import re
 
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import DEFAULT_SECRET_KEYS, MASK, as_text
@@ -78,6 +79,14 @@ def normalise(files, host):
             entry["unit"] = posixpath.basename(entry["dir"])[: -len(".d")]
         if entry["format"] == "nginx" and not (entry.get("source") and entry.get("basename")):
             raise ModelError(f"{where} ({entry['path']}): an nginx entry needs source and basename")
+        if entry.get("mode") is not None:
+            mode = entry["mode"]
+            if entry["format"] != "text" or not isinstance(mode, str) or not re.fullmatch(r"0?[0-7]{3}", mode):
+                raise ModelError(
+                    f"{where} ({entry['path']}): mode {mode!r} is not allowed; a text entry takes a quoted octal"
+                    ' string such as "0644" or "0755"'
+                )
+            entry["mode"] = f"{int(mode, 8):04o}"
         out.append(entry)
     return out
 
@@ -257,10 +266,18 @@ def plan(files, found, host, pending=()):
                 text = render(entry, before, sources)
             except ModelError as exc:
                 raise ModelError(f"Host {host}: {exc}") from exc
-            step["changed"] = before != text
+            mode = entry.get("mode")
+            have_mode = have.get("mode") if have.get("exists") else None
+            step["changed"] = before != text or (mode is not None and have_mode is not None and have_mode != mode)
             step["text"] = text
             step["write"] = {"path": path, "format": fmt, "content": _encode(text)}
             step["diff"] = {"before_header": path, "after_header": path, "before": before or "", "after": text}
+            if mode is not None:
+                step["write"]["mode"] = mode
+                if have_mode not in (None, mode):
+                    step["diff"].update(
+                        before_header=f"{path} (mode {have_mode})", after_header=f"{path} (mode {mode})"
+                    )
         steps.append(step)
     return steps
 

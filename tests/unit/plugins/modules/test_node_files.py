@@ -32,10 +32,11 @@ def node(tmp_path, run_module):
     (etc / "bbb" / "html5.yml").write_text("public:\n  app:\n    operatorKey: mine\n  list: [1, 2]\n")
     marker = tmp_path / "marker"
 
-    def read(files):
+    def read(files, restart=True):
         probes = sorted({f[k] for f in files for k in ("if_exists", "unless_exists") if f.get(k)})
         failed, result, raw = run_module(
-            main, {"phase": "read", "files": read_requests(files), "probe": probes, "marker": str(marker)}
+            main,
+            {"phase": "read", "files": read_requests(files), "probe": probes, "marker": str(marker) if restart else ""},
         )
         assert not failed, result
         assert SECRET not in raw
@@ -47,9 +48,11 @@ def node(tmp_path, run_module):
         ]
         return active, result
 
-    def apply(entries, check=False):
+    def apply(entries, check=False, restart=True):
+        """The action's steps; restart=False as the action with ``restart: false`` (no marker)."""
         files = normalise(entries, "node-1")
-        active, found = read(files)
+        active, found = read(files, restart)
+        assert restart or not found["marker_found"]
         problems = dropin_problems(active, found["files"], "node-1")
         if problems:
             raise ModelError(" ".join(problems))
@@ -58,7 +61,8 @@ def node(tmp_path, run_module):
         assert SECRET not in json.dumps([s.get("diff") for s in steps])
         if changed and not check:
             failed, result, raw = run_module(
-                main, {"phase": "write", "files": [s["write"] for s in changed], "marker": str(marker)}
+                main,
+                {"phase": "write", "files": [s["write"] for s in changed], "marker": str(marker) if restart else ""},
             )
             assert not failed and SECRET not in raw, result
         return [s["path"] for s in changed]
@@ -230,6 +234,9 @@ def test_nginx_entry_is_the_package_file_with_the_node_prefix(node):
         ({"path": "/x", "format": "ini"}, "format 'ini'"),
         ({"path": "/x", "format": "properties", "settings": {"k": [1]}}, "no text form"),
         ({"path": "/x", "format": "nginx"}, "needs source and basename"),
+        ({"path": "/x", "content": "x", "mode": 493}, "quoted octal string"),  # YAML's unquoted 0755
+        ({"path": "/x", "content": "x", "mode": "755x"}, "quoted octal string"),
+        ({"path": "/x", "format": "properties", "mode": "0644"}, "a text entry takes"),
     ],
 )
 def test_bad_model_entries_are_named(entry, why):
@@ -250,3 +257,56 @@ def test_values_of_any_ansible_string_type_are_written_as_plain_yaml():
         [{"path": "/x.yml", "format": "yaml", "settings": {"public": {"app": {"basename": "/a/html5client"}}}}]
     )
     assert plan(normalise(entries, "node-1"), {}, "node-1")[0]["text"].endswith("    basename: /a/html5client\n")
+
+
+def test_files_without_a_restart_get_their_mode_and_arm_no_marker(node):
+    """The self-heal hook's files (restart: false): new directories, each file's mode, no pending-restart marker; a
+    mode changed by hand is set back without a rewrite; a file that must only be created where none exists (bbb-conf's
+    apply-config.sh) keeps an operator's content and mode."""
+    etc, marker, apply, _drift = node
+    lib, units, operator = etc / "lib" / "hook", etc / "systemd", etc / "bbb" / "operator-apply.sh"
+    hook = [
+        {"path": f"{lib}/hook.py", "content": "#!/usr/bin/python3\nprint('heal')\n", "mode": "0755"},
+        {"path": f"{lib}/config.json", "content": "{}\n", "mode": "644"},
+        {"path": f"{units}/hook.path", "content": "[Path]\nPathChanged=/x\n"},
+        {"path": str(operator), "content": "#!/bin/bash\n", "mode": "0755", "unless_exists": str(operator)},
+    ]
+    assert sorted(apply(hook, restart=False)) == sorted(
+        [f"{lib}/hook.py", f"{lib}/config.json", f"{units}/hook.path", str(operator)]
+    )
+    assert not marker.exists()
+    assert {p.name: p.stat().st_mode & 0o7777 for p in lib.iterdir()} == {"hook.py": 0o755, "config.json": 0o644}
+    assert (units / "hook.path").stat().st_mode & 0o7777 == 0o644 and operator.stat().st_mode & 0o7777 == 0o755
+    assert apply(hook, restart=False) == []
+    (lib / "hook.py").chmod(0o600)
+    files = normalise(hook, "node-1")
+    assert apply(hook, check=True, restart=False) == [f"{lib}/hook.py"]
+    assert apply(hook, restart=False) == [f"{lib}/hook.py"]
+    assert (lib / "hook.py").stat().st_mode & 0o7777 == 0o755 and sorted(p.name for p in lib.iterdir()) == [
+        "config.json",
+        "hook.py",
+    ]  # only the mode was set: nothing to back up
+    operator.write_text("#!/bin/bash\n# the operator's own\n")
+    operator.chmod(0o700)
+    assert apply(hook, restart=False) == []
+    assert operator.read_text() == "#!/bin/bash\n# the operator's own\n" and operator.stat().st_mode & 0o7777 == 0o700
+    (lib / "hook.py").write_text("old\n")
+    assert apply(hook, restart=False) == [f"{lib}/hook.py"]
+    assert (lib / "hook.py").stat().st_mode & 0o7777 == 0o755
+    assert any(p.name.startswith("hook.py.") for p in lib.iterdir())  # the replaced file is backed up
+    assert not marker.exists() and files
+
+
+def test_a_mode_change_is_shown_in_the_diff(node):
+    etc, _marker, _apply, _drift = node
+    path = etc / "hook.py"
+    path.write_text("x\n")
+    path.chmod(0o644)
+    files = normalise([{"path": str(path), "content": "x\n", "mode": "0755"}], "node-1")
+    found = {str(path): {"exists": True, "content": base64.b64encode(b"x\n").decode(), "mode": "0644"}}
+    (step,) = plan(files, found, "node-1")
+    assert step["changed"] and step["write"]["mode"] == "0755"
+    assert (step["diff"]["before_header"], step["diff"]["after_header"]) == (
+        f"{path} (mode 0644)",
+        f"{path} (mode 0755)",
+    )
