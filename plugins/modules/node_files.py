@@ -293,6 +293,7 @@ def main():
         argument_spec=dict(
             files=dict(type="list", elements="dict", default=[]),
             marker=dict(type="path", default="/var/lib/bbb-cluster-proxy/restart-pending"),
+            restart=dict(type="bool", default=True),  # the action's: it passes an empty marker for restart=false
             backup=dict(type="bool", default=True),
             report=dict(type="bool", default=False),
             hints=dict(type="dict", default={}),
