@@ -38,6 +38,11 @@ options:
     description: Undo the edits found (V(false), report only).
     type: bool
     default: false
+  refuse:
+    description:
+      - With O(migrate=false), fail where anything is found, with this text followed by the findings' messages (the
+        caller says there why nothing is migrated and what to do). Unset, findings are only reported.
+    type: str
   backup_dir:
     description:
       - Where backups go. Unset, a timestamped copy next to the file (as the roles' other backups); set it where the
@@ -285,6 +290,7 @@ def main():
         argument_spec=dict(
             checks=dict(type="list", elements="dict", required=True),
             migrate=dict(type="bool", default=False),
+            refuse=dict(type="str"),
             backup_dir=dict(type="path"),
             marker=dict(type="path"),
         ),
@@ -293,6 +299,8 @@ def main():
     findings = scan(module)
     public = [{k: v for k, v in f.items() if k != "_check"} for f in findings]
     result = {"changed": False, "findings": public, "messages": [f["message"] for f in findings], "backups": {}}
+    if findings and not module.params["migrate"] and module.params["refuse"]:
+        module.fail_json(msg=" ".join([module.params["refuse"], *result["messages"]]), **result)
     if not module.params["migrate"] or not findings:
         module.exit_json(**result)
     blocked = [f["message"] for f in findings if f["blocked"]]

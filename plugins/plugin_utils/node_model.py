@@ -267,8 +267,8 @@ def plan(files, found, host, pending=()):
             except ModelError as exc:
                 raise ModelError(f"Host {host}: {exc}") from exc
             mode = entry.get("mode")
-            have_mode = have.get("mode") if have.get("exists") else None
-            step["changed"] = before != text or (mode is not None and have_mode is not None and have_mode != mode)
+            have_mode = have.get("mode")  # the read phase gives it for a file that exists
+            step["changed"] = before != text or (mode is not None and have_mode not in (None, mode))
             step["text"] = text
             step["write"] = {"path": path, "format": fmt, "content": _encode(text)}
             step["diff"] = {"before_header": path, "after_header": path, "before": before or "", "after": text}

@@ -148,6 +148,27 @@ def test_check_mode_shows_the_migration_and_changes_nothing(node, run_module):
     assert "apt-get install --reinstall bbb-html5" in diffs[STATIC]["after"]
 
 
+def test_refuse_stops_where_edits_are_found_and_migration_is_off(node, run_module, tmp_path):
+    """bbb_node_adopt/bbb_proxy_adopt false: the role's text, then each finding; nothing changes, no marker."""
+    refuse = "Host bbb-01: hand edits are in place, and bbb_node_adopt is false. Found:"
+    args = {"checks": role_checks("3.0", node.root), "refuse": refuse, "marker": str(tmp_path / "marker")}
+    node.package("bbb-html5", STATIC, (LAB_FILES / "3.0" / "bbb-html5.nginx.static").read_text())
+    failed, result, _raw = run_module(main, args)  # a pristine node passes
+    assert not failed and result["findings"] == []
+    hand_made_30(node)
+    before = {p: p.read_bytes() for p in node.root.rglob("*") if p.is_file()}
+    failed, result, _raw = run_module(main, args)
+    assert failed and not result["changed"]
+    assert result["msg"].startswith(refuse + " ") and result["msg"].endswith(result["messages"][-1])
+    assert len(result["messages"]) == len(result["findings"]) > 1
+    assert all(m in result["msg"] for m in result["messages"])
+    assert {p: p.read_bytes() for p in node.root.rglob("*") if p.is_file()} == before
+    assert not (tmp_path / "marker").exists()
+    # with migrate, refuse has no effect
+    failed, result, _raw = run_module(main, {**args, "migrate": True})
+    assert not failed and result["changed"]
+
+
 def test_migration_restores_packages_drops_lines_removes_files_and_keeps_backups(node, run_module, tmp_path):
     hand_made_30(node)
     marker = tmp_path / "marker"
