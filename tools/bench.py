@@ -45,7 +45,7 @@ Environment:
   BENCH_FORKS          Ansible forks and batch size (bbb_cluster_serial) of the rollout (default 4)
   BENCH_PIPELINING=0   run Ansible without pipelining (default: pipelining on)
   BENCH_WRK_THREADS, BENCH_WRK_CONNECTIONS, BENCH_WRK_DURATION   wrk parameters (2, 16, 10)
-  BENCH_ROUNDS         rounds of direct, proxy, proxy, direct per comparison (default 3; 1 when quick)
+  BENCH_ROUNDS         rounds of direct, proxy, proxy, direct per comparison (default 4; 1 when quick)
   BENCH_OUTPUT         where to write the Markdown report
   BBB_LAB_IMAGE        the lab image of the cluster and of the bookworm scale run
                        (default bbb-cluster-proxy/debian-systemd:bookworm)
@@ -113,7 +113,7 @@ WRK_THREADS = int(os.environ.get("BENCH_WRK_THREADS", "2"))
 WRK_CONNECTIONS = int(os.environ.get("BENCH_WRK_CONNECTIONS", "16"))
 WRK_DURATION = int(os.environ.get("BENCH_WRK_DURATION", "3" if QUICK else "10"))
 LOADS: list[float] = []  # the machine's 1-minute load average before and after each measured wrk run
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "3"))  # A B B A rounds per comparison
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "4"))  # A B B A rounds per comparison
 PARTIAL = QUICK or set(ONLY) != set(ALL)
 OUTPUT = Path(
     os.environ.get("BENCH_OUTPUT") or (WORK / "benchmarks.md" if PARTIAL else ROOT / "docs" / "benchmarks.md")
