@@ -86,7 +86,7 @@ venv() {
     awx "$dir"
     touch "$stamp"
   fi
-  echo "matrix: ${leg}: $("$dir/bin/ansible" --version | head -n1), $("$dir/bin/python" -V)"
+  echo "matrix: ${leg}: $("$dir/bin/ansible" --version | sed -n 1p), $("$dir/bin/python" -V)"
 }
 
 leg_env() {

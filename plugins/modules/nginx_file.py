@@ -134,12 +134,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.nginx_config import dump_files, messages
 
 MAX_COPIED_ENTRIES = 5000
 MAX_REWRITTEN_SIZE = 4 * 1024 * 1024
-# "2024/05/01 10:02:03 [emerg] 1234#1234: " as nginx prints it in test mode
-_LOG_PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] \d+#\d+: ", re.MULTILINE)
-_DUMP_HEADER = re.compile(r"^# configuration file (.*):$", re.MULTILINE)
 
 
 class ValidationError(Exception):
@@ -289,8 +287,8 @@ def validate(module, nginx, nginx_conf, dest, content):
         stage.rewrite()
         placed = stage.place(candidate, content)
         rc, out, err = module.run_command([nginx, "-T", "-q", "-c", main_copy])
-        read = {os.path.realpath(path) for path in _DUMP_HEADER.findall(to_text(out, errors="surrogate_or_replace"))}
-        message = _LOG_PREFIX.sub(r"nginx: [\1] ", to_text(err, errors="surrogate_or_replace"))
+        read = {os.path.realpath(path) for path in dump_files(to_text(out, errors="surrogate_or_replace"))}
+        message = "\n".join(messages(to_text(err, errors="surrogate_or_replace")))
         return rc == 0, stage.unmap(message).strip(), os.path.realpath(placed) in read
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -127,3 +127,59 @@ def test_each_node_setting_is_set_in_one_place():
     for _path, key in seen:
         users = [str(p.relative_to(ROLES)) for p in elsewhere if re.search(rf"\b{re.escape(key)}\b", p.read_text())]
         assert not [u for u in users if not u.endswith("argument_specs.yml")], (key, users)
+
+
+# A reader that stops at its first match or line (grep -q/-m/-l, head, sed ...q, awk ...exit, openssl x509 reading
+# one certificate) leaves its writer to die of SIGPIPE once the output is larger than a pipe buffer (64 KiB); under
+# `set -o pipefail` (which ansible-lint's risky-shell-pipe asks of every piped shell task) the pipeline then fails,
+# depending on the size of the output (issue 29: drift's `nginx -T | grep -q`).
+EARLY_EXIT = re.compile(
+    r"\|\s*(?:"
+    r"grep\b[^|\n]*\s(?:-[a-zA-Z]*[qlm]|--quiet|--silent|--max-count|--files-with-matches)"
+    r"|head\b"
+    r"|sed\b[^|\n]*(?:\dq\b|/q\b|;\s*q\b|\bq[;'\"])"
+    r"|awk\b[^|\n]*\bexit\b"
+    r"|openssl\s+x509\b"
+    r")"
+)
+SHELL_SOURCES = sorted(
+    [p for p in ROLES.rglob("*") if p.is_file() and p.suffix in (".yml", ".j2", ".sh")]
+    + list((ROLES.parent / "playbooks").rglob("*.yml"))
+    + list((ROLES.parent / "tools").glob("*.sh"))
+)
+
+
+@pytest.mark.parametrize("path", SHELL_SOURCES, ids=lambda p: str(p.relative_to(ROLES.parent)))
+def test_no_pipe_into_an_early_exiting_reader(path):
+    found = [
+        f"{path.relative_to(ROLES.parent)}:{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if EARLY_EXIT.search(line)
+    ]
+    assert not found, "a pipe into a reader that stops early (read the whole output in Python instead):\n" + "\n".join(
+        found
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "printf '%s\\n' \"$dump\" | grep -q '^# configuration file'",
+        "journalctl -u x | grep -m1 error",
+        "pgrep -P 1 | head -n 1",
+        "bbb-conf --status | sed '/active/q'",
+        "nginx -T | awk '/server/ {print; exit}'",
+        "openssl s_client -connect a:443 </dev/null | openssl x509 -noout -enddate",
+        "ls | grep -l foo",
+    ],
+)
+def test_the_early_exit_pattern_finds_each_reader(line):
+    assert EARLY_EXIT.search(line), line
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["df --output=pcent /var | tail -1 | tr -dc '0-9'", "find /x -name '*.fail' | wc -l", "grep -Eq x file"],
+)
+def test_the_early_exit_pattern_lets_whole_readers_pass(line):
+    assert not EARLY_EXIT.search(line), line
