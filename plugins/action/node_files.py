@@ -26,7 +26,7 @@ MODULE = "bbb.cluster_proxy.node_files"
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("files", "marker", "restart", "backup", "report", "hints", "effective", "pending"))
+    _VALID_ARGS = frozenset(("files", "marker", "restart", "backup", "report", "hints", "pending"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -44,7 +44,7 @@ class ActionModule(ActionBase):
 
         probes = sorted({f[k] for f in files for k in ("if_exists", "unless_exists") if f.get(k)})
         read = self._module(
-            {"phase": "read", "files": read_requests(files), "probe": probes, "marker": marker}, task_vars
+            {"phase": "read", "files": read_requests(files, reporting), "probe": probes, "marker": marker}, task_vars
         )
         active = [
             f
@@ -54,9 +54,7 @@ class ActionModule(ActionBase):
         ]
         try:
             if reporting:
-                result.update(
-                    changed=False, drift=report(active, read["files"], args.get("hints") or {}, args.get("effective"))
-                )
+                result.update(changed=False, drift=report(active, read["files"], args.get("hints") or {}))
                 return result
             pending = set(args.get("pending") or []) if self._play_context.check_mode else set()
             problems = dropin_problems(active, read["files"], host, pending)
@@ -117,9 +115,13 @@ class ActionModule(ActionBase):
         return out
 
 
-def read_requests(files):
-    """What the read phase returns per file: values of the keys of key=value files, the text of the others."""
-    requests = []
+def read_requests(files, reporting=False):
+    """What the read phase returns per file: values of the keys of key=value files, the text of the others.
+
+    ``reporting`` (the drift report): also, per unit of a drop-in (not a template unit, ``name@.service``), what its
+    process runs with, keyed by the unit's name; a rollout does not ask for it (one systemctl call per unit).
+    """
+    requests, units = [], {}
     for f in files:
         fmt = f["format"]
         if fmt == "properties":
@@ -133,4 +135,8 @@ def read_requests(files):
             if f.get("env_file"):
                 requests.append({"path": f["env_file"], "format": "env_names", "keys": keys})
             requests.append({"path": f["dir"], "format": "later_dropins", "name": f["name"], "keys": keys})
+            if reporting and "@" not in f["path"]:
+                units.setdefault(f["unit"], set()).update(keys)
+    for unit, keys in units.items():
+        requests.append({"path": unit, "format": "unit_environment", "unit": unit, "keys": sorted(keys)})
     return requests

@@ -19,7 +19,11 @@ description:
     trip (O(phase=read)) and writes those that differ (O(phase=write)). Use the action, with O(files).
   - Before the first write the pending-restart marker O(marker) is created; it stays until the role's restart succeeded,
     so a run that stops anywhere after a write is finished (restarted) by the next run.
-  - With O(report=true) nothing is written, whatever the check mode; the result lists every disagreement (drift).
+  - With O(report=true) nothing is written, whatever the check mode; the result lists every disagreement (drift),
+    including what the units of the drop-ins really run with. For each such unit (not a template, C(name@.service))
+    the read phase runs C(systemctl show) once and reads the drop-ins' variables, and no other, from the environment
+    of its main process (C(/proc/<MainPID>/environ)), so a later drop-in or an C(EnvironmentFile=) that wins over the
+    role's drop-in, or a unit not restarted since, is reported.
 author:
   - bbb.cluster_proxy contributors (!UNKNOWN)
 options:
@@ -64,13 +68,6 @@ options:
     description: Per setting key, what an operator sees when it drifts (added to its drift message).
     type: dict
     default: {}
-  effective:
-    description:
-      - Results of the drift task that reads what the units run with (one per drop-in's unit), to report a unit whose
-        process does not run with the drop-in's values.
-    type: list
-    elements: dict
-    default: []
   pending:
     description:
       - Check mode, with the module M(bbb.cluster_proxy.adopt) before it, files the adoption would restore or edit
@@ -180,8 +177,10 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties impor
     update_lines,
     write_text_atomically,
 )
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.unit_environment import show_argv, unit_environment
 
 ASSIGNMENT = re.compile(r"(?m)^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=")
+PROC = "/proc"
 
 
 def _read_text(path):
@@ -214,11 +213,25 @@ def later_dropins(directory, name, keys):
     return later
 
 
+def read_unit(module, unit, keys):
+    """What ``unit`` runs with (drift report): ``{pid, setters, env}``, ``env`` holding the values of ``keys`` only."""
+    argv = show_argv(module.get_bin_path("systemctl", required=True), unit)
+    rc, out, err = module.run_command(argv, environ_update={"LC_ALL": "C"})
+    if rc != 0:
+        module.fail_json(
+            msg=f"node_files: {' '.join(argv)} failed (rc {rc}): {(err or out).strip()}. Is systemd running this node?"
+        )
+    return unit_environment(out, keys, PROC)
+
+
 def read(module):
     """One entry per file: whether it exists and what the action needs of it (never a secret value)."""
     out = {}
     for item in module.params["files"]:
         path = item["path"]
+        if item.get("format") == "unit_environment":  # keyed by the unit's name, not a path
+            out[path] = read_unit(module, item["unit"], item.get("keys") or [])
+            continue
         entry = {"exists": os.path.isfile(path)}
         try:
             fmt = item.get("format")
@@ -297,7 +310,6 @@ def main():
             backup=dict(type="bool", default=True),
             report=dict(type="bool", default=False),
             hints=dict(type="dict", default={}),
-            effective=dict(type="list", elements="dict", default=[]),
             phase=dict(type="str", choices=["read", "write"]),
             probe=dict(type="list", elements="path", default=[]),
             pending=dict(type="list", elements="path", default=[]),

@@ -124,12 +124,23 @@ class DriftError(ValueError):
 
 
 def read_effective(result):
-    """The unit, its wanted variables and what it runs with, from one result of the drift task's unit reader.
+    """The unit, its wanted variables and what it runs with, from one result of a unit read.
 
-    ``result``: ``item`` (``unit``, ``environment``: the role's variables) and ``stdout_lines``: ``pid N`` (systemd's
-    MainPID, 0 when not running), ``set <file>`` per other drop-in or environment file that sets one of the
-    variables (systemd's order), ``env VAR=value`` per variable in /proc/<pid>/environ.
+    ``result``: ``item`` (``unit``, ``environment``: the role's variables) and either what the node_files module's
+    read phase returns (format ``unit_environment``): ``pid`` (systemd's MainPID, 0 when not running), ``setters``
+    (the drop-ins and environment files that set one of the variables, systemd's order) and ``env`` (the variables'
+    values in /proc/<pid>/environ), or, as the drift_report filter documents it, ``stdout_lines``: ``pid N``,
+    ``set <file>`` and ``env VAR=value`` lines.
     """
+    item = result["item"]
+    if "stdout_lines" not in result:
+        return {
+            "unit": item["unit"],
+            "wanted": item["environment"],
+            "pid": int(result.get("pid") or 0),
+            "setters": list(result.get("setters") or []),
+            "env": dict(result.get("env") or {}),
+        }
     pid, setters, environment = 0, [], {}
     for line in result.get("stdout_lines") or []:
         kind, _sep, rest = line.partition(" ")
@@ -140,7 +151,6 @@ def read_effective(result):
         elif kind == "env":
             var, _sep, value = rest.partition("=")
             environment[var] = value
-    item = result["item"]
     return {"unit": item["unit"], "wanted": item["environment"], "pid": pid, "setters": setters, "env": environment}
 
 

@@ -313,8 +313,12 @@ def dropin_problems(files, found, host, pending=()):
     return problems
 
 
-def report(files, found, hints, effective):
-    """One message per disagreement between the node and its model (the drift playbook)."""
+def report(files, found, hints):
+    """One message per disagreement between the node and its model (the drift playbook).
+
+    ``found``: the read phase's entries; with the action's ``report`` those of format ``unit_environment`` too, keyed
+    by unit name (``pid``, ``setters``, ``env``): what each drop-in's unit really runs with.
+    """
     sources = _sources(files, found)
     checks, dropins, leftovers = [], [], []
     for entry in files:
@@ -350,10 +354,9 @@ def report(files, found, hints, effective):
             )
     units = {d["item"]["unit"]: d["item"]["environment"] for d in dropins}
     effective = [
-        dict(result, item={"unit": unit, "environment": units[unit]})
-        for result in effective or []
-        for unit in [posixpath.basename(posixpath.dirname((result.get("item") or {}).get("path", "")))[: -len(".d")]]
-        if unit in units
+        dict(found[unit], item={"unit": unit, "environment": environment})
+        for unit, environment in units.items()
+        if "pid" in found.get(unit, {})  # read for units of active drop-ins that are no templates (name@.service)
     ]
     name = os.path.basename(next((f["path"] for f in files if f["format"] == "dropin"), "cluster-proxy.conf"))
     return drift_report(

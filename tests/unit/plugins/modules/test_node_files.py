@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
+import time
 
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.action.node_files import read_requests
+from ansible_collections.bbb.cluster_proxy.plugins.modules import node_files as node_files_module
 from ansible_collections.bbb.cluster_proxy.plugins.modules.node_files import main
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model import (
     ModelError,
@@ -20,11 +25,58 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model impor
 )
 
 SECRET = "s3cr3t-node-secret-do-not-leak"
+# What systemd prints as the drop-in of the role (the drift messages name it); not on this machine, so it sets nothing.
+OURS = "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf"
+SHOW_ARGS = "show --property=MainPID --property=DropInPaths --property=EnvironmentFiles -- bbb-web.service"
+SHOW = f"{SHOW_ARGS}|LC_ALL=C"  # a call of the fake systemctl as it logs it
 
 
 @pytest.fixture
-def node(tmp_path, run_module):
-    """A node below tmp_path, and apply(files) / drift(files) that run the action's steps on it."""
+def units(tmp_path, monkeypatch):
+    """systemd of the node: a fake systemctl first on PATH whose ``show`` prints what ``unit()`` set (``MainPID=0``
+    and ``DropInPaths=`` for any other unit, as systemd prints a unit that does not run) and logs each call, and a
+    fake /proc for the module. Returns unit(name, pid, dropins, env_files, environ, fail) and calls()."""
+    bin_dir, shown, proc, log = tmp_path / "bin", tmp_path / "units", tmp_path / "proc", tmp_path / "systemctl.log"
+    bin_dir.mkdir()
+    shown.mkdir()
+    (bin_dir / "systemctl").write_text(
+        "#!/bin/sh\n"
+        f"printf '%s|LC_ALL=%s\\n' \"$*\" \"$LC_ALL\" >> '{log}'\n"
+        "for unit; do :; done\n"
+        f"if [ -f '{shown}/'\"$unit.fail\" ]; then cat '{shown}/'\"$unit.fail\" >&2; exit 1; fi\n"
+        f"if [ -f '{shown}/'\"$unit\" ]; then cat '{shown}/'\"$unit\"; else printf 'MainPID=0\\nDropInPaths=\\n'; fi\n"
+    )
+    (bin_dir / "systemctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(node_files_module, "PROC", str(proc))
+
+    def unit(name, pid=0, dropins=(), env_files=(), environ=None, fail=None):
+        lines = [f"MainPID={pid}"] + [f"EnvironmentFiles={path}" for path in env_files]
+        (shown / name).write_text("\n".join([*lines, "DropInPaths=" + " ".join(dropins)]) + "\n")
+        if fail:
+            (shown / f"{name}.fail").write_text(fail)
+        if pid and environ is not None:
+            (proc / str(pid)).mkdir(parents=True, exist_ok=True)
+            data = environ if isinstance(environ, bytes) else "".join(f"{k}={v}\0" for k, v in environ.items()).encode()
+            (proc / str(pid) / "environ").write_bytes(data)
+
+    def calls():
+        return log.read_text().splitlines() if log.exists() else []
+
+    return unit, calls
+
+
+@pytest.fixture
+def node(tmp_path, run_module, units):
+    """A node below tmp_path, and apply(files) / drift(files) that run the action's steps on it; bbb-web runs with the
+    model's drop-in (and a secret in its environment)."""
+    units[0](
+        "bbb-web.service",
+        4242,
+        dropins=[OURS],
+        env_files=[f"{tmp_path}/etc/default/bbb-web (ignore_errors=yes)"],
+        environ={"DB_PASSWORD": SECRET, "JDK_JAVA_OPTIONS": "-Da=b", "LANG": "C.UTF-8"},
+    )
     etc = tmp_path / "etc"
     (etc / "default").mkdir(parents=True)
     (etc / "bbb").mkdir()
@@ -32,11 +84,16 @@ def node(tmp_path, run_module):
     (etc / "bbb" / "html5.yml").write_text("public:\n  app:\n    operatorKey: mine\n  list: [1, 2]\n")
     marker = tmp_path / "marker"
 
-    def read(files, restart=True):
+    def read(files, restart=True, reporting=False):
         probes = sorted({f[k] for f in files for k in ("if_exists", "unless_exists") if f.get(k)})
         failed, result, raw = run_module(
             main,
-            {"phase": "read", "files": read_requests(files), "probe": probes, "marker": str(marker) if restart else ""},
+            {
+                "phase": "read",
+                "files": read_requests(files, reporting),
+                "probe": probes,
+                "marker": str(marker) if restart else "",
+            },
         )
         assert not failed, result
         assert SECRET not in raw
@@ -67,10 +124,10 @@ def node(tmp_path, run_module):
             assert not failed and SECRET not in raw, result
         return [s["path"] for s in changed]
 
-    def drift(entries, effective=None):
+    def drift(entries):
         files = normalise(entries, "node-1")
-        active, found = read(files)
-        return report(active, found["files"], {"accessControlAllowOrigin": "CORS errors"}, effective)
+        active, found = read(files, reporting=True)
+        return report(active, found["files"], {"accessControlAllowOrigin": "CORS errors"})
 
     return etc, marker, apply, drift
 
@@ -310,3 +367,140 @@ def test_a_mode_change_is_shown_in_the_diff(node):
         f"{path} (mode 0644)",
         f"{path} (mode 0755)",
     )
+
+
+def test_only_the_drift_report_asks_systemd_once_per_unit_and_gets_the_wanted_variables(node, units):
+    """The rollout's no-op run does not call systemctl; the report calls it once per drop-in's unit (an argv list,
+    LC_ALL=C) and gets only the drop-in's variables of the process environment (the secret in it stays on the node:
+    read() asserts it is not in the module's output)."""
+    etc, _marker, apply, drift = node
+    _unit, calls = units
+    apply(model(etc))
+    assert apply(model(etc)) == [] and calls() == []
+    assert drift(model(etc)) == []
+    assert calls() == [SHOW]
+    files = normalise(model(etc), "node-1")
+    (request,) = [r for r in read_requests(files, True) if r["format"] == "unit_environment"]
+    assert request == {
+        "path": "bbb-web.service",
+        "format": "unit_environment",
+        "unit": "bbb-web.service",
+        "keys": ["JDK_JAVA_OPTIONS"],
+    }
+    assert not [r for r in read_requests(files) if r["format"] == "unit_environment"]
+
+
+def test_template_units_are_not_read():
+    """A drop-in of a template (name@.service) has no one process to read, as before."""
+    files = normalise(
+        [
+            {"path": "/etc/systemd/system/bbb-html5-frontend@.service.d/cluster-proxy.conf", "format": "dropin"},
+            {"path": "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf", "format": "dropin"},
+            {"path": "/etc/systemd/system/bbb-web.service.d/zz-more.conf", "format": "dropin", "settings": {"B": "1"}},
+        ],
+        "node-1",
+    )
+    assert [(r["unit"], r["keys"]) for r in read_requests(files, True) if r["format"] == "unit_environment"] == [
+        ("bbb-web.service", ["B"])
+    ]
+
+
+@pytest.mark.parametrize("case", ["later_dropin", "env_file_and_later_dropin", "not_restarted", "stopped"])
+def test_drift_names_what_a_unit_really_runs_with_in_the_same_words(node, units, case):
+    """The drift messages of what runs, word for word as before (the lab's operator tests assert them)."""
+    etc, _marker, apply, drift = node
+    unit, calls = units
+    apply(model(etc))
+    later = etc / "systemd" / "bbb-web.service.d" / "zz-operator.conf"
+    later.write_text('[Service]\nEnvironment="JDK_JAVA_OPTIONS=-Xmx2g"\n')
+    env_file = etc / "default" / "bbb-web"
+    env_file.write_text(f"DB_PASSWORD={SECRET}\nJDK_JAVA_OPTIONS=-Xmx2g\n")
+    environ = {"DB_PASSWORD": SECRET, "JDK_JAVA_OPTIONS": "-Xmx2g"}
+    precedence = (
+        ", and systemd gives precedence to it (a later drop-in's Environment= replaces an earlier one;"
+        " EnvironmentFile= wins over Environment=). Remove JDK_JAVA_OPTIONS from "
+    )
+    runs_with = "bbb-web.service runs with JDK_JAVA_OPTIONS {} (its process environment), not the value of " + OURS
+    if case == "later_dropin":
+        unit("bbb-web.service", 4242, dropins=[OURS, str(later)], environ=environ)
+        expected = runs_with.format("'-Xmx2g'") + f": {later} also sets JDK_JAVA_OPTIONS{precedence}{later}"
+    elif case == "env_file_and_later_dropin":
+        env_files = [f"-{env_file} (ignore_errors=yes)", f"{etc}/default/absent (ignore_errors=yes)"]
+        unit("bbb-web.service", 4242, dropins=[OURS, str(later)], env_files=env_files, environ=environ)
+        both = f"{later}, {env_file}"
+        expected = runs_with.format("'-Xmx2g'") + f": {both} also set JDK_JAVA_OPTIONS{precedence}{both}"
+    elif case == "not_restarted":
+        later.unlink()
+        unit("bbb-web.service", 4242, dropins=[OURS], environ={"DB_PASSWORD": SECRET})
+        expected = (
+            runs_with.format("not set")
+            + f": it was not restarted since {OURS} changed: restart it (bbb-conf --restart)"
+        )
+    else:
+        unit("bbb-web.service", 0, dropins=[OURS, str(later)], env_files=[f"{env_file} (ignore_errors=no)"])
+        expected = "bbb-web.service is not running: what it runs with cannot be checked (start BigBlueButton: bbb-conf --restart)"
+    messages = drift(model(etc))
+    assert messages == [expected]
+    assert SECRET not in json.dumps(messages) and calls() == [SHOW]
+
+
+def test_the_drift_report_reads_a_process_environment_of_production_size_in_time(node, units):
+    """Several MiB and thousands of variables in /proc/<pid>/environ, a secret among them: the module returns the
+    wanted variable only, well within the time bound."""
+    etc, _marker, apply, drift = node
+    unit, _calls = units
+    apply(model(etc))
+    filler = "x" * 200
+    entries = [f"BBB_VAR_{i:05d}={filler}" for i in range(20000)]
+    entries[5000] = f"BBB_SECRET={SECRET}"
+    entries[15000] = "JDK_JAVA_OPTIONS=-Dwrong"
+    environ = ("\0".join(entries) + "\0").encode()
+    assert len(environ) > 4 * 1024 * 1024
+    unit("bbb-web.service", 4242, dropins=[OURS], environ=environ)
+    start = time.monotonic()
+    messages = drift(model(etc))  # read() asserts that the secret is not in the module's output
+    assert time.monotonic() - start < 2
+    assert messages == [
+        f"bbb-web.service runs with JDK_JAVA_OPTIONS '-Dwrong' (its process environment), not the value of {OURS}: it"
+        f" was not restarted since {OURS} changed: restart it (bbb-conf --restart)"
+    ]
+
+
+def test_the_drift_report_reads_a_real_process_environment(node, units, monkeypatch):
+    """A real process and the real /proc: its environment holds the secret, the result only the wanted variable."""
+    etc, _marker, apply, drift = node
+    unit, _calls = units
+    apply(model(etc))
+    monkeypatch.setattr(node_files_module, "PROC", "/proc")
+    environment = {f"BBB_VAR_{i:04d}": "y" * 100 for i in range(5000)}
+    environment.update(PATH=os.environ.get("PATH", "/usr/bin:/bin"), DB_PASSWORD=SECRET, JDK_JAVA_OPTIONS="-Da=b")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, env=environment
+    )
+    try:
+        unit("bbb-web.service", process.pid, dropins=[OURS])
+        assert drift(model(etc)) == []
+        environment["JDK_JAVA_OPTIONS"] = "-Dother"
+        other = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE, env=environment
+        )
+        try:
+            unit("bbb-web.service", other.pid, dropins=[OURS])
+            (message,) = drift(model(etc))
+            assert message.startswith("bbb-web.service runs with JDK_JAVA_OPTIONS '-Dother' (its process environment)")
+        finally:
+            other.communicate(b"")
+    finally:
+        process.communicate(b"")
+
+
+def test_a_failing_systemctl_fails_the_report_naming_the_unit(node, units, run_module):
+    etc, _marker, _apply, _drift = node
+    unit, _calls = units
+    unit("bbb-web.service", fail="System has not been booted with systemd as init system (PID 1). Can't operate.")
+    files = normalise(model(etc), "node-1")
+    failed, result, _raw = run_module(
+        main, {"phase": "read", "files": read_requests(files, True), "probe": [f"{etc}/probe"], "marker": ""}
+    )
+    assert failed
+    assert f"{SHOW_ARGS} failed (rc 1): System has not been booted with systemd" in result["msg"]
