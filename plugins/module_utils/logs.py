@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import re
 import time
 
@@ -39,7 +40,8 @@ _QUERY_KEYS = (
 )
 _REDACTIONS = [
     # query strings and key=value pairs: checksum=..., sessionToken=..., password=..., JSESSIONID=...
-    (re.compile(r"(?i)\b(" + _QUERY_KEYS + r")(=)(?!\[REDACTED\])[^&\s\"';,\]]+"), r"\1\2" + REDACTED),
+    # (the lookahead, the keys' first letters, only lets the engine skip the other positions faster)
+    (re.compile(r"(?i)\b(?=[cspamj])(" + _QUERY_KEYS + r")(=)(?!\[REDACTED\])[^&\s\"';,\]]+"), r"\1\2" + REDACTED),
     # JSON and logged maps: "sessionToken":"...", moderatorPW: ...
     (re.compile(r"(?i)(\"(?:" + _QUERY_KEYS + r")\"\s*:\s*\")[^\"]*(\")"), r"\1" + REDACTED + r"\2"),
     # headers, in any logged form: Authorization: Bearer x, Cookie: a=b; c=d, X-Session-Token: x
@@ -51,6 +53,18 @@ _REDACTIONS = [
     (re.compile(r"(?i)\b(our|client)(:\s*\[)[0-9a-f]{32,128}(\])"), r"\1\2" + REDACTED + r"\3"),
     # bbb-web's computed checksum: "SHA256 <hex>", "SHA-1 <hex>" (ParamsProcessorUtil, ChecksumValidator)
     (re.compile(r"(?i)\b(sha-?(?:1|256|384|512)\"?)(\s+hex=|\s+|:\s*)[0-9a-f]{40,128}\b"), r"\1\2" + REDACTED),
+]
+# Per pattern of _REDACTIONS, strings one of which an ASCII line holds (lower-cased) wherever the pattern can match:
+# a line without any of them is not searched with it. Searching every line with every pattern took ~60 us a line, a
+# minute for a busy node's day; most lines hold none of these. A line with other characters is searched with all
+# (IGNORECASE matches some non-ASCII letters to ASCII ones: the Kelvin sign to k, the long s to s).
+_KEYS_LOWER = tuple(key.lower() for key in _QUERY_KEYS.split("|"))
+_TRIGGERS = [
+    tuple(key + "=" for key in _KEYS_LOWER),
+    tuple(f'"{key}"' for key in _KEYS_LOWER),
+    ("authorization", "cookie", "x-session-token"),
+    ("our:", "client:"),
+    ("sha",),
 ]
 
 
@@ -145,24 +159,56 @@ def redact(line, secrets=()):
     for secret in secrets:
         if secret:
             line = line.replace(secret, REDACTED)
-    for pattern, replacement in _REDACTIONS:
-        line = pattern.sub(replacement, line)
+    lower = line.lower() if line.isascii() else None
+    for (pattern, replacement), triggers in zip(_REDACTIONS, _TRIGGERS):
+        if lower is None or any(trigger in lower for trigger in triggers):
+            line = pattern.sub(replacement, line)
     return line
+
+
+def _matcher(strings):
+    """A test of whether a line holds one of ``strings`` (None: every line passes) whose cost does not grow with
+    their number (the proxy's lines of hundreds of nodes: ``node=<hostname> ``): where they share a beginning, each
+    place the line has it is compared with the strings of each length at once (a set); else one regular expression."""
+    strings = set(strings)
+    if not strings:
+        return None
+    if "" in strings:
+        return lambda line: True
+    prefix = os.path.commonprefix(sorted(strings))
+    if not prefix:
+        return re.compile("|".join(re.escape(s) for s in sorted(strings, key=len, reverse=True))).search
+    by_length = {}
+    for string in strings:
+        by_length.setdefault(len(string), set()).add(string)
+    lengths = sorted(by_length.items())
+
+    def holds(line):
+        at = line.find(prefix)
+        while at >= 0:
+            if any(line[at : at + length] in found for length, found in lengths):
+                return True
+            at = line.find(prefix, at + 1)
+        return False
+
+    return holds
 
 
 def window_lines(lines, since, until, secrets=(), match_any=()):
     """[time, redacted line] of every line in [since, until] (and, given ``match_any``, holding one of its
     strings); a line without a time has the time of the line before it, and lines before the first time are
-    dropped. Matching is done on the original line, the result is redacted."""
+    dropped. Matching is done on the original line, the result is redacted. ``lines`` is read once, line by line
+    (a file or a generator: only the window's lines are held)."""
     found = []
     current = None
     keep = False
+    holds = _matcher(match_any)
     for raw in lines:
         line = raw.rstrip("\r\n")
         stamp = line_time(line)
         if stamp is not None:
             current = stamp
-            keep = since <= stamp <= until and (not match_any or any(s in line for s in match_any))
+            keep = since <= stamp <= until and (holds is None or bool(holds(line)))
         elif current is None:
             continue
         if keep:
@@ -179,9 +225,16 @@ MEETING_END = ("meeting_removed_from_running", "meeting_ended", "meeting_destroy
 
 def meeting_events(lines, meeting_id):
     """The meetings of bbb-web's analytics lines whose internal or external id is ``meeting_id`` (the internal
-    id may be given by its prefix, as bbb-web's getMeeting matches): [{internal, external, created, ended}]."""
+    id may be given by its prefix, as bbb-web's getMeeting matches): [{internal, external, created, ended}].
+
+    Meetings whose external or whole internal id it is win over those whose internal id merely starts with it:
+    internal ids are <sha1 hex>-<milliseconds>, so a short external id (42) starts one in 256 of them, and a busy
+    node's weeks of bbb-web logs hold thousands. ``lines`` is read once, line by line."""
     meetings = {}
+    exact = set()
     for raw in lines:
+        if "--analytics--" not in raw:
+            continue
         match = _ANALYTICS.search(raw)
         if not match:
             continue
@@ -193,6 +246,8 @@ def meeting_events(lines, meeting_id):
         external = str(data.get("externalMeetingId") or "")
         if not internal or not (external == meeting_id or internal.startswith(meeting_id)):
             continue
+        if external == meeting_id or internal == meeting_id:
+            exact.add(internal)
         stamp = line_time(raw)
         if stamp is None:
             continue
@@ -204,4 +259,5 @@ def meeting_events(lines, meeting_id):
             entry["created"] = stamp
         elif code in MEETING_END and (entry["ended"] is None or stamp > entry["ended"]):
             entry["ended"] = stamp
-    return sorted(meetings.values(), key=lambda m: (m["created"] or 0, m["internal"]))
+    found = [m for m in meetings.values() if m["internal"] in exact] if exact else list(meetings.values())
+    return sorted(found, key=lambda m: (m["created"] or 0, m["internal"]))

@@ -14,7 +14,8 @@ description:
     bbb-web's logback format, C(journalctl -o short-iso-precise), the client log's ISO 8601); a line without a
     time (a stack trace's continuation) belongs to the line before it.
   - Rotated files are read too (C(access.log.1), C(access.log.2.gz), C(bbb-web.2026-11-28.log)) where a
-    source's O(sources[].path) is a glob; a file last modified before O(since) is skipped unread.
+    source's O(sources[].path) is a glob; a file last modified before O(since) is skipped unread. Files are read
+    line by line, and only the window's lines are held, however large the file.
   - Every returned line is redacted on the host, so no secret leaves it - the values of O(secret_keys) in
     O(secret_files) (the node's BBB shared secret, read here and never returned), C(checksum=), C(sessionToken=),
     C(authToken=), passwords (C(password=), C(moderatorPW), C(attendeePW)), C(JSESSIONID), and Authorization,
@@ -85,7 +86,11 @@ options:
     elements: str
     default: [securitySalt]
   meeting_id:
-    description: Find this meeting (internal id, its prefix, or external id) instead of reading lines.
+    description:
+      - Find this meeting (internal id, its prefix, or external id) instead of reading lines.
+      - Meetings whose external or whole internal id it is win; only when there is none is it taken as the prefix of
+        an internal id (a short external id such as V(42) starts one internal id in 256, and a busy node's log holds
+        thousands).
     type: str
 attributes:
   check_mode:
@@ -171,9 +176,20 @@ def _files(pattern, since):
 
 
 def _lines_of(path):
+    """The lines of a log file (gzip where it ends in .gz), one at a time: a busy day's log is never held whole."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-        return handle.readlines()
+        yield from handle
+
+
+def _lines_of_files(paths, errors):
+    """The lines of the files one after the other; a file that cannot be read (or a gzip cut short) ends early,
+    its lines so far kept, and ``errors`` gets "<path>: <reason>"."""
+    for path in paths:
+        try:
+            yield from _lines_of(path)
+        except (OSError, EOFError) as exc:
+            errors.append(f"{path}: {exc}")
 
 
 def _journal(module, unit, since, until):
@@ -222,14 +238,8 @@ def main():
     since, until = params["since"], params["until"] or float("inf")
 
     if params["meeting_id"]:
-        lines = []
-        for source in params["sources"]:
-            if source["meetings"] and source["path"]:
-                for path in _files(source["path"], 0):
-                    try:
-                        lines.extend(_lines_of(path))
-                    except OSError:
-                        continue
+        paths = [p for s in params["sources"] if s["meetings"] and s["path"] for p in _files(s["path"], 0)]
+        lines = _lines_of_files(paths, [])
         module.exit_json(changed=False, meetings=meeting_events(lines, params["meeting_id"]))
 
     secrets = _read_secrets(params["secret_files"], set(params["secret_keys"]))
@@ -237,27 +247,24 @@ def main():
     for source in params["sources"]:
         entry = {"name": source["name"], "origin": source["path"] or source["unit"], "files": [], "absent": False}
         entry["error"] = ""
-        raw = []
+        errors = []
         if source["unit"]:
             entry["origin"] = "journal:" + source["unit"]
             found, error = _journal(module, source["unit"], since, params["until"])
-            entry["error"] = error
+            errors.append(error)
             raw = found or []
         else:
             every = glob.glob(source["path"])
             entry["absent"] = not every
-            for path in _files(source["path"], since):
-                entry["files"].append(path)
-                try:
-                    raw.extend(_lines_of(path))
-                except OSError as exc:
-                    entry["error"] = f"{path}: {exc}"
+            entry["files"] = _files(source["path"], since)
+            raw = _lines_of_files(entry["files"], errors)
         match_any = params["match_any"]
         if source["match"] == "node":
             match_any = [f"node={node['hostname']} " for node in params["nodes"] if node.get("hostname")]
         elif source["match"] == "path":
             match_any = [f" /{node['label']}/" for node in params["nodes"] if node.get("label")]
         lines = window_lines(raw, since, until, secrets, match_any)
+        entry["error"] = ([e for e in errors if e] or [""])[-1]
         lines.sort(key=lambda item: item[0])  # rotated files were read oldest first; stable within a second
         entry["lines"] = lines
         result.append(entry)

@@ -74,37 +74,50 @@ def read_new(path, position):
     """Complete lines appended to ``path`` since ``position`` ({"inode", "offset"}); returns (lines, new position).
 
     A rotated file (other inode) is finished from its old inode's file in the same directory, then the new file is
-    read from its start; a truncated file is read from its start.
+    read from its start; a truncated file is read from its start. (The list of iter_new's lines.)
     """
-    lines = []
+    end = {}
+    lines = list(iter_new(path, position, end))
+    return lines, end
+
+
+def iter_new(path, position, end):
+    """The lines of read_new one at a time (a busy proxy's first run reads a day's access log: it is never held
+    whole); once they are all read, ``end`` holds the new position (``position`` when the file is missing)."""
+    end.update(position)
     try:
         st = os.stat(path)
     except OSError:
-        return lines, position
+        return
     inode, offset = position.get("inode"), int(position.get("offset", 0))
     if inode is not None and inode != st.st_ino:
         for candidate in glob.glob(os.path.join(os.path.dirname(path) or ".", "*")):
             try:
                 if os.stat(candidate).st_ino == inode and os.path.isfile(candidate):
-                    lines.extend(_read_from(candidate, offset)[0])
+                    yield from _lines_from(candidate, offset, {})
                     break
             except OSError:
                 continue
         offset = 0
     elif st.st_size < offset:
         offset = 0
-    new_lines, offset = _read_from(path, offset)
-    lines.extend(new_lines)
-    return lines, {"inode": st.st_ino, "offset": offset}
+    done = {"offset": offset}
+    yield from _lines_from(path, offset, done)
+    end.clear()
+    end.update(inode=st.st_ino, offset=done["offset"])
 
 
-def _read_from(path, offset):
+def _lines_from(path, offset, done):
+    """The complete lines of ``path`` from ``offset``, one at a time; ``done["offset"]`` follows the last one read (a
+    line still being written, without its newline, is read next time)."""
     with open(path, "rb") as handle:
         handle.seek(offset)
-        data = handle.read()
-    end = data.rfind(b"\n") + 1  # a line still being written is read next time
-    text = data[:end].decode("utf-8", "replace")
-    return text.splitlines(), offset + end
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break
+            offset += len(raw)
+            done["offset"] = offset
+            yield raw[:-2 if raw.endswith(b"\r\n") else -1].decode("utf-8", "replace")
 
 
 # A join request whose analytics line has not come within this many seconds (of the metrics run) has failed;
@@ -331,8 +344,10 @@ def collect(config, state, now):
     host = {"host": config["host"]}
     families = []
     if config["kind"] == "node":
-        lines, state["bbb_web_log"] = read_new(config["bbb_web_log"], state.get("bbb_web_log", {}))
+        end = {}  # the new position, once the lines are counted
+        lines = iter_new(config["bbb_web_log"], state.get("bbb_web_log", {}), end)
         counters = count_bbb_web(lines, state.setdefault("bbb_web", {}), now)
+        state["bbb_web_log"] = end
         errors = counters.get("api_errors", {})
         families += [
             (
@@ -399,8 +414,10 @@ def collect(config, state, now):
                 ),
             ]
     else:
-        lines, state["access_log"] = read_new(config["access_log"], state.get("access_log", {}))
+        end = {}  # the new position, once the lines are counted
+        lines = iter_new(config["access_log"], state.get("access_log", {}), end)
         counters = count_proxy(lines, state.setdefault("proxy", {}))
+        state["access_log"] = end
         nodes = sorted(set(config.get("nodes", [])) | set(counters["requests"]))
         families += [
             (

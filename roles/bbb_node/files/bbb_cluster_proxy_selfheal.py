@@ -95,6 +95,15 @@ def nginx_test():
     return done.returncode == 0, (done.stderr + done.stdout).strip()
 
 
+def nginx_reason(said):
+    """The line of nginx -t that says why (its first emerg/alert/crit/error), not its closing "test failed"."""
+    lines = [line.strip() for line in said.splitlines() if line.strip()]
+    severe = [line for line in lines if re.search(r"\[(emerg|alert|crit|error)\]", line)]
+    if severe:
+        return severe[0]
+    return lines[-1] if lines else "nothing"
+
+
 def reload_nginx():
     if subprocess.run(["systemctl", "is-active", "--quiet", "nginx"], check=False).returncode != 0:
         return "nginx is not running; it reads the new file when it starts"
@@ -151,7 +160,7 @@ def heal(cfg, trigger):
                 write_atomically(path, current)
             raise Refused(
                 f"{path} re-derived from the upgraded {source} fails nginx -t, so the last good file was put back"
-                f" (nginx keeps running with it). nginx says: {said.splitlines()[-1] if said else 'nothing'}. {fix}"
+                f" (nginx keeps running with it). nginx says: {nginx_reason(said)}. {fix}"
             )
         written.append(path)
         journal("notice", f"{path} re-derived from {source} after {trigger}; nginx -t passed")

@@ -328,3 +328,54 @@ def test_the_script_reads_no_bbb_configuration():
     source = SOURCE.read_text()
     for word in ("bbb-web.properties", "securitySalt", "bigbluebutton.properties", "secret ="):
         assert word not in source
+
+
+def test_a_busy_proxy_s_first_run_streams_its_access_log_and_gives_the_same_counts(tmp_path):
+    """Issue 29, at production size: the first run on a busy proxy (state empty) reads a day's access log of hundreds
+    of nodes from its start. The counts are exact, a line still being written is left for the next run, and the log
+    is read line by line (it was read whole, then decoded and split: ~3x its size in memory, a few GiB on a busy day);
+    thousands of recordings' status markers are counted exactly."""
+    import tracemalloc
+
+    nodes = [f"bbb-{n:03d}.lab.test" for n in range(300)]
+    log = tmp_path / "access.log"
+    requests, errors = {}, {}
+    with log.open("w") as handle:
+        for i in range(60_000):
+            node, status = nodes[i * 7 % 300], (502 if i % 97 == 0 else 200)
+            handle.write(ACCESS.format(status=status, node=node))
+            requests[node] = requests.get(node, 0) + 1
+            if status == 502:
+                errors[f"{node} 502"] = errors.get(f"{node} 502", 0) + 1
+        handle.write(ACCESS.format(status=200, node=nodes[0]).rstrip("\n"))  # being written
+    size = log.stat().st_size
+    assert size > 10 * 2**20
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        end = {}
+        counters = M.count_proxy(M.iter_new(str(log), {}, end), {})
+        elapsed = time.monotonic() - started
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert counters["requests"] == requests and counters["errors_5xx"] == errors
+    assert end["offset"] == size - len(ACCESS.format(status=200, node=nodes[0]).rstrip("\n"))
+    assert peak < 2**20, f"peak {peak / 2**20:.1f} MiB reading {size / 2**20:.1f} MiB"
+    assert elapsed < 20
+    assert M.read_new(str(log), {})[1] == end  # the list form agrees
+
+    status, now = tmp_path / "status", time.time()
+    for n in range(3000):
+        steps = ("recorded", "archived", "sanity", "processed", "published")[: 1 + n % 5]
+        for step in steps:
+            name = f"{n:040x}-{1700000000000 + n}" + ("-presentation" if step in ("processed", "published") else "")
+            _marker(status, step, name + ".done", 100 + n, now)
+    started = time.monotonic()
+    counts, oldest = M.recordings(str(status), now)
+    assert time.monotonic() - started < 10
+    assert counts == {"recorded": 600, "archived": 600, "sanity": 600, "processed": 600, "published": 600} | {
+        "failed": 0,
+        "norecord": 0,
+    }
+    assert oldest == pytest.approx(100 + 2997, abs=1)  # the oldest of those stopped before processing (n % 5 < 3)

@@ -29,9 +29,12 @@ PROXY_ORIGIN = "https://proxy.example.com"
 SELF = {"basename": "/bbb-01/html5client", "label": "bbb-01"}
 
 STANDINS = {
-    # nginx -t: fails while the config holds the word BROKEN (a location nginx would refuse)
+    # nginx -t: fails while the config holds the word BROKEN (a location nginx would refuse). As nginx does
+    # (src/core/nginx.c, main: "configuration file %s test failed" is printed in test mode even with -q), the
+    # reason comes first and the verdict last.
     "nginx": '#!/bin/sh\necho "nginx $*" >> "$CALLS"\n'
-    'if grep -qs BROKEN "$DEST"; then echo "nginx: [emerg] unknown directive \\"BROKEN\\" in $DEST:9" >&2; exit 1; fi\n',
+    'if grep -qs BROKEN "$DEST"; then echo "nginx: [emerg] unknown directive \\"BROKEN\\" in $DEST:9" >&2;'
+    ' echo "nginx: configuration file /etc/nginx/nginx.conf test failed" >&2; exit 1; fi\n',
     "systemctl": '#!/bin/sh\necho "systemctl $*" >> "$CALLS"\n',
     "logger": '#!/bin/sh\necho "logger $*" >> "$CALLS"\n',
 }

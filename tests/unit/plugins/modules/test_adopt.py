@@ -258,3 +258,83 @@ def test_check_mode_judges_the_role_files_after_the_pending_migration():
     assert dropin_problems(files, found, "bbb-01", {STATIC, BBB_WEB}) == []
     step = plan(files[:1], found, "bbb-01", {STATIC})[0]
     assert step["changed"] and "once its package restored it" in step["diff"]["after"]
+
+
+def proxy_checks(root, hostname="proxy.example.com"):
+    """The bbb_proxy role's checks (roles/bbb_proxy/vars/main.yml), their paths below ``root``, its templating done."""
+    import re
+
+    data = yaml.safe_load((ROOT / "roles" / "bbb_proxy" / "vars" / "main.yml").read_text())
+    keep = [
+        k.replace("{{ bbb_cluster_proxy_hostname | regex_escape }}", re.escape(hostname))
+        for k in data["__bbb_proxy_adopt_keep_if"]
+    ]
+    own = f"{root}/etc/nginx/sites-enabled/bbb-cluster-proxy.conf"
+    return [
+        dict(c, path=f"{root}{c['path']}", exclude=[own], match=data["__bbb_proxy_adopt_locations"], keep_if=keep)
+        for c in data["__bbb_proxy_adopt_checks"]
+    ]
+
+
+def _operator_site(n):
+    """One of an operator's other sites, as hosting panels write them: several server blocks, many locations
+    (an application under /app-<n>/, a Scalelite-like /bigbluebutton/api, a commented-out old client path)."""
+    blocks = []
+    for k in range(4):
+        locations = "".join(
+            f"    location /app-{n}/part-{j}/ {{\n        proxy_pass http://127.0.0.1:{8000 + j};\n"
+            f"        proxy_set_header Host $host;\n    }}\n"
+            for j in range(12)
+        )
+        blocks.append(
+            f"server {{\n    listen 443 ssl;\n    server_name site-{n}-{k}.example.org;\n{locations}"
+            "    location /bigbluebutton/api/ { proxy_pass http://scalelite; }\n"
+            f"    # location /bbb-{n}/html5client/ {{ }}   (old setup, commented out)\n"
+            f"    location ~ ^/b/html5clientx{n} {{ return 404; }}\n}}\n"
+        )
+    return "\n".join(blocks)
+
+
+HAND_MADE_PROXY = (
+    "server {\n  listen 443 ssl;\n  server_name proxy.example.com;\n"
+    + "".join(f"  location /bbb-0{i}/html5client/ {{ proxy_pass https://bbb-0{i}.example.com; }}\n" for i in (1, 2, 3))
+    + "  location ~ ^/bbb-01/bigbluebutton/api { proxy_pass https://bbb-01.example.com; }\n}\n"
+)
+
+
+def test_a_production_nginx_tree_gives_the_same_findings_as_a_small_one(node, run_module):
+    """Issue 29: the lab shows adopt a bare nginx. A proxy host that serves hundreds of other sites (hundreds of KiB of
+    server blocks) gives exactly the findings of the hand-made file alone, none from the other sites, in bounded time."""
+    import time
+
+    node.write("/etc/nginx/sites-enabled/cluster", HAND_MADE_PROXY)
+    node.write("/etc/nginx/sites-enabled/bbb-cluster-proxy.conf", HAND_MADE_PROXY)  # the role's own: excluded
+    failed, small, _raw = run_module(main, {"checks": proxy_checks(node.root)})
+    assert not failed and len(small["findings"]) == 4
+    for n in range(300):
+        node.write(f"/etc/nginx/sites-enabled/site-{n:03d}", _operator_site(n))
+        node.write(f"/etc/nginx/conf.d/upstream-{n:03d}.conf", f"upstream app{n} {{ server 127.0.0.1:{9000 + n}; }}\n")
+    size = sum(p.stat().st_size for p in Path(f"{node.root}/etc/nginx").rglob("*") if p.is_file())
+    assert size > 1 * 2**20
+    started = time.monotonic()
+    failed, large, _raw = run_module(main, {"checks": proxy_checks(node.root)})
+    assert time.monotonic() - started < 10
+    assert not failed and large["findings"] == small["findings"] and large["messages"] == small["messages"]
+
+
+def test_the_guide_s_jdk_line_is_matched_in_linear_time():
+    """The guide's JDK_JAVA_OPTIONS line (grails CORS options only) and an operator's line that runs such options
+    together without spaces and then holds another option: a pattern whose value part can also swallow the next
+    `-Dgrails.cors.` splits that line in 2^n ways before it fails (30 options: minutes per line)."""
+    import re
+    import time
+
+    [check] = [c for c in role_checks("3.0", "") if c["path"] == BBB_WEB]
+    pattern = re.compile(check["match"][0])
+    assert pattern.match(GUIDE_JDK.rstrip("\n"))
+    assert not pattern.match('JDK_JAVA_OPTIONS="-Xmx2g -Dgrails.cors.enabled=true"')
+    names = ["".join(chr(ord("a") + int(digit)) for digit in str(i)) for i in range(30)]
+    joined = "JDK_JAVA_OPTIONS=" + "".join(f"-Dgrails.cors.{name}=v" for name in names) + " -Xmx2g"
+    started = time.monotonic()
+    assert not pattern.match(joined)
+    assert time.monotonic() - started < 1
