@@ -120,7 +120,10 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exe
             assert rc != 0
             assert f"Unreachable: {ROOM_B} (" in text, text[-2000:]
             assert "Nothing was changed on any host: the run stops before the proxy or any node is touched." in text
-            assert f"run with --limit '!{ROOM_B}' and set bbb_node_version for that host in the inventory" in text
+            assert (
+                f"run with --limit 'all:localhost:!{ROOM_B}' and set bbb_node_version for that host in the inventory"
+                in text
+            )
             assert "PLAY [Configure the cluster proxy]" not in output
             assert snapshot(hosts=[PROXY, ROOM_A]) == before
         # the way out the message names: leave the second node out of this run, its version pinned; the proxy keeps
@@ -129,7 +132,7 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exe
         pinned.write_text(f'bbb_nodes:\n  hosts:\n    {ROOM_B}:\n      bbb_node_version: "2.7"\n')
         proxy_conf = host(PROXY).file(PROXY_CONF).content_string
         with lab_pipelining():  # the paused node is out of this run: no docker exec reaches it
-            rc, output = playbook("bbb.cluster_proxy.site", "-i", str(pinned), "--limit", f"!{ROOM_B}")
+            rc, output = playbook("bbb.cluster_proxy.site", "-i", str(pinned), "--limit", f"all:localhost:!{ROOM_B}")
         assert rc == 0, flat(output)[-3000:]
         assert (
             f"cannot reach https://{ROOM_B} (node {ROOM_B}, not in this run's --limit): its location stays, "
