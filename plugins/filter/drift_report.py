@@ -43,10 +43,12 @@ options:
   effective:
     description:
       - What the running units really have, to catch a drop-in that is right on disk but not in effect.
-      - "Results of the drift task that reads each unit: C(item) has C(unit) and C(environment) (the role's
-        variables), C(stdout_lines) holds C(pid N) (systemd's C(MainPID), 0 when not running), C(set <file>) for
-        every other drop-in or environment file that sets one of the variables, C(env VAR=value) for each variable
-        in C(/proc/<pid>/environ)."
+      - "One entry per unit: C(item) has C(unit) and C(environment) (the role's variables); C(pid) (systemd's
+        C(MainPID), 0 when not running), C(setters) (every drop-in or environment file that sets one of the
+        variables, in systemd's order) and C(env) (each variable's value in C(/proc/<pid>/environ)), as the read
+        phase of P(bbb.cluster_proxy.node_files#module) returns them for a unit (read request C(unit_environment))."
+      - "Deprecated, still read: instead of C(pid), C(setters) and C(env), C(stdout_lines) with C(pid N),
+        C(set <file>) and C(env VAR=value) lines (the output of the shell task that collection 0.1.0 ran)."
       - "One message per variable the process does not have as the role sets it, naming who wins (a later
         drop-in's C(Environment=) replaces an earlier one, C(EnvironmentFile=) wins over C(Environment=),
         systemd.exec(5)), or, with no other setter, that the unit was not restarted."
