@@ -76,7 +76,7 @@ def node(tmp_path, monkeypatch):
                 "--log-file", str(tmp_path / "log/bbb-web.log"),
             ]
         )  # fmt: skip
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         servers.append(server)
         return server.server_address[1]
 

@@ -56,7 +56,7 @@ def start_node(tmp_path, name, started):
             "--graphql-env", str(base / "middleware.env"), "--log-file", str(base / "bbb-web.log"),
         ]
     )  # fmt: skip
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     started.append(server)
     NODE_STATES[server.server_address[1]] = server.RequestHandlerClass.state
     return server.server_address[1]
@@ -91,7 +91,7 @@ def lab(tmp_path):
                 ["--listen", "127.0.0.1", "--port", "0", "--config", str(path), "--state-dir", str(self.state_dir),
                  "--poll-interval", "0", "--allow-http"]
             )  # fmt: skip
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
             started.append(server)
             self.port = server.server_address[1]
             self.double = server.RequestHandlerClass.lab

@@ -18,6 +18,7 @@ import os
 import time
 import tracemalloc
 
+import pytest
 from ansible.module_utils import basic
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils import logs
 from ansible_collections.bbb.cluster_proxy.plugins.modules.log_collect import main
@@ -137,12 +138,18 @@ def _bbb_web_logs(tmp_path, meetings, lines_per_file):
     return logs_dir
 
 
-def test_a_meeting_among_thousands_is_the_one_asked_for(tmp_path, run_module):
+@pytest.fixture(scope="module")
+def week(tmp_path_factory):
+    """2016 meetings (a week, one every 5 minutes) and a week of their bbb-web logs, made once for this file."""
+    meetings = _meetings(2016)
+    return meetings, _bbb_web_logs(tmp_path_factory.mktemp("week"), meetings, 8_000)
+
+
+def test_a_meeting_among_thousands_is_the_one_asked_for(week, run_module):
     """External id 42 among 2016 meetings: the internal ids of some others start with 42 (1 in 256), which the prefix
     lookup found too, and the bundle then showed the newest of them. The meeting whose external (or whole internal)
     id it is wins; an internal id's prefix still finds its meeting."""
-    meetings = _meetings(2016)  # a week, one meeting every 5 minutes
-    logs_dir = _bbb_web_logs(tmp_path, meetings, 8_000)
+    meetings, logs_dir = week
     others = [m for m in meetings if m[0].startswith("42") and m[1] != "42"]
     assert others  # the collision the lab's two meetings never show
     sources = [{"name": "bbb-web", "path": str(logs_dir / "bbb-web*.log*"), "meetings": True}]
@@ -153,9 +160,8 @@ def test_a_meeting_among_thousands_is_the_one_asked_for(tmp_path, run_module):
         assert not failed and result["meetings"] == want, asked
 
 
-def test_large_rotated_and_gzipped_files_give_exactly_the_window_and_are_streamed(tmp_path, run_module):
-    meetings = _meetings(2016)
-    logs_dir = _bbb_web_logs(tmp_path, meetings, 8_000)
+def test_large_rotated_and_gzipped_files_give_exactly_the_window_and_are_streamed(week, run_module):
+    _meetings_of_the_week, logs_dir = week
     size = sum(p.stat().st_size for p in logs_dir.iterdir())
     since, until = DAY - 86400 - 600, DAY - 86400 + 600  # across the midnight between two gzipped days
     wanted = []
