@@ -228,5 +228,5 @@ def test_ansible_lint_finds_each_wrong_awx_field_name_and_nothing_else_in_the_ro
     unsupported = re.findall(
         r"^args\[module\]: Unsupported parameters for \(\S+\) module: (\w+)\.", output, re.MULTILINE
     )
-    assert sorted(unsupported) == sorted(wrong for _, _, wrong in WRONG_FIELDS), output
+    assert sorted(unsupported) == sorted(entry[2] for entry in WRONG_FIELDS), output
     assert f"Failed: {len(WRONG_FIELDS)} failure(s), 0 warning(s)" in output, output  # nothing else in the role
