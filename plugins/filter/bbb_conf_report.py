@@ -23,7 +23,7 @@ description:
   - Colour codes, the dashes and arrow between a unit and its state, trailing whitespace and lines that are not unit
     lines do not change the answer; the time taken grows in proportion to the output, not faster.
   - The node preflight (role C(bbb_node), C(tasks/preflight.yml)) uses it; the upstream functions are cited in
-    C(plugins/plugin_utils/bbb_conf.py).
+    C(plugins/module_utils/bbb_conf.py).
 options:
   _input:
     description:
@@ -90,7 +90,7 @@ _value:
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.bbb_conf import report
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_conf import report
 
 _FIX = (
     "pass the results of ansible.builtin.command run with loop: [--check, --status] "

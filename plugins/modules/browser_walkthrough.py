@@ -128,6 +128,14 @@ options:
     description: Seconds to wait for each step.
     type: int
     default: 30
+  checksum_algorithm:
+    description:
+      - The algorithm of the API checksums (one that the nodes' C(supportedChecksumAlgorithms) and the load balancer
+        accept); empty for SHA-256 (the collection's C(bbb_cluster_checksum_algorithm)).
+    type: str
+    choices: ["", sha1, sha256, sha384, sha512]
+    default: ""
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -164,7 +172,6 @@ report:
 """
 
 import base64
-import hashlib
 import html
 import os
 import shutil
@@ -179,6 +186,7 @@ import xml.etree.ElementTree as ET
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_api import ALGORITHMS, DEFAULT_ALGORITHM, call_url
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -241,11 +249,13 @@ ICE = """async () => {
 APPROVE = """async ([url, token]) => new Promise((resolve) => {
   const socket = new WebSocket(url, "graphql-transport-ws");
   const done = (value) => { try { socket.close(); } catch (e) {} resolve(value); };
-  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: { "X-Session-Token": token } } }));
+  // the four headers bbb-graphql-middleware requires (connhandler.go, connectionInitHandler), as the client sends them
+  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: {
+    "X-Session-Token": token, "X-ClientSessionUUID": crypto.randomUUID(), "X-ClientType": "HTML5", "X-ClientIsMobile": "false" } } }));
   socket.onmessage = (message) => {
     const data = JSON.parse(message.data);
     if (data.type === "connection_ack") {
-      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query: "subscription { user_guest { userId name } }" } }));
+      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query: "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }" } }));
     } else if (data.type === "next" && data.id === "guests") {
       const waiting = (data.payload.data || {}).user_guest || [];
       if (!waiting.length) return done("no guest waiting");
@@ -266,15 +276,14 @@ class Step(Exception):
 
 
 class Api:
-    """BBB API calls with checksums (sha1 of call + query + secret), from the controller."""
+    """BBB API calls, signed as every caller of the collection signs them (module_utils bbb_api), from the controller."""
 
-    def __init__(self, url, secret, ca_file):
+    def __init__(self, url, secret, ca_file, algorithm=""):
         self.url, self.secret, self.ca_file = url.rstrip("/"), secret, ca_file
+        self.algorithm = algorithm or DEFAULT_ALGORITHM
 
     def link(self, call, **params):
-        query = urllib.parse.urlencode(params)
-        checksum = hashlib.sha1((call + query + self.secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
-        return f"{self.url}/{call}?{query}&checksum={checksum}"
+        return call_url(self.url, call, params, self.secret, self.algorithm)
 
     def call(self, call, body=None, **params):
         headers = {"Content-Type": "application/xml"} if body is not None else {}
@@ -334,7 +343,7 @@ class Walk:
         lb = self.p.get("load_balancer")
         if not lb:
             for node in self.p["nodes"]:
-                api = Api(node["api_url"], node["api_secret"], self.p.get("ca_file"))
+                api = Api(node["api_url"], node["api_secret"], self.p.get("ca_file"), self.p["checksum_algorithm"])
                 meeting = f"bbb-cluster-proxy-browser-{node['hostname'].split('.')[0]}-{run}"
                 placed[node["name"]] = (
                     api,
@@ -343,7 +352,7 @@ class Walk:
                 )
                 self.created.append((api, meeting))
             return placed
-        api = Api(lb["url"], lb["secret"], self.p.get("ca_file"))
+        api = Api(lb["url"], lb["secret"], self.p.get("ca_file"), self.p["checksum_algorithm"])
         by_host = {node["hostname"]: node["name"] for node in self.p["nodes"]}
         attempts = int(lb.get("attempts") or 3 * len(by_host))
         for attempt in range(1, attempts + 1):
@@ -701,6 +710,7 @@ def main():
             "ca_file": {"type": "path"},
             "hosts": {"type": "dict", "default": {}},
             "timeout": {"type": "int", "default": 30},
+            "checksum_algorithm": {"type": "str", "default": "", "choices": ["", *ALGORITHMS]},
         },
         supports_check_mode=False,
     )

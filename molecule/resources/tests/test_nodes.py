@@ -228,10 +228,13 @@ def test_restarts_once_per_converge_that_changed_something(host, host_vars):
     restarts = host.file("/var/lib/bbb-conf-double/restarts.log").content_string.splitlines()
     assert len(restarts) == int(host_vars.get("lab_expected_restarts", 1)), restarts
     calls = host.file("/var/log/bbb-conf-double.log").content_string.splitlines()
-    assert [c.split(" ", 1)[1] for c in calls] == ["--restart"] * len(restarts)
+    # each restart, then the check after it (node_ready): the units --status lists, the secret for its API call
+    assert [c.split(" ", 1)[1] for c in calls] == ["--restart", "--status", "--secret"] * len(restarts)
 
 
 def test_bbb_services_running_after_restart(host, family):
     units = ["nginx", "bbb-web"] + (["bbb-graphql-server", "bbb-graphql-middleware"] if family == "3.0" else [])
     for unit in units:
         assert host.service(unit).is_running, unit
+    status = host.run("bbb-conf --status")  # every component the node's bbb-conf lists (about 20), none down
+    assert status.rc == 0 and status.stdout.count("[✔ - active]") >= 17 and "[✘" not in status.stdout, status.stdout

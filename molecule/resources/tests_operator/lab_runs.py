@@ -160,14 +160,17 @@ def api_url(node, call, **params):
     """A BBB API URL with its checksum, computed from the node's secret (never printed)."""
     secret = RUNNER.get_variables(node)["bbb_lab_node_secret"]
     query = urlencode(params)
-    checksum = hashlib.sha1((call + query + secret).encode()).hexdigest()  # noqa: S324 - BBB's checksum
+    checksum = hashlib.sha256(
+        (call + query + secret).encode()
+    ).hexdigest()  # BBB's checksum (every node accepts SHA-256)
     return f"https://{node}/bigbluebutton/api/{call}?{query}&checksum={checksum}"
 
 
 # A user's client starting, as the real client does after the join redirect: 2.x asks bbb-web's enter with the
 # session cookie of the join (ApiController.enter), then meteor's validateAuthToken (on the node: the lab's
-# loopback stand-in for akka-apps); 3.0 opens the graphql websocket and sends connection_init with the
-# X-Session-Token header (bbb-graphql-middleware). Until then BBB counts no user in the meeting.
+# loopback stand-in for akka-apps); 3.0 opens the graphql websocket with the join's session cookie and sends
+# connection_init with the four headers the client sends (bbb-graphql-middleware connhandler.go,
+# connectionInitHandler; bigbluebutton-html5 connection-manager). Until then BBB counts no user in the meeting.
 _CLIENT = r"""
 import base64, http.client, json, os, re, socket, ssl, sys
 url, origin = sys.argv[1], sys.argv[2]
@@ -187,13 +190,15 @@ else:  # 3.0
     raw = context.wrap_socket(socket.create_connection((host, 443), timeout=10), server_hostname=host)
     key = base64.b64encode(os.urandom(16)).decode()
     raw.sendall((f"GET /graphql HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\nCookie: {cookie}\r\n"
                  "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode())
     stream = raw.makefile("rb")
     assert b" 101 " in stream.readline()
     while stream.readline() not in (b"\r\n", b""):
         pass
-    payload = json.dumps({"type": "connection_init", "payload": {"headers": {"X-Session-Token": token}}}).encode()
+    headers = {"X-Session-Token": token, "X-ClientSessionUUID": base64.b16encode(os.urandom(16)).decode(),
+               "X-ClientType": "HTML5", "X-ClientIsMobile": "false"}
+    payload = json.dumps({"type": "connection_init", "payload": {"headers": headers}}).encode()
     mask = os.urandom(4)
     raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
     head = stream.read(2)

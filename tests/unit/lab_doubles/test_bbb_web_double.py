@@ -6,82 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
-import importlib.util
 import json
 import socket
-import threading
 import time
-from pathlib import Path
 from urllib.parse import unquote, urlencode
 
 import pytest
-
-SOURCE = Path(__file__).resolve().parents[3] / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
-SECRET = "lab-secret-never-in-a-response"
-PROXY = "https://proxy.lab.test"
-
-
-def load():
-    spec = importlib.util.spec_from_file_location("bbb_web_double", SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET, start_bbb_web
 
 
 @pytest.fixture
 def node(tmp_path, monkeypatch):
-    def start(family="3.0", graphql_override="server:\n  authorized_cross_origin: 'proxy.lab.test'\n", graphql_env=""):
-        package = tmp_path / "bigbluebutton.properties"
-        package.write_text(
-            "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
-            "defaultHTML5ClientUrl=${bigbluebutton.web.serverURL}/html5client\n"
-            "defaultGuestWaitURL=${bigbluebutton.web.serverURL}/html5client/guestWait\n"
-            "defaultGuestPolicy=ALWAYS_ACCEPT\nsecuritySalt=package-default\n"
-        )
-        suffix = "" if family == "3.0" else "join"
-        override = tmp_path / "bbb-web.properties"
-        override.write_text(
-            "bigbluebutton.web.serverURL=https://room-a.lab.test\n"
-            f"securitySalt={SECRET}\n"
-            f"defaultHTML5ClientUrl={PROXY}/room-a/html5client/{suffix}\n"
-            "defaultGuestWaitURL=https://room-a.lab.test/room-a/html5client/guestWait\n"
-            f"accessControlAllowOrigin={PROXY}\n"
-            "graphqlWebsocketUrl=wss://room-a.lab.test/graphql\n"
-        )
-        release = tmp_path / "release"
-        release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
-        html5 = tmp_path / "bbb-html5.yml"
-        html5.write_text(
-            "public:\n  app:\n    basename: /room-a/html5client\n  kurento:\n    wsUrl: wss://room-a.lab.test/bbb-webrtc-sfu\n"
-        )
-        defaults = tmp_path / "settings.yml"
-        defaults.write_text("public:\n  app:\n    basename: /html5client\n    appName: BBB\n  list: [1, 2]\n")
-        monkeypatch.setenv(
-            "JDK_JAVA_OPTIONS",
-            f"-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true -Dgrails.cors.allowedOrigins={PROXY},https://room-a.lab.test",
-        )
-        (tmp_path / "middleware.yml").write_text("server:\n  listen_port: 8378\n  # authorized_cross_origin: 'x'\n")
-        (tmp_path / "middleware-override.yml").write_text(graphql_override)
-        (tmp_path / "middleware.env").write_text(graphql_env)
-        (tmp_path / "graphql-server.env").write_text(f'HASURA_GRAPHQL_CORS_DOMAIN="{PROXY}"\n')
-        server = load().make_server(
-            [
-                "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
-                "--override", str(override), "--release-file", str(release), "--html5-defaults", str(defaults),
-                "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3",
-                "--graphql-config", str(tmp_path / "middleware.yml"),
-                "--graphql-override", str(tmp_path / "middleware-override.yml"),
-                "--graphql-env", str(tmp_path / "middleware.env"),
-                "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
-                "--log-file", str(tmp_path / "log/bbb-web.log"),
-            ]
-        )  # fmt: skip
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-        servers.append(server)
-        return server.server_address[1]
-
+    """start(family, graphql_override, graphql_env): a bbb-web double of room-a on a free port; returns the port."""
     servers = []
-    yield start
+    yield lambda *a, **k: start_bbb_web(tmp_path, monkeypatch, servers, *a, **k)
     for server in servers:
         server.shutdown()
         server.server_close()
@@ -110,6 +48,34 @@ def test_checksums(node):
     assert "<returncode>SUCCESS</returncode>" in api(port, "create", algo="sha256", meetingID="m2")[2]
     assert "checksumError" in api(port, "create", secret="package-default", meetingID="m3")[2]  # the override wins
     assert "checksumError" in get(port, "/bigbluebutton/api/create?meetingID=m4")[2]
+
+
+def signed(call, query, algorithm, secret=SECRET):
+    return f"/bigbluebutton/api/{call}?{query}&checksum={hashlib.new(algorithm, (call + query + secret).encode()).hexdigest()}"
+
+
+def test_GetChecksumValidator_isValid_by_length_and_supportedChecksumAlgorithms(node):  # noqa: N802 - upstream's name
+    """bbb-common-web GetChecksumValidator.isValid: 40/64/96/128 hex digits are SHA-1/256/384/512, each accepted only
+    where supportedChecksumAlgorithms lists it (default all four); the digest's case does not matter."""
+    port = node()
+    for algorithm in ("sha1", "sha256", "sha384", "sha512"):
+        assert "SUCCESS" in get(port, signed("getMeetings", "", algorithm))[2], algorithm
+    digest = hashlib.sha256(f"getMeetings{SECRET}".encode()).hexdigest().upper()
+    assert "SUCCESS" in get(port, f"/bigbluebutton/api/getMeetings?checksum={digest}")[2]
+    assert "checksumError" in get(port, signed("getMeetings", "", "md5"))[2]  # 32 digits: no algorithm
+
+
+def test_an_operator_who_dropped_sha1_gets_checksumError_for_it(tmp_path, monkeypatch):  # noqa: N802 - its message key
+    servers = []
+    port = start_bbb_web(tmp_path, monkeypatch, servers, properties="supportedChecksumAlgorithms=sha256,sha512\n")
+    try:
+        answers = {a: get(port, signed("getMeetings", "", a))[2] for a in ("sha1", "sha256", "sha384", "sha512")}
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    assert ["SUCCESS" in answers[a] for a in ("sha1", "sha256", "sha384", "sha512")] == [False, True, False, True]
+    assert "<messageKey>checksumError</messageKey>" in answers["sha1"] and "Checksums do not match" in answers["sha1"]
 
 
 def test_bbb_web_log_as_logback_writes_it(node, tmp_path):
@@ -144,28 +110,28 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
     assert headers["Location"].startswith(
         f"{PROXY}/room-a/html5client/?sessionToken="
     )  # the 3.0 client shows the lobby
-    guest_token = token_of(headers["Location"])
-    teacher_token = token_of(api(port3, "join", meetingID="m", fullName="T2", role="MODERATOR")[1]["Location"])
+    guest = session_of(headers)
+    teacher = session_of(api(port3, "join", meetingID="m", fullName="T2", role="MODERATOR")[1])
     # registered by the API, but nobody is in the meeting until a client starts (akka-apps)
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
     assert "<participantCount>0</participantCount>" in info and "<running>false</running>" in info
-    assert websocket(port3, PROXY, token=guest_token)[2] == {"type": "connection_ack"}
+    assert websocket(port3, PROXY, session=guest)[2] == ACK  # the lobby's client is let in (not in the meeting)
     assert "<participantCount>0</participantCount>" in api(port3, "getMeetingInfo", meetingID="m")[2]  # in the lobby
     assert (
-        graphql(port3, guest_token, "query { user_current { guestStatus } }")[0]["data"]["user_current"][0][
-            "guestStatus"
-        ]
+        graphql(port3, guest, "query { user_current { guestStatus } }")[0]["data"]["user_current"][0]["guestStatus"]
         == "WAIT"
     )
     # a viewer cannot let a guest in; a moderator's client can (guestUsersSubmitApprovalStatus)
-    assert "errors" in graphql(port3, guest_token, "mutation { guestUsersSubmitApprovalStatus }")[0]
-    (waiting,) = graphql(port3, teacher_token, "query { user_guest { userId name } }")
-    (guest,) = waiting["data"]["user_guest"]
-    assert guest["name"] == "G"
-    approve = {"guests": [{"guest": guest["userId"], "status": "ALLOW"}]}
+    assert "errors" in graphql(port3, guest, "mutation { guestUsersSubmitApprovalStatus }")[0]
+    (waiting,) = graphql(
+        port3, teacher, "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }"
+    )
+    (row,) = waiting["data"]["user_guest"]
+    assert row == {"userId": row["userId"], "user": {"name": "G"}}
+    approve = {"guests": [{"guest": row["userId"], "status": "ALLOW"}]}
     graphql(
         port3,
-        teacher_token,
+        teacher,
         "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus }",
         approve,
     )
@@ -192,6 +158,14 @@ def test_join_on_2x_uses_join_and_the_guest_wait_url(node, tmp_path):
 
 def token_of(location):
     return location.rsplit("sessionToken=", 1)[1]
+
+
+def session_of(headers):
+    """(sessionToken, JSESSIONID cookie) a browser holds after a join's redirect."""
+    return token_of(headers["Location"]), cookie_of(headers)
+
+
+ACK = [{"type": "connection_ack"}]
 
 
 def cookie_of(headers):
@@ -223,7 +197,7 @@ def start_client(port, family, **params):
     if family == "2.x":
         validate(port, enter(port, headers))
     else:
-        assert websocket(port, PROXY, token=token_of(headers["Location"]))[2] == {"type": "connection_ack"}
+        assert websocket(port, PROXY, session=session_of(headers))[2] == ACK
     return headers
 
 
@@ -399,14 +373,40 @@ def test_stuns(node):
     assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
 
 
-def graphql(port, token, query, variables=None):
-    """connection_init with the token, then one subscribe; return the payloads of its answers."""
+def init_headers(token):
+    """connection_init's payload.headers as bigbluebutton-html5 3.0 sends them (connection-manager/component.tsx)."""
+    return {
+        "X-Session-Token": token,
+        "X-ClientSessionUUID": "7d1c9a8e-lab",
+        "X-ClientType": "HTML5",
+        "X-ClientIsMobile": "false",
+    }
+
+
+def read_message(stream):
+    """The next server frame: a text frame's JSON, or {"close": code, "reason": text} for a close frame."""
+    head = stream.read(2)
+    if len(head) < 2:
+        return None
+    length = head[1] & 0x7F
+    if length == 126:
+        length = int.from_bytes(stream.read(2), "big")
+    data = stream.read(length)
+    if head[0] & 0x0F == 0x8:
+        return {"close": int.from_bytes(data[:2], "big"), "reason": data[2:].decode()}
+    return json.loads(data)
+
+
+def graphql(port, session, query, variables=None):
+    """connection_init with the session (token, JSESSIONID cookie), then one subscribe; the payloads of its answers."""
+    token, cookie = session
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     key = base64.b64encode(b"0123456789abcdef").decode()
     sock.sendall(
         (
             "GET /graphql HTTP/1.1\r\nHost: room-a.lab.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n"
+            f"Cookie: {cookie}\r\n\r\n"
         ).encode()
     )
     stream = sock.makefile("rb")
@@ -424,18 +424,11 @@ def graphql(port, token, query, variables=None):
         )
         sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
-    def receive():
-        head = stream.read(2)
-        length = head[1] & 0x7F
-        if length == 126:
-            length = int.from_bytes(stream.read(2), "big")
-        return json.loads(stream.read(length))
-
-    send({"type": "connection_init", "payload": {"headers": {"X-Session-Token": token}}})
-    assert receive() == {"type": "connection_ack"}
+    send({"type": "connection_init", "payload": {"headers": init_headers(token)}})
+    assert read_message(stream) == {"type": "connection_ack"}
     send({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
     payloads = []
-    while (message := receive())["type"] != "complete":
+    while (message := read_message(stream))["type"] != "complete":
         payloads.append(message["payload"])
     sock.close()
     return payloads
@@ -452,7 +445,7 @@ def test_a_presentation_uploaded_at_create_is_the_current_slide(node):
         "POST", f"/bigbluebutton/api/create?{query}&checksum={checksum}", body, {"Content-Type": "application/xml"}
     )
     assert "SUCCESS" in conn.getresponse().read().decode()
-    token = token_of(api(port, "join", meetingID="p", fullName="T", role="MODERATOR")[1]["Location"])
+    token = session_of(api(port, "join", meetingID="p", fullName="T", role="MODERATOR")[1])
     (page,) = graphql(port, token, "subscription { pres_page_curr { svgUrl } }")
     url = page["data"]["pres_page_curr"][0]["svgUrl"]
     assert url.startswith("https://room-a.lab.test/bigbluebutton/presentation/") and url.endswith("/svg/1")
@@ -468,7 +461,7 @@ def test_a_presentation_uploaded_at_create_is_the_current_slide(node):
         "POST", f"/bigbluebutton/api/create?{query}&checksum={checksum}", body, {"Content-Type": "application/xml"}
     )
     conn.getresponse().read()
-    token = token_of(api(port, "join", meetingID="q", fullName="T", role="MODERATOR")[1]["Location"])
+    token = session_of(api(port, "join", meetingID="q", fullName="T", role="MODERATOR")[1])
     assert (
         graphql(port, token, "subscription { pres_page_curr { svgUrl } }")[0]["data"]["pres_page_curr"][0][
             "presentationId"
@@ -477,14 +470,16 @@ def test_a_presentation_uploaded_at_create_is_the_current_slide(node):
     )
 
 
-def websocket(port, origin, host="room-a.lab.test", token=None):
-    """Open /graphql as a browser does; return (status line, headers, reply to connection_init or None)."""
+def websocket(port, origin, host="room-a.lab.test", session=None, init=None):
+    """Open /graphql as a browser does (with the session's cookie); send connection_init (``init``, or the client's
+    with the session's token); return (status line, headers, the server's messages until it closes or acks)."""
     key = base64.b64encode(b"0123456789abcdef").decode()
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    cookie = f"Cookie: {session[1]}\r\n" if session else ""
     sock.sendall(
         (
             f"GET /graphql HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n{cookie}"
             "Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
         ).encode()
     )
@@ -494,32 +489,126 @@ def websocket(port, origin, host="room-a.lab.test", token=None):
     for line in iter(stream.readline, b"\r\n"):
         name, _sep, value = line.decode().partition(":")
         headers[name.strip().lower()] = value.strip()
-    reply = None
+    replies = []
     if " 101 " in status:
-        init = {"type": "connection_init"}
-        if token:
-            init["payload"] = {"headers": {"X-Session-Token": token, "X-ClientType": "HTML5"}}
+        if init is None:
+            init = {"type": "connection_init", "payload": {"headers": init_headers(session[0] if session else "")}}
         payload = json.dumps(init).encode()
         mask = b"\x01\x02\x03\x04"
-        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-        head = stream.read(2)
-        reply = json.loads(stream.read(head[1] & 0x7F))
+        head = (
+            bytes([0x81, 0x80 | len(payload)])
+            if len(payload) < 126
+            else bytes([0x81, 0xFE]) + len(payload).to_bytes(2, "big")
+        )
+        sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        while (reply := read_message(stream)) is not None:
+            replies.append(reply)
+            if reply.get("type") == "connection_ack" or "close" in reply:
+                break
         sock.sendall(bytes([0x88, 0x80]) + mask)
     sock.close()
-    return status, headers, reply
+    return status, headers, replies
 
 
 def test_graphql_websocket_accepts_the_authorized_cross_origin_only(node):
     port = node("3.0")
-    status, headers, reply = websocket(port, PROXY)
+    api(port, "create", meetingID="o")
+    session = session_of(api(port, "join", meetingID="o", fullName="T", role="MODERATOR")[1])
+    status, headers, replies = websocket(port, PROXY, session=session)
     assert " 101 " in status
     key = base64.b64encode(b"0123456789abcdef").decode()
     expected = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
     assert headers["sec-websocket-accept"] == expected.decode()
     assert headers["sec-websocket-protocol"] == "graphql-transport-ws"
-    assert reply == {"type": "connection_ack"}
+    assert replies == ACK
     assert " 403 " in websocket(port, "https://evil.example")[0]
     assert " 101 " in websocket(port, "https://room-a.lab.test")[0]  # same origin needs no setting
+
+
+def refused(message_id, text):
+    """disconnectWithError: the error message, then the close frame with 4403 and the same text."""
+    return [
+        {"id": "-1", "type": "error", "payload": [{"messageId": message_id, "message": text}]},
+        {"close": 4403, "reason": text},
+    ]
+
+
+def test_connectionInitHandler_requires_the_four_headers_as_strings(node):  # noqa: N802 - upstream's name
+    """bbb-graphql-middleware connhandler.go, connectionInitHandler: each header missing or not a string, in order."""
+    port = node("3.0")
+    api(port, "create", meetingID="h")
+    session = session_of(api(port, "join", meetingID="h", fullName="T", role="MODERATOR")[1])
+    for name in ("X-Session-Token", "X-ClientSessionUUID", "X-ClientType", "X-ClientIsMobile"):
+        for value in (None, False):  # absent, or a JSON boolean (Go's .(string) ok-form fails on it)
+            headers = init_headers(session[0])
+            if value is None:
+                del headers[name]
+            else:
+                headers[name] = value
+            init = {"type": "connection_init", "payload": {"headers": headers}}
+            replies = websocket(port, PROXY, session=session, init=init)[2]
+            assert replies == refused("param_missing", f"{name} header missing on init connection"), (name, value)
+    # no payload object: the handler's type assertion panics, its deferred close says 1011
+    assert websocket(port, PROXY, session=session, init={"type": "connection_init"})[2] == [
+        {"close": 1011, "reason": "closing websocket connection as the function ended"}
+    ]
+    # the token of an unknown session: bbb-web's checkGraphqlAuthorization says unauthorized
+    bad = (session[0] + "x", session[1])
+    assert websocket(port, PROXY, session=bad)[2] == refused(
+        "check_authorization_error", "error on trying to check authorization"
+    )
+
+
+def test_BBBWebCheckAuthorization_needs_the_session_cookie_of_the_join(node):  # noqa: N802 - upstream's name
+    """bbb_web/client.go passes the browser's cookies; ConnectionController.checkGraphqlAuthorization accepts a token
+    only from the JSESSIONID session that holds it, unless the meeting allows requests without session."""
+    port = node("3.0")
+    api(port, "create", meetingID="c")
+    token, cookie = session_of(api(port, "join", meetingID="c", fullName="T", role="MODERATOR")[1])
+    assert websocket(port, PROXY, session=(token, "JSESSIONID=unknown"))[2] == refused(
+        "check_authorization_error", "error on trying to check authorization"
+    )
+    assert websocket(port, PROXY, session=(token, cookie))[2] == ACK
+    api(port, "create", meetingID="w", allowRequestsWithoutSession="true")
+    token = token_of(api(port, "join", meetingID="w", fullName="T", role="MODERATOR")[1]["Location"])
+    assert websocket(port, PROXY, session=(token, "JSESSIONID=unknown"))[2] == ACK
+
+
+def test_connectionInitHandler_allows_three_connections_per_session_token(node):  # noqa: N802 - upstream's name
+    """config.yml server.max_connections_per_session_token: 3; the fourth open socket of a token is refused."""
+    port = node("3.0")
+    api(port, "create", meetingID="n")
+    token, cookie = session_of(api(port, "join", meetingID="n", fullName="T", role="MODERATOR")[1])
+    held = []
+    for _attempt in range(3):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        sock.sendall(
+            (
+                "GET /graphql HTTP/1.1\r\nHost: room-a.lab.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: eA==\r\nSec-WebSocket-Version: 13\r\nCookie: {cookie}\r\n\r\n"
+            ).encode()
+        )
+        stream = sock.makefile("rb")
+        while stream.readline() != b"\r\n":
+            pass
+        data = json.dumps({"type": "connection_init", "payload": {"headers": init_headers(token)}}).encode()
+        sock.sendall(bytes([0x81, 0x80 | 126]) + len(data).to_bytes(2, "big") + b"\0\0\0\0" + data)
+        assert read_message(stream) == {"type": "connection_ack"}
+        held.append(sock)
+    assert websocket(port, PROXY, session=(token, cookie))[2] == refused("too_many_connections", "too many connections")
+    for sock in held:
+        sock.close()
+
+
+def test_user_guest_exposes_no_name_column(node):
+    """bbb-graphql-server public_v_user_guest.yaml: bbb_client selects userId, guestStatus, ... and the relationship
+    user; a name column does not exist (Hasura refuses the selection)."""
+    port = node("3.0")
+    api(port, "create", meetingID="g", guestPolicy="ASK_MODERATOR")
+    teacher = session_of(api(port, "join", meetingID="g", fullName="T", role="MODERATOR")[1])
+    api(port, "join", meetingID="g", fullName="G", role="VIEWER", guest="true")
+    (answer,) = graphql(port, teacher, "query { user_guest { userId name } }")
+    assert answer == {"errors": [{"message": "field 'name' not found in type: 'user_guest'"}]}
 
 
 def test_graphql_websocket_without_the_setting_refuses_the_proxy(node):

@@ -71,9 +71,10 @@ def lab(tmp_path):
         nodes = {name: start_node(tmp_path, name, started) for name in NODE_SECRETS}
         state_dir = tmp_path / "scalelite"
 
-        def start(self, states=None, multipliers=None):
+        def start(self, states=None, multipliers=None, checksum_algorithm=None):
             config = {
                 "secret": LB_SECRET,
+                **({"checksum_algorithm": checksum_algorithm} if checksum_algorithm is not None else {}),
                 "servers": [
                     {
                         "id": name,
@@ -382,6 +383,22 @@ def test_get_recordings_rewrites_the_playback_host_to_the_requests(lab):
     assert request(port, "/presentation/no-such-recording/metadata.xml")[0] == 404
     assert request(port, f"/recording/{record_id}/presentation")[0] == 307
     assert request(port, f"/playback/presentation/2.3/{record_id}")[0] == 200  # the static player (nginx try_files)
+
+
+def test_verify_checksum_accepts_the_algorithms_of_LOADBALANCER_CHECKSUM_ALGORITHM(lab):  # noqa: N802 - its name
+    """config/application.rb: ENV.fetch('LOADBALANCER_CHECKSUM_ALGORITHM', 'SHA1:SHA256:SHA512').split(':'); the
+    names are compared as written, so a lowercase list accepts nothing; SHA-384 (96 digits) never."""
+    port = lab.start(checksum_algorithm="SHA256:SHA512").port
+    ok = {algo: "SUCCESS" in api(port, "isMeetingRunning", algo=algo, meetingID="x")[2] for algo in ALGOS}
+    assert ok == {"sha1": False, "sha256": True, "sha384": False, "sha512": True}
+
+
+def test_a_lowercase_LOADBALANCER_CHECKSUM_ALGORITHM_accepts_nothing(lab):  # noqa: N802 - its name
+    port = lab.start(checksum_algorithm="sha256").port
+    assert not any("SUCCESS" in api(port, "isMeetingRunning", algo=algo, meetingID="x")[2] for algo in ALGOS)
+
+
+ALGOS = ("sha1", "sha256", "sha384", "sha512")
 
 
 def test_update_server_rejects_wrong_content_type_and_checksum(lab):

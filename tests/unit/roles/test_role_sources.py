@@ -183,3 +183,31 @@ def test_the_early_exit_pattern_finds_each_reader(line):
 )
 def test_the_early_exit_pattern_lets_whole_readers_pass(line):
     assert not EARLY_EXIT.search(line), line
+
+
+# BigBlueButton and Scalelite API calls are signed by one filter (bbb_api_url, its algorithm configurable) and their
+# XML answers read by one parser (bbb_api_answer): no role computes a checksum or reads an answer with a regex.
+API_BY_HAND = re.compile(r"hash\(['\"]sha|checksum=\{\{|<returncode>|<meetingID>|<messageKey>|<graphql\w*Url>")
+API_SOURCES = sorted(p for root in (ROLES, ROLES.parent / "playbooks") for p in root.rglob("*.yml"))
+
+
+@pytest.mark.parametrize("path", API_SOURCES, ids=lambda p: str(p.relative_to(ROLES.parent)))
+def test_api_calls_are_signed_and_read_in_one_place(path):
+    found = [
+        f"{path.name}:{number}: {line.strip()}"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if API_BY_HAND.search(line) and not line.lstrip().startswith("#")
+    ]
+    assert found == [], "sign with bbb.cluster_proxy.bbb_api_url, read with bbb.cluster_proxy.bbb_api_answer"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "url: \"{{ api }}/getMeetings?checksum={{ ('getMeetings' ~ key) | hash('sha1') }}\"",
+        "until: r.content is search('<returncode>SUCCESS</returncode>')",
+        "msg: \"{{ r.content | regex_findall('<meetingID>') | length }}\"",
+    ],
+)
+def test_the_by_hand_pattern_finds_each_old_form(line):
+    assert API_BY_HAND.search(line)

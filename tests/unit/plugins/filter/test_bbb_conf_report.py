@@ -1,8 +1,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The node preflight's reading of bbb-conf --check and --status (filter bbb_conf_report, plugin_utils/bbb_conf).
+"""The node preflight's reading of bbb-conf --check and --status (filter bbb_conf_report, module_utils/bbb_conf).
 
 The outputs below are built here in upstream's shapes (bigbluebutton-config/bin/bbb-conf: print_bigbluebutton_version,
-check_configuration, check_state, display_bigbluebutton_status; see plugins/plugin_utils/bbb_conf.py), not copied.
+check_configuration, check_state, display_bigbluebutton_status; see plugins/module_utils/bbb_conf.py), not copied.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bbb.cluster_proxy.plugins.filter.bbb_conf_report import FilterModule, bbb_conf_report
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.bbb_conf import (
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_conf import (
     check_problems,
     parse_status_line,
     report,

@@ -4,7 +4,8 @@
 //   1. the API root through its own origin and path prefix, for graphqlApiUrl / graphqlWebsocketUrl
 //      (imports/ui/components/settings-loader/component.tsx: `https://${hostname}${serverPathPrefix}/bigbluebutton/api`);
 //   2. `${graphqlApiUrl}/clientSettings` with credentials and the x-session-token header (same file);
-//   3. the graphql websocket (graphql-transport-ws) with connection_init { headers: { X-Session-Token } }
+//   3. the graphql websocket (graphql-transport-ws) with connection_init { headers: { X-Session-Token, X-ClientSessionUUID,
+//      X-ClientType, X-ClientIsMobile } } as bigbluebutton-html5's connection-manager sends it
 //      (imports/ui/core/graphql/...: the client's ApolloClient/graphql-ws link), reconnecting when it drops;
 //   4. the user (user_current: guest lobby while guestStatus is WAIT), the current slide (pres_page_curr.svgUrl,
 //      loaded from the node), the join parameters (userMetadata: userdata-bbb_auto_join_audio,
@@ -32,6 +33,7 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
   };
   const params = new URLSearchParams(window.location.search);
   const sessionToken = params.get("sessionToken") || "";
+  const clientSessionUUID = crypto.randomUUID(); // one per client session, as the client makes it
   const serverPathPrefix = window.location.pathname.split("/html5client")[0];
   let graphqlWebsocketUrl = "";
   let opened = 0;
@@ -62,7 +64,9 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
     const socket = new WebSocket(graphqlWebsocketUrl, "graphql-transport-ws");
     let started = false;
     socket.onopen = () =>
-      socket.send(JSON.stringify({ type: "connection_init", payload: { headers: { "X-Session-Token": sessionToken } } }));
+      socket.send(JSON.stringify({ type: "connection_init", payload: { headers: {
+        "X-Session-Token": sessionToken, "X-ClientSessionUUID": clientSessionUUID, "X-ClientType": "HTML5", "X-ClientIsMobile": "false",
+      } } }));
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "connection_ack") {

@@ -15,7 +15,7 @@ and rejects what upstream rejects:
 
 | behaviour | mirrors (upstream file: function) | rejects / refuses |
 |---|---|---|
-| API checksum: sha1 or sha256 of call + query without checksum + securitySalt | bigbluebutton-web ApiController.groovy + bbb-common-web ParamsProcessorUtil: isChecksumSame | wrong or missing checksum: FAILED checksumError (HTTP 200) |
+| API checksum: the hex digest of call + query without checksum + securitySalt, the algorithm told by its length (40 sha1, 64 sha256, 96 sha384, 128 sha512), compared without regard to case | bbb-common-web GetChecksumValidator: isValid; ParamsProcessorUtil: isChecksumSame | wrong or missing checksum, another length, or an algorithm that supportedChecksumAlgorithms (default sha1,sha256,sha384,sha512) does not list: FAILED checksumError "Checksums do not match" (HTTP 200) |
 | create (GET or POST), duplicate meetingID answers duplicateWarning | ApiController.groovy: create; ParamsProcessorUtil: processCreateParams | no meetingID: FAILED missingParamMeetingID |
 | create params record, autoStartRecording, allowStartStopRecording, allowRequestsWithoutSession, guestPolicy; property defaults autoStartRecording=false, allowRequestsWithoutSession=false | bigbluebutton.properties; ParamsProcessorUtil: processCreateParams | - |
 | join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | a join that fails validation (wrong checksum, unknown meeting), redirect=false or not: 302 to the logout URL (logoutURL param, else bigbluebutton.web.logoutURL, default serverURL) with errors=[{"key","message"}] (ApiController.groovy: invalid(key, msg, REDIRECT_RESPONSE), respondWithRedirect) |
@@ -29,7 +29,8 @@ and rejects what upstream rejects:
 | CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
 | 3.0 API root lists graphqlWebsocketUrl, graphqlApiUrl | ApiController.groovy: index | - |
 | graphql websocket: same origin or server.authorized_cross_origin (env era: BBB_GRAPHQL_MIDDLEWARE_ORIGIN) | bbb-graphql-middleware websrv (origin check) | other origins: 403 |
-| graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (guestStatus, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests, moderators only), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (guestUsersSubmitApprovalStatus); lab simplification: a subscription answers once, the stand-in client polls | a viewer's approval, any operation before connection_init with a valid token |
+| graphql connection_init: payload.headers X-Session-Token, X-ClientSessionUUID, X-ClientType, X-ClientIsMobile (each a string); at most 3 sockets per token; the token checked with bbb-web with the upgrade request's cookies (the join's JSESSIONID session must hold it unless allowRequestsWithoutSession); then connection_ack (Hasura's); what comes before connection_init is dropped | bbb-graphql-middleware internal/websrv/connhandler.go: connectionInitHandler, disconnectWithError; internal/bbb_web/client.go: BBBWebCheckAuthorization; ConnectionController.groovy: checkGraphqlAuthorization | a header missing or not a string (error message param_missing, then close 4403 "X-<Name> header missing on init connection"), a 4th socket (too_many_connections), an unknown token or no session cookie (check_authorization_error), no payload object (close 1011) |
+| graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (guestStatus, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests: a moderator the meeting's, anyone else their own row; columns of public_v_user_guest.yaml, the name under `user { name }`), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (guestUsersSubmitApprovalStatus); lab simplification: a subscription answers once, the stand-in client polls | a viewer's approval; a selection of a column the role does not have (`user_guest { name }`: "field 'name' not found in type: 'user_guest'") |
 | a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
 | create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
 | lab only, loopback: /bigbluebutton/lab/validate-auth-token and /bigbluebutton/lab/current-slide for the 2.x meteor stand-in (akka-apps' answer to validateAuthToken; what akka-apps publishes to meteor's collections) | none upstream: not reachable from outside the node | through nginx or from another address: 404 |
@@ -119,20 +120,82 @@ def graphql_authorized_origin(config_path, override_path, env_path):
     return origin.strip().strip("'\"")
 
 
+# bbb-common-web GetChecksumValidator.isValid: the algorithm by the checksum's length; bigbluebutton.properties
+# supportedChecksumAlgorithms=sha1,sha256,sha384,sha512 by default.
+CHECKSUM_LENGTHS = {40: "sha1", 64: "sha256", 96: "sha384", 128: "sha512"}
+DEFAULT_ALGORITHMS = "sha1,sha256,sha384,sha512"
+
+# bbb-graphql-server metadata/databases/BigBlueButton/tables/public_v_user_guest.yaml: what role bbb_client may select
+# of user_guest (view v_user_guest); the guest's name is reached through the relationship `user` (v_user_ref).
+USER_GUEST_COLUMNS = (
+    "guestLobbyMessage",
+    "guestStatus",
+    "isAllowed",
+    "isDenied",
+    "isWaiting",
+    "positionInWaitingQueue",
+    "userId",
+    "user",
+)
+
+
+def selection(query, field):
+    """The top-level names selected under ``field`` in a GraphQL document (arguments and nested selections skipped)."""
+    at = query.find(field)
+    if at < 0:
+        return []
+    at += len(field)
+    parens = 0
+    while at < len(query) and (parens or query[at] in " \t\r\n("):
+        parens += {"(": 1, ")": -1}.get(query[at], 0)
+        at += 1
+    if query[at : at + 1] != "{":
+        return []
+    names, depth, parens, word = [], 0, 0, ""
+    for char in query[at + 1 :]:
+        if char == "(":
+            parens += 1
+        elif char == ")":
+            parens -= 1
+        elif parens:
+            continue
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (char.isalnum() or char == "_"):
+            word += char
+            continue
+        if word and depth <= 1:
+            names.append(word)
+        word = ""
+    if word:
+        names.append(word)
+    return list(dict.fromkeys(names))
+
+
 def websocket_accept(key):
     """Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455, 4.2.2)."""
     digest = hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()  # noqa: S324 - RFC 6455
     return base64.b64encode(digest).decode()
 
 
-def websocket_frame(text):
-    """One unmasked server text frame."""
-    data = text.encode()
+def websocket_frame(text, opcode=0x1):
+    """One unmasked server frame (text by default)."""
+    data = text.encode() if isinstance(text, str) else text
     if len(data) < 126:
-        header = bytes([0x81, len(data)])
+        header = bytes([0x80 | opcode, len(data)])
     else:
-        header = bytes([0x81, 126]) + len(data).to_bytes(2, "big")
+        header = bytes([0x80 | opcode, 126]) + len(data).to_bytes(2, "big")
     return header + data
+
+
+# bbb-graphql-middleware internal/websrv/connhandler.go, connectionInitHandler: payload.headers must hold these, each a
+# JSON string (Go's `.(string)` ok-form: another type counts as missing), checked in this order.
+GRAPHQL_INIT_HEADERS = ("X-Session-Token", "X-ClientSessionUUID", "X-ClientType", "X-ClientIsMobile")
+GRAPHQL_MAX_CONNECTIONS_PER_TOKEN = 3  # config.yml server.max_connections_per_session_token
 
 
 def read_websocket_frame(stream):
@@ -168,6 +231,7 @@ class State:
         self.args = args
         self.meetings = {}
         self.sessions = {}  # sessionToken -> the user registered by join
+        self.graphql_connections = {}  # sessionToken -> open graphql websockets of it
         self.http_sessions = {}  # JSESSIONID -> the sessionTokens that servlet session holds
         os.makedirs(args.state_dir, exist_ok=True)
         self.recordings_file = os.path.join(args.state_dir, "recordings.json")
@@ -420,6 +484,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         self.close_connection = True
+        self.graphql_token = None
+        try:
+            self.graphql_messages()
+        finally:
+            if self.graphql_token is not None:
+                with _LOCK:
+                    self.state.graphql_connections[self.graphql_token] -= 1
+
+    def graphql_messages(self):
+        """The messages of one graphql websocket, after the upgrade."""
         token = None
         while True:
             opcode, payload = read_websocket_frame(self.rfile)
@@ -429,9 +503,21 @@ class Handler(BaseHTTPRequestHandler):
                 message = json.loads(payload) if opcode == 0x1 else {}
             except ValueError:
                 message = {}
-            if message.get("type") == "connection_init":
-                headers = (message.get("payload") or {}).get("headers") or {}
-                token = {key.lower(): value for key, value in headers.items()}.get("x-session-token", "")
+            if token is None and message.get("type") != "connection_init":
+                continue  # the middleware reads and drops what comes before connection_init
+            if message.get("type") == "connection_init" and token is None:
+                refused = self.graphql_connection_init(message)
+                if refused:
+                    message_id, text, code = refused
+                    if (
+                        code == 4403
+                    ):  # disconnectWithError: an error message first (browsers cannot read a close reason)
+                        error = [{"messageId": message_id, "message": text}]
+                        self.ws_send({"id": "-1", "type": "error", "payload": error})
+                    self.wfile.write(websocket_frame(code.to_bytes(2, "big") + text.encode(), opcode=0x8))
+                    self.wfile.flush()
+                    return
+                token = message["payload"]["headers"]["X-Session-Token"]
                 with _LOCK:
                     self.state.make_present(token)
                 self.ws_send({"type": "connection_ack"})
@@ -447,6 +533,34 @@ class Handler(BaseHTTPRequestHandler):
     def ws_send(self, message):
         self.wfile.write(websocket_frame(json.dumps(message)))
         self.wfile.flush()
+
+    def graphql_connection_init(self, message):
+        """None where bbb-graphql-middleware lets the session in, else (messageId, message, close code).
+
+        connhandler.go connectionInitHandler: the four headers (strings), at most 3 connections per token; then
+        bbb_web/client.go BBBWebCheckAuthorization: checkGraphqlAuthorization with the x-session-token header and the
+        browser's cookies (ConnectionController.groovy: the JSESSIONID session must hold the token unless
+        allowRequestsWithoutSession). A payload or headers that is not an object makes the handler panic: 1011."""
+        payload = message.get("payload")
+        headers = payload.get("headers") if isinstance(payload, dict) else None
+        if not isinstance(headers, dict):
+            return "internal_error", "closing websocket connection as the function ended", 1011
+        for name in GRAPHQL_INIT_HEADERS:
+            if not isinstance(headers.get(name), str):
+                return "param_missing", f"{name} header missing on init connection", 4403
+            if name == "X-Session-Token":
+                with _LOCK:
+                    if self.state.graphql_connections.get(headers[name], 0) >= GRAPHQL_MAX_CONNECTIONS_PER_TOKEN:
+                        return "too_many_connections", "too many connections", 4403
+        token = headers["X-Session-Token"]
+        with _LOCK:
+            if token not in self.state.sessions or (
+                token not in self.session_tokens() and not self.allow_without_session(token)
+            ):
+                return "check_authorization_error", "error on trying to check authorization", 4403
+            self.state.graphql_connections[token] = self.state.graphql_connections.get(token, 0) + 1
+            self.graphql_token = token
+        return None
 
     def graphql_operation(self, token, payload):
         """(data, None) or (None, error) for the few operations the stand-in client uses."""
@@ -467,12 +581,26 @@ class Handler(BaseHTTPRequestHandler):
                     self.state.make_present(next(t for t, u in self.state.sessions.items() if u is guest))
             return {"guestUsersSubmitApprovalStatus": True}, None
         if "user_guest" in query:
-            if not moderator:
-                return {"user_guest": []}, None
-            waiting = [g for g in guests if g["attendee"]["guestStatus"] == "WAIT"]
-            return {
-                "user_guest": [{"userId": g["internalUserID"], "name": g["attendee"]["fullName"]} for g in waiting]
-            }, None
+            fields = selection(query, "user_guest")
+            unknown = [f for f in fields if f not in USER_GUEST_COLUMNS]
+            if unknown:  # Hasura validates the selection against the role's columns before it runs anything
+                return None, f"field '{unknown[0]}' not found in type: 'user_guest'"
+            # the filter: a moderator sees the meeting's waiting guests, anyone else only their own row
+            waiting = [g for g in guests if g["attendee"]["guestStatus"] == "WAIT" and (moderator or g is user)]
+            rows = []
+            for position, guest in enumerate(waiting, start=1):
+                row = {
+                    "userId": guest["internalUserID"],
+                    "guestStatus": "WAIT",
+                    "isWaiting": True,
+                    "isAllowed": False,
+                    "isDenied": False,
+                    "positionInWaitingQueue": position,
+                    "guestLobbyMessage": "",
+                    "user": {"name": guest["attendee"]["fullName"]},  # v_user_ref, as far as the lab selects it
+                }
+                rows.append({field: row[field] for field in fields})
+            return {"user_guest": rows}, None
         if "user_current" in query:
             attendee = user["attendee"]
             current = {
@@ -597,17 +725,21 @@ class Handler(BaseHTTPRequestHandler):
         params = dict(parse_qsl(query, keep_blank_values=True))
         unsigned = "&".join(part for part in query.split("&") if not part.startswith("checksum="))
         given = params.get("checksum", "")
-        wanted = {
-            hashlib.sha1((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
-            hashlib.sha256((call + unsigned + config.get("securitySalt", "")).encode()).hexdigest(),
-        }
+        # GetChecksumValidator.isValid / ParamsProcessorUtil.isChecksumSame: the length tells the algorithm, which
+        # must be one supportedChecksumAlgorithms lists; the hex digest is compared without regard to case.
+        algorithm = CHECKSUM_LENGTHS.get(len(given), "")
+        supported = [
+            a.strip().lower() for a in config.get("supportedChecksumAlgorithms", DEFAULT_ALGORITHMS).split(",")
+        ]
+        ours = ""
+        if algorithm in supported:
+            ours = hashlib.new(algorithm, (call + unsigned + config.get("securitySalt", "")).encode()).hexdigest()
         self.bbb_log("DEBUG", "o.b.w.controllers.ApiController", f"ApiController#{call}")
         self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"query string after checksum removed: [{unsigned}]")
         self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"CHECKSUM={given} length={len(given)}")
-        if len(given) == 64:
-            self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"SHA256 {sorted(wanted, key=len)[1]}")
-        if given not in wanted:
-            ours = sorted(wanted, key=len)[0 if len(given) <= 40 else 1]
+        if algorithm == "sha256" and ours:
+            self.bbb_log("INFO", "o.b.api.ParamsProcessorUtil", f"SHA256 {ours}")
+        if not ours or ours != given.lower():
             self.bbb_log(
                 "INFO",
                 "o.b.api.ParamsProcessorUtil",

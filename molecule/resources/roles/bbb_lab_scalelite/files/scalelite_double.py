@@ -8,7 +8,7 @@ copied. Paths are relative to that repository.
 | behaviour | upstream file and function (scalelite v1.8.5) | what the double rejects |
 |---|---|---|
 | API root `GET/POST /bigbluebutton/api` | bigbluebutton_api_controller.rb `index` | nothing (no checksum, as upstream) |
-| checksum of BBB calls: sha1/sha256/sha512 (by length) of action + query without checksum + LOADBALANCER_SECRET | concerns/api_helper.rb `verify_checksum`, `query_string_remove_checksum`, `guess_checksum_digest_algorithm` | missing, wrong-length, wrong or node-secret checksums: HTTP 200 FAILED checksumError |
+| checksum of BBB calls: sha1/sha256/sha512 (by length) of action + query without checksum + LOADBALANCER_SECRET, the algorithm one of LOADBALANCER_CHECKSUM_ALGORITHM (config "checksum_algorithm", default SHA1:SHA256:SHA512, case-sensitive) | concerns/api_helper.rb `verify_checksum`, `query_string_remove_checksum`, `guess_checksum_digest_algorithm`; config/application.rb `loadbalancer_checksum_algorithm` | missing, wrong-length (sha384), wrong or node-secret checksums, an algorithm the list does not name: HTTP 200 FAILED checksumError |
 | POST content types | api_helper.rb `verify_content_type`, `verify_create_content_type` | a POST body that is not form data (create: form data or XML): FAILED unsupportedContentType |
 | create: existing meetingID sticks to its server; on a cordoned server, re-placed if no longer running there | bigbluebutton_api_controller.rb `create`, `meeting_running_on_server?` | - |
 | create placement: lowest load of the `server_load` set (enabled servers with a load), ties by id; +1 x load_multiplier | models/server.rb `Server.find_available`, `#increment_load` | cordoned, disabled, offline and not-yet-polled servers get no new meeting; none left: FAILED internalError "Could not find any available servers." |
@@ -167,6 +167,9 @@ class Lab:
         with open(args.config, encoding="utf-8") as handle:
             config = json.load(handle)
         self.secret = str(config["secret"])
+        # config/application.rb: ENV.fetch('LOADBALANCER_CHECKSUM_ALGORITHM', 'SHA1:SHA256:SHA512').split(':'),
+        # compared as written (a lowercase 'sha256' names no algorithm)
+        self.checksum_algorithms = str(config.get("checksum_algorithm") or "SHA1:SHA256:SHA512").split(":")
         if not self.secret:
             raise SystemExit("scalelite-double: an empty LOADBALANCER_SECRET is refused")
         os.makedirs(args.state_dir, exist_ok=True)
@@ -532,7 +535,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def verify_checksum(self, action, query, params):
         given = params.get("checksum", "")
-        if not given or len(given) not in ALGORITHMS:
+        if (
+            not given
+            or len(given) not in ALGORITHMS
+            or ALGORITHMS[len(given)].upper() not in self.lab.checksum_algorithms
+        ):
             raise checksum_error()
         escaped = re.escape(given)
         stripped = re.sub(f"&checksum={escaped}|checksum={escaped}&|checksum={escaped}", "", query)

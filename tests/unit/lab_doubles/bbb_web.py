@@ -1,0 +1,79 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The lab's bbb-web double (molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py) in-process, for the
+double's contract tests and for the modules that talk to a node's API (node_ready)."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parents[3] / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
+SECRET = "lab-secret-never-in-a-response"
+PROXY = "https://proxy.lab.test"
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("bbb_web_double", SOURCE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def start_bbb_web(
+    tmp_path,
+    monkeypatch,
+    servers,
+    family="3.0",
+    graphql_override="server:\n  authorized_cross_origin: 'proxy.lab.test'\n",
+    graphql_env="",
+    properties="",
+):
+    package = tmp_path / "bigbluebutton.properties"
+    package.write_text(
+        "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
+        "defaultHTML5ClientUrl=${bigbluebutton.web.serverURL}/html5client\n"
+        "defaultGuestWaitURL=${bigbluebutton.web.serverURL}/html5client/guestWait\n"
+        "defaultGuestPolicy=ALWAYS_ACCEPT\nsecuritySalt=package-default\n"
+    )
+    suffix = "" if family == "3.0" else "join"
+    override = tmp_path / "bbb-web.properties"
+    override.write_text(
+        "bigbluebutton.web.serverURL=https://room-a.lab.test\n"
+        f"securitySalt={SECRET}\n"
+        f"defaultHTML5ClientUrl={PROXY}/room-a/html5client/{suffix}\n"
+        "defaultGuestWaitURL=https://room-a.lab.test/room-a/html5client/guestWait\n"
+        f"accessControlAllowOrigin={PROXY}\n"
+        "graphqlWebsocketUrl=wss://room-a.lab.test/graphql\n" + properties
+    )
+    release = tmp_path / "release"
+    release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
+    html5 = tmp_path / "bbb-html5.yml"
+    html5.write_text(
+        "public:\n  app:\n    basename: /room-a/html5client\n  kurento:\n    wsUrl: wss://room-a.lab.test/bbb-webrtc-sfu\n"
+    )
+    defaults = tmp_path / "settings.yml"
+    defaults.write_text("public:\n  app:\n    basename: /html5client\n    appName: BBB\n  list: [1, 2]\n")
+    monkeypatch.setenv(
+        "JDK_JAVA_OPTIONS",
+        f"-Dgrails.cors.enabled=true -Dgrails.cors.allowCredentials=true -Dgrails.cors.allowedOrigins={PROXY},https://room-a.lab.test",
+    )
+    (tmp_path / "middleware.yml").write_text("server:\n  listen_port: 8378\n  # authorized_cross_origin: 'x'\n")
+    (tmp_path / "middleware-override.yml").write_text(graphql_override)
+    (tmp_path / "middleware.env").write_text(graphql_env)
+    (tmp_path / "graphql-server.env").write_text(f'HASURA_GRAPHQL_CORS_DOMAIN="{PROXY}"\n')
+    server = load().make_server(
+        [
+            "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
+            "--override", str(override), "--release-file", str(release), "--html5-defaults", str(defaults),
+            "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3",
+            "--graphql-config", str(tmp_path / "middleware.yml"),
+            "--graphql-override", str(tmp_path / "middleware-override.yml"),
+            "--graphql-env", str(tmp_path / "middleware.env"),
+            "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
+            "--log-file", str(tmp_path / "log/bbb-web.log"),
+        ]
+    )  # fmt: skip
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    servers.append(server)
+    return server.server_address[1]
