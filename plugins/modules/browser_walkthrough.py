@@ -551,15 +551,18 @@ class Walk:
             api.call("end", meetingID=meeting)
             deadline = time.monotonic() + self.p["recording_timeout"]
             while True:
-                answer = api.call("getRecordings", meetingID=meeting)
+                # state=any: without it bbb-web lists only published and unpublished recordings (RecordingService
+                # shouldIncludeState); a recording whose processing failed stays "processing" (no failed state)
+                answer = api.call("getRecordings", meetingID=meeting, state="any")
                 state = text(answer, "state")
-                if state in ("published", "failed") or time.monotonic() > deadline:
+                if state == "published" or time.monotonic() > deadline:
                     break
                 time.sleep(5)
             if state != "published":
                 raise Step(f"recording {state or 'not listed'} after {self.p['recording_timeout']} s"
                            + (" (no recording marks: nobody's client was in the meeting while it recorded?)"
-                              if not state else ""))  # fmt: skip
+                              if not state else " (a failed step leaves it so: look for status/*/<id>*.fail and"
+                              " bbb-record --list on the node)" if state == "processing" else ""))  # fmt: skip
             url, record_id = text(answer, "url"), text(answer, "recordID")
             status = fetch(url, self.p.get("ca_file")).status
             # the player answers for any id; the published recording itself is /presentation/<recordID>/metadata.xml

@@ -213,8 +213,11 @@ def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path, fa
     assert "<running>true</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
     assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="rec")[2]
     assert "<running>false</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
-    body = api(port, "getRecordings", meetingID="rec")[2]
+    # RecordingService.shouldIncludeState: without state=, a recording still processing is not listed
+    assert "<messageKey>noRecordings</messageKey>" in api(port, "getRecordings", meetingID="rec")[2]
+    body = api(port, "getRecordings", meetingID="rec", state="any")[2]
     assert "<state>processing</state>" in body and "<published>false</published>" in body
+    assert "<state>processing</state>" in api(port, "getRecordings", meetingID="rec", state="processing,published")[2]
     time.sleep(0.4)
     body = api(port, "getRecordings", meetingID="rec")[2]
     assert "<state>published</state>" in body
@@ -255,14 +258,19 @@ def test_a_recorded_meeting_without_recording_marks_is_never_published(node, tmp
     assert not (tmp_path / "var/recording/status/published").exists()
 
 
-def test_failed_processing_is_reported(node, tmp_path):
+def test_failed_processing_leaves_a_fail_marker_and_the_recording_processing(node, tmp_path):
+    """process_worker.rb touches processed/<id>-<format>.fail and the chain halts (base_worker.rb): nothing is
+    published, getRecordings has no failed state - the recording stays processing, listed only with state=."""
     port = node()
     api(port, "create", meetingID="bad", name="fail-recording demo", record="true", autoStartRecording="true")
     start_client(port, "3.0", meetingID="bad", fullName="T", role="MODERATOR")
     api(port, "end", meetingID="bad")
     time.sleep(0.4)
-    assert "<state>failed</state>" in api(port, "getRecordings")[2]
+    assert "<messageKey>noRecordings</messageKey>" in api(port, "getRecordings")[2]
+    body = api(port, "getRecordings", state="any")[2]
+    assert "<state>processing</state>" in body and "failed" not in body
     assert list((tmp_path / "var/recording/status/processed").glob("*-presentation.fail"))
+    assert not (tmp_path / "var/recording/status/published").exists()
 
 
 def test_client_settings_merge_the_override(node):

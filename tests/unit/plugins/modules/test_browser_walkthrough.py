@@ -16,14 +16,19 @@ from ansible_collections.bbb.cluster_proxy.plugins.modules import browser_walkth
 
 
 def test_api_links_carry_bbb_checksums():
+    """SHA-256 unless the operator's bbb_cluster_checksum_algorithm says otherwise (the module's checksum_algorithm)."""
     api = walkthrough.Api("https://bbb-01.example.com/bigbluebutton/api/", "s3cret", None)
     link = api.link("join", meetingID="m 1", fullName="Teacher")
     query = "meetingID=m+1&fullName=Teacher"
     assert link == (
         f"https://bbb-01.example.com/bigbluebutton/api/join?{query}"
-        f"&checksum={hashlib.sha1(('join' + query + 's3cret').encode()).hexdigest()}"  # noqa: S324
+        f"&checksum={hashlib.sha256(('join' + query + 's3cret').encode()).hexdigest()}"
     )
     assert "s3cret" not in link
+    sha1 = walkthrough.Api("https://bbb-01.example.com/bigbluebutton/api", "s3cret", None, "sha1").link(
+        "end", meetingID="m"
+    )
+    assert sha1.endswith(hashlib.sha1(b"endmeetingID=ms3cret").hexdigest())  # noqa: S324 - BBB's checksum
 
 
 def test_lab_names_resolve_to_the_given_addresses(monkeypatch):

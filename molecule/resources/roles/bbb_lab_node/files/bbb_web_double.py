@@ -23,7 +23,7 @@ and rejects what upstream rejects:
 | a registered user is not in the meeting: running, participantCount and getMeetings count only users whose client started | akka-apps: the user joins when the client validates its token | an API join alone does not make a meeting run |
 | the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON: meetingID, internalUserID, authToken, customdata = userdata-*), then meteor's validateAuthToken with those, which lets the user join; 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler and validateAuthToken (2.x, via akka-apps); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token; a client that cannot read enter's answer (CORS) never validates |
 | recording marks: a RecordStatusEvent exists only when recording started (autoStartRecording and a user in the meeting) | akka-apps; record-and-playback events.rb: get_start_and_stop_rec_events | - |
-| end of a record=true meeting: status/recorded/<id>.done (bbb-web); without marks: status/archived/<id>.norecord, never published; with marks, when the publish delay is over and getRecordings asks: archived/<id>.done, sanity/<id>.done, processed/<id>-presentation.done (.fail for a name with fail-recording), published/<id>-presentation.done | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb (archived/<id>.done/.norecord/.fail), sanity_worker.rb (sanity/<id>.done), process_worker.rb (processed/<id>-<format>.done/.fail), publish_worker.rb (published/<id>-<format>.done) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever |
+| end of a record=true meeting: status/recorded/<id>.done (bbb-web); without marks: status/archived/<id>.norecord, never published; with marks, when the publish delay is over and getRecordings asks: archived/<id>.done, sanity/<id>.done, processed/<id>-presentation.done (.fail for a name with fail-recording: the chain halts, the recording stays processing), published/<id>-presentation.done; getRecordings lists published and unpublished recordings only, unless state= (a list, or any) asks for others; there is no failed state | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb (archived/<id>.done/.norecord/.fail), sanity_worker.rb (sanity/<id>.done), process_worker.rb (processed/<id>-<format>.done/.fail), publish_worker.rb (published/<id>-<format>.done) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever; nor, without state=, one that is still processing or failed |
 | GET /api/rest/clientSettings (and /meetingStaticData): token only from the x-session-token header, and the JSESSIONID session must hold it unless allowRequestsWithoutSession; 401 otherwise (nginx's page, the auth_request answer) | build/packages-template/bbb-graphql-middleware/graphql.nginx (auth_request); ConnectionController.groovy: checkGraphqlAuthorization | ?sessionToken= query parameter (401), no cookie (401), unknown token (401) |
 | CORS of /api/rest/*: Hasura's, from HASURA_GRAPHQL_CORS_DOMAIN | bbb-graphql-server hasura-config.env / bbb-graphql-server.env | other origins: no Access-Control-Allow-Origin |
 | CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
@@ -281,9 +281,16 @@ class State:
         status = os.path.join(self.args.recording_dir, "recording", "status")
         changed = False
         for record_id, rec in recordings.items():
-            if rec["state"] == "processing" and time.time() >= rec["ended"] + self.args.publish_delay:
+            if (
+                rec["state"] == "processing"
+                and not rec.get("failed")
+                and time.time() >= rec["ended"] + self.args.publish_delay
+            ):
                 failed = "fail-recording" in rec["name"]
-                rec["state"] = "failed" if failed else "published"
+                # a failed step halts the chain (base_worker.rb): the recording is never published and stays in
+                # recording/process, which getRecordings reports as processing (RecordingServiceFileImpl)
+                rec["state"] = "processing" if failed else "published"
+                rec["failed"] = failed
                 marker = "processed/" + record_id + ("-presentation.fail" if failed else "-presentation.done")
                 # archive_worker.rb, sanity_worker.rb, process_worker.rb, publish_worker.rb: one marker per step
                 targets = [f"archived/{record_id}.done", f"sanity/{record_id}.done", marker]
@@ -970,11 +977,16 @@ class Handler(BaseHTTPRequestHandler):
         host = urlparse(config.get("bigbluebutton.web.serverURL", "")).hostname
         wanted_meetings = set(filter(None, params.get("meetingID", "").split(",")))
         wanted_records = set(filter(None, params.get("recordID", "").split(",")))
+        # RecordingController.getRecordingsHandler, RecordingService.shouldIncludeState: without state=, only published
+        # and unpublished recordings; state=any adds the others (processing, processed, deleted)
+        states = {s.strip() for s in params.get("state", "").split(",") if s.strip()} or {"published", "unpublished"}
         items = []
         for record_id, rec in sorted(self.state.publish_due().items()):
             if (wanted_meetings and rec["meetingID"] not in wanted_meetings) or (
                 wanted_records and record_id not in wanted_records
             ):
+                continue
+            if "any" not in states and rec["state"] not in states:
                 continue
             item = {
                 "recordID": record_id,
