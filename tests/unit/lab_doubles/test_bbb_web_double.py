@@ -12,17 +12,13 @@ import time
 from urllib.parse import unquote, urlencode
 
 import pytest
-from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET, start_bbb_web
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET
 
 
 @pytest.fixture
-def node(tmp_path, monkeypatch):
-    """start(family, graphql_override, graphql_env): a bbb-web double of room-a on a free port; returns the port."""
-    servers = []
-    yield lambda *a, **k: start_bbb_web(tmp_path, monkeypatch, servers, *a, **k)
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def node(bbb_web):
+    """bbb-web doubles of room-a (tests/unit/conftest.py): node(family) starts one, returns its port."""
+    return bbb_web
 
 
 def get(port, path, headers=None, method="GET"):
@@ -65,15 +61,9 @@ def test_GetChecksumValidator_isValid_by_length_and_supportedChecksumAlgorithms(
     assert "checksumError" in get(port, signed("getMeetings", "", "md5"))[2]  # 32 digits: no algorithm
 
 
-def test_an_operator_who_dropped_sha1_gets_checksumError_for_it(tmp_path, monkeypatch):  # noqa: N802 - its message key
-    servers = []
-    port = start_bbb_web(tmp_path, monkeypatch, servers, properties="supportedChecksumAlgorithms=sha256,sha512\n")
-    try:
-        answers = {a: get(port, signed("getMeetings", "", a))[2] for a in ("sha1", "sha256", "sha384", "sha512")}
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+def test_an_operator_who_dropped_sha1_gets_checksumError_for_it(node):  # noqa: N802 - its message key
+    port = node(properties="supportedChecksumAlgorithms=sha256,sha512\n")
+    answers = {a: get(port, signed("getMeetings", "", a))[2] for a in ("sha1", "sha256", "sha384", "sha512")}
     assert ["SUCCESS" in answers[a] for a in ("sha1", "sha256", "sha384", "sha512")] == [False, True, False, True]
     assert "<messageKey>checksumError</messageKey>" in answers["sha1"] and "Checksums do not match" in answers["sha1"]
 

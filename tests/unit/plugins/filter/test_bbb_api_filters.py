@@ -16,7 +16,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bbb.cluster_proxy.plugins.filter.bbb_api_answer import bbb_api_answer
 from ansible_collections.bbb.cluster_proxy.plugins.filter.bbb_api_url import bbb_api_url
-from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import SECRET, start_bbb_web
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import SECRET
 
 API = "https://bbb-01.example.com/bigbluebutton/api"
 
@@ -55,19 +55,13 @@ def test_bad_input_is_named(args, error):
         bbb_api_url(*args)
 
 
-def test_signed_urls_are_accepted_by_bbb_web_that_dropped_sha1(tmp_path, monkeypatch):
-    servers = []
-    port = start_bbb_web(tmp_path, monkeypatch, servers, properties="supportedChecksumAlgorithms=sha256,sha512\n")
+def test_signed_urls_are_accepted_by_bbb_web_that_dropped_sha1(bbb_web):
+    port = bbb_web(properties="supportedChecksumAlgorithms=sha256,sha512\n")
     api = f"http://127.0.0.1:{port}/bigbluebutton/api"
-    try:
-        answers = {}
-        for algorithm in ("", "sha1", "sha512"):
-            with urlopen(bbb_api_url(api, "create", {"meetingID": f"m-{algorithm}"}, SECRET, algorithm)) as answer:  # noqa: S310
-                answers[algorithm] = bbb_api_answer(answer.read().decode(), "room-a create")
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+    answers = {}
+    for algorithm in ("", "sha1", "sha512"):
+        with urlopen(bbb_api_url(api, "create", {"meetingID": f"m-{algorithm}"}, SECRET, algorithm)) as answer:  # noqa: S310
+            answers[algorithm] = bbb_api_answer(answer.read().decode(), "room-a create")
     assert [answers[a]["returncode"] for a in ("", "sha1", "sha512")] == ["SUCCESS", "FAILED", "SUCCESS"]
     assert answers["sha1"]["messageKey"] == "checksumError" and answers["sha1"]["error"] == ""
 

@@ -16,17 +16,13 @@ import pytest
 from ansible.module_utils import basic
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils import bbb_api
 from ansible_collections.bbb.cluster_proxy.plugins.modules import node_ready
-from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import SECRET, start_bbb_web
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import SECRET
 
 
 @pytest.fixture
-def node(tmp_path, monkeypatch):
-    """The lab's bbb-web double (API and graphql websocket) of a node: node(family) starts it, returns its port."""
-    servers = []
-    yield lambda *a, **k: start_bbb_web(tmp_path, monkeypatch, servers, *a, **k)
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def node(bbb_web):
+    """bbb-web doubles of room-a (tests/unit/conftest.py): node(family) starts one, returns its port."""
+    return bbb_web
 
 
 UNITS_30 = ["nginx", "freeswitch", "redis-server", "bbb-apps-akka", "bbb-graphql-middleware", "bbb-web"]

@@ -1,0 +1,16 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import pytest
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import start_bbb_web
+
+
+@pytest.fixture
+def bbb_web(tmp_path, monkeypatch):
+    """The lab's bbb-web double (API, graphql websocket) in-process: bbb_web(family, ...) starts one of room-a on a
+    free port and returns the port; all are stopped after the test."""
+    servers = []
+    yield lambda *a, **k: start_bbb_web(tmp_path, monkeypatch, servers, *a, **k)
+    for server in servers:
+        server.shutdown()
+        server.server_close()
