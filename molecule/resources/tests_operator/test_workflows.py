@@ -433,11 +433,9 @@ def test_drain_waits_for_running_meetings_and_stops_the_rollout():
         )
     finally:
         call("end", meetingID="drain-lab")
-    # with the meeting over, the rollout goes through and restarts the node once
-    edit(ROOM_A, PROPERTIES, "s#^presentationBaseURL=.*#presentationBaseURL=https://wrong.example#")
-    rc, output = playbook("bbb.cluster_proxy.site", "-e", "bbb_node_drain=true", "-e", "bbb_node_drain_timeout=30")
-    assert rc == 0, flat(output)[-3000:]
-    assert restarts(ROOM_A) == count + 1
+    # the files are written and the restart is pending: the next rollout (the drain through Scalelite below, whose
+    # meeting ends during its drain) goes through and restarts the node once
+    assert host(ROOM_A).file("/var/lib/bbb-cluster-proxy/restart-pending").exists
 
 
 LB = "wf-lb.lab.test"  # the Scalelite double (molecule/resources/roles/bbb_lab_scalelite)
