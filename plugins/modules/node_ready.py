@@ -160,6 +160,7 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_api import (
     parse_answer,
 )
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_conf import status_units
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.logs import redact
 
 POLL = 0.5  # seconds between two looks while waiting (a few local commands or one small request)
 SHOW = ("ActiveState", "SubState", "MainPID", "NRestarts", "ActiveEnterTimestampMonotonic")
@@ -174,6 +175,7 @@ class Node:
         self.systemctl = module.get_bin_path("systemctl", required=True)
         self.journalctl = module.get_bin_path("journalctl")
         self.bbb_conf = module.get_bin_path("bbb-conf", required=True)
+        self.known_secret = ""
 
     def status_units(self):
         rc, out, err = self.module.run_command([self.bbb_conf, "--status"])
@@ -187,6 +189,7 @@ class Node:
         if rc != 0 or not found:
             self.module.fail_json(msg=f"bbb-conf --secret did not name the shared secret (exit {rc})")
         self.module.no_log_values.add(found.group(1))
+        self.known_secret = found.group(1)
         return found.group(1)
 
     def show(self, units):
@@ -203,7 +206,10 @@ class Node:
         rc, out, _err = self.module.run_command(
             [self.journalctl, "--no-pager", "--quiet", "-o", "short-iso", "-n", str(lines), "-u", unit]
         )
-        return out.splitlines()[-lines:] if rc == 0 else []
+        # a unit's output can hold checksums, session tokens, passwords (bbb-web logs a request's checksum): the log
+        # bundle's redaction, and the node's secret verbatim
+        secrets = [self.known_secret] if self.known_secret else []
+        return [redact(line, secrets) for line in out.splitlines()[-lines:]] if rc == 0 else []
 
 
 def parse_show_blocks(text, count):

@@ -77,7 +77,11 @@ class FakeSystemd:
             return 0, self.show(argv[argv.index("--") + 1 :]), ""
         if tool == "journalctl":
             unit = argv[argv.index("-u") + 1]
-            return 0, "\n".join(f"2026-12-06T06:00:0{i}+0000 room-a {unit}[4242]: line {i}" for i in range(12)), ""
+            lines = [f"2026-12-06T06:00:0{i}+0000 room-a {unit}[4242]: line {i}" for i in range(11)]
+            lines.append(
+                f"2026-12-06T06:00:11+0000 room-a {unit}[4242]: CHECKSUM=0123456789abcdef0123456789abcdef01234567 length=40"
+            )
+            return 0, "\n".join(lines), ""
         raise AssertionError(f"unexpected command {argv}")
 
 
@@ -130,7 +134,8 @@ def test_a_unit_in_auto_restart_fails_with_its_state_and_journal(node, systemd, 
     assert result["msg"] == "1 unit(s) not active 2 s after the restart: bbb-web.service is activating (auto-restart)"
     (unit,) = result["failed_units"]
     assert unit["unit"] == "bbb-web.service" and len(unit["journal"]) == 10
-    assert unit["journal"][-1].endswith("bbb-web.service[4242]: line 11")
+    assert unit["journal"][-2].endswith("bbb-web.service[4242]: line 10")
+    assert unit["journal"][-1].endswith("CHECKSUM=[REDACTED] length=40")  # the log bundle's redaction
     assert SECRET not in out
 
 
