@@ -120,24 +120,32 @@ def test_api_errors_and_failed_joins_are_counted_from_bbb_web_log(node):
 
 
 def test_a_recording_waiting_for_processing_and_its_age():
+    """The recording workers are down (a fault beneath the bbb-web double, whose pipeline follows the units): the
+    ended meeting is queued by rap-starter (raw/<id>/, recorded/<id>.done deleted) and waits; once the workers run
+    again it is archived, processed and published."""
     node = ROOM_A
     meeting = f"metrics-rec-{int(time.time())}"
-    assert curl(PROXY, api_url(node, "create", meetingID=meeting, record="true", autoStartRecording="true"))[0] == 200
-    start_client(node, meeting)  # the user's client starts: the recording starts (marks)
-    assert curl(PROXY, api_url(node, "end", meetingID=meeting))[0] == 200
-    # bbb-web wrote recorded/<id>.done at the end; make it two hours old
-    done = host(node).run(
-        "ls -t /var/bigbluebutton/recording/status/recorded/*.done | head -1 | "
-        "xargs -I{} sh -c 'touch -d @$(( $(date +%s) - 7200 )) {} && echo {}'"
-    )
-    assert done.rc == 0 and done.stdout.strip(), done.stderr
-    samples = metrics(node)
-    assert prom_text.value(samples, P + "recordings", host=node, state="recorded") >= 1
-    age = prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node)
-    assert 7200 <= age < 7200 + 120, age
-    # once processed and published (the double does it when asked after its publish delay), it no longer waits
-    time.sleep(6)
-    assert curl(PROXY, api_url(node, "getRecordings", meetingID=meeting))[0] == 200
+    assert host(node).run("systemctl stop bbb-rap-resque-worker.service").rc == 0
+    try:
+        assert (
+            curl(PROXY, api_url(node, "create", meetingID=meeting, record="true", autoStartRecording="true"))[0] == 200
+        )
+        start_client(node, meeting)  # the user's client starts: the recording starts (marks)
+        assert curl(PROXY, api_url(node, "end", meetingID=meeting))[0] == 200
+        raw = "/var/bigbluebutton/recording/raw"
+        queued = host(node).run(  # rap-starter took it (the double's pipeline runs every second): make it 2 h old
+            f'for i in $(seq 20); do d=$(ls -td {raw}/*/ 2>/dev/null | head -1); [ -n "$d" ] && break; sleep 0.5; done; '
+            'touch -d @$(( $(date +%s) - 7200 )) "$d" && echo "$d"'
+        )
+        assert queued.rc == 0 and queued.stdout.strip(), queued.stderr
+        samples = metrics(node)
+        assert prom_text.value(samples, P + "recordings", host=node, state="recorded") >= 1
+        age = prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node)
+        assert 7200 <= age < 7200 + 120, age
+    finally:
+        assert host(node).run("systemctl start bbb-rap-resque-worker.service").rc == 0
+    # archived, then processed and published after the double's processing time: it no longer waits
+    time.sleep(7)
     samples = metrics(node)
     assert prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node) < 7200
     assert prom_text.value(samples, P + "recordings", host=node, state="published") >= 1

@@ -384,9 +384,12 @@ def test_health_reports_and_fails_over_thresholds():
     assert rc == 0, flat(output)[-3000:]
     assert "'api': 'ok'" in output.replace('"', "'")
     node = host(ROOM_B)
-    status = "/var/bigbluebutton/recording/status"
+    recording = "/var/bigbluebutton/recording"
+    # as the recording units leave them: one queued by rap-starter (raw/<id>/; it deleted recorded/<id>.done) and not
+    # archived yet, one whose process step failed
     node.run(
-        f"mkdir -p {status}/recorded {status}/processed && touch {status}/recorded/lab-stuck.done {status}/processed/lab-bad-presentation.fail"
+        f"mkdir -p {recording}/raw/lab-stuck-1 {recording}/status/archived {recording}/status/processed && "
+        f"touch {recording}/status/archived/lab-bad-2.done {recording}/status/processed/lab-bad-2-presentation.fail"
     )
     try:
         rc, output = playbook(
@@ -399,12 +402,15 @@ def test_health_reports_and_fails_over_thresholds():
             "bbb_health_certificate_days=40",
         )
     finally:
-        node.run(f"rm -f {status}/recorded/lab-stuck.done {status}/processed/lab-bad-presentation.fail")
+        node.run(
+            f"rm -rf {recording}/raw/lab-stuck-1 {recording}/status/archived/lab-bad-2.done "
+            f"{recording}/status/processed/lab-bad-2-presentation.fail"
+        )
     assert rc != 0
     text = flat(output)
     assert f"{ROOM_B}: " in text
-    assert "1 recordings wait for processing (threshold 0)" in text
-    assert "1 recordings failed in processing" in text
+    assert "1 recordings wait for processing (threshold 0; 0 of them for more than 6 h" in text
+    assert "1 recordings failed in processing (a .fail marker of a step" in text
     assert "/var/bigbluebutton is" in text and "(threshold 1%)" in text
     # the lab certificates live 30 days
     assert "the TLS certificate expires in" in text

@@ -117,7 +117,7 @@ def _lines_from(path, offset, done):
                 break
             offset += len(raw)
             done["offset"] = offset
-            yield raw[:-2 if raw.endswith(b"\r\n") else -1].decode("utf-8", "replace")
+            yield raw[: -2 if raw.endswith(b"\r\n") else -1].decode("utf-8", "replace")
 
 
 # A join request whose analytics line has not come within this many seconds (of the metrics run) has failed;
@@ -199,23 +199,44 @@ def count_proxy(lines, counters):
 
 
 def recordings(status_dir, now):
-    """(count per state, age in seconds of the oldest recording not processed yet) from the status markers."""
+    """(count per state, age in seconds of the oldest recording not processed yet) from the status markers.
+
+    rap-starter.rb deletes status/recorded/<id>.done as soon as it has queued the recording (and created raw/<id>/),
+    so a recording queued but not archived yet has only its raw directory: it counts as "recorded", its age from that
+    directory; an archived one from its archived marker (module_utils/recordings.py reads the same markers)."""
     ids = {}
+
+    def rec(base):
+        return ids.setdefault(base, {"steps": set(), "fail": False, "norecord": False, "since": None})
 
     def mark(step, name, mtime):
         base, _dot, ext = name.rpartition(".")
         if step in ("processed", "published"):
+            if base.endswith("-sender"):  # Scalelite's post_publish transfer marker, not a format
+                return
             base = base.rsplit("-", 1)[0] if "-" in base else base  # <id>-<format>
-        rec = ids.setdefault(base, {"steps": set(), "fail": False, "norecord": False, "recorded": None})
+        entry = rec(base)
         if ext == "fail":
-            rec["fail"] = True
+            entry["fail"] = True
         elif ext == "norecord":
-            rec["norecord"] = True
+            entry["norecord"] = True
         elif ext == "done":
-            rec["steps"].add(step)
-            if step == "recorded":
-                rec["recorded"] = mtime
+            entry["steps"].add(step)
+            if step in ("recorded", "archived"):
+                entry["since"] = mtime if entry["since"] is None else min(entry["since"], mtime)
 
+    raw_dir = os.path.join(os.path.dirname(os.path.normpath(status_dir)), "raw")
+    try:
+        raw = os.listdir(raw_dir)
+    except OSError:
+        raw = []
+    for name in raw:
+        try:
+            mtime = os.stat(os.path.join(raw_dir, name)).st_mtime
+        except OSError:
+            continue
+        entry = rec(name)
+        entry["queued"] = mtime
     for step in STATES[:5]:
         directory = os.path.join(status_dir, step)
         try:
@@ -231,18 +252,21 @@ def recordings(status_dir, now):
                 mark(step, name, mtime)
     counts = dict.fromkeys(STATES, 0)
     oldest = 0.0
-    for rec in ids.values():
-        if rec["fail"]:
+    for entry in ids.values():
+        if entry["fail"]:
             state = "failed"
-        elif rec["norecord"]:
+        elif entry["norecord"]:
             state = "norecord"
         else:
-            state = next((s for s in reversed(STATES[:5]) if s in rec["steps"]), None)
+            state = next((s for s in reversed(STATES[:5]) if s in entry["steps"]), None)
+            if state is None and "queued" in entry:
+                state = "recorded"  # queued by rap-starter, not archived yet
             if state is None:
                 continue
         counts[state] += 1
-        if state in ("recorded", "archived", "sanity") and rec["recorded"] is not None:
-            oldest = max(oldest, now - rec["recorded"])
+        since = entry["since"] if entry["since"] is not None else entry.get("queued")
+        if state in ("recorded", "archived", "sanity") and since is not None:
+            oldest = max(oldest, now - since)
     return counts, oldest
 
 
@@ -375,7 +399,7 @@ def collect(config, state, now):
             (
                 "recording_oldest_unprocessed_age_seconds",
                 "gauge",
-                "Age of the oldest recording that is recorded but not processed yet (0: none).",
+                "Age of the oldest recording queued or archived but not processed yet (0: none).",
                 [(host, float(oldest))],
             ),
         ]

@@ -66,7 +66,7 @@ def start_bbb_web(
         [
             "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
             "--override", str(override), "--release-file", str(release), "--html5-defaults", str(defaults),
-            "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3",
+            "--html5-override", str(html5), "--recording-dir", str(tmp_path / "var"), "--publish-delay", "0.3", "--rap-units", "none",
             "--graphql-config", str(tmp_path / "middleware.yml"),
             "--graphql-override", str(tmp_path / "middleware-override.yml"),
             "--graphql-env", str(tmp_path / "middleware.env"),

@@ -51,7 +51,7 @@ def start_node(tmp_path, name, started):
             "--port", "0", "--state-dir", str(base / "state"), "--properties", str(base / "bigbluebutton.properties"),
             "--override", str(base / "bbb-web.properties"), "--release-file", str(base / "release"),
             "--html5-defaults", str(base / "settings.yml"), "--html5-override", str(base / "bbb-html5.yml"),
-            "--recording-dir", str(base / "var"), "--publish-delay", "0.2",
+            "--recording-dir", str(base / "var"), "--publish-delay", "0.2", "--rap-units", "none",
             "--graphql-config", str(base / "middleware.yml"), "--graphql-override", str(base / "middleware-override.yml"),
             "--graphql-env", str(base / "middleware.env"), "--log-file", str(base / "bbb-web.log"),
         ]

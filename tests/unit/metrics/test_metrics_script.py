@@ -186,6 +186,28 @@ def test_recordings_by_state_and_oldest_unprocessed(tmp_path):
     assert M.recordings(str(tmp_path / "none"), now) == (dict.fromkeys(M.STATES, 0), 0.0)
 
 
+def test_recordings_as_rap_starter_leaves_them(tmp_path):
+    """rap-starter.rb deletes recorded/<id>.done as soon as it queued the recording and made raw/<id>/: a recording
+    queued but not archived is only that directory, an archived one has no recorded marker; both wait, aged from
+    what they have. Scalelite's published/<id>-sender.done is not a format."""
+    now = time.time()
+    status = tmp_path / "recording" / "status"
+    raw = tmp_path / "recording" / "raw" / "q1-1700000000001"
+    raw.mkdir(parents=True)
+    os.utime(raw, (now - 10800, now - 10800))
+    _marker(status, "archived", "a2-1700000000002.done", 5000, now)
+    _marker(status, "sanity", "a2-1700000000002.done", 4000, now)
+    for step in ("archived", "sanity"):
+        _marker(status, step, "p3-1700000000003.done", 9000, now)
+    for step in ("processed", "published"):
+        _marker(status, step, "p3-1700000000003-presentation.done", 8000, now)
+    _marker(status, "published", "p3-1700000000003-sender.done", 8000, now)
+    counts, oldest = M.recordings(str(status), now)
+    assert (counts["recorded"], counts["sanity"], counts["published"]) == (1, 1, 1)
+    assert sum(counts.values()) == 3
+    assert oldest == pytest.approx(10800, abs=1)
+
+
 def test_disk_growth_from_the_oldest_sample_in_the_window():
     growth, seconds, kept = M.disk_growth([], 1000.0, 5000, 3600)
     assert (growth, seconds, kept) == (0.0, 0.0, [[1000.0, 5000]])

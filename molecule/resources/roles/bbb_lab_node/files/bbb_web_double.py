@@ -49,6 +49,7 @@ import json
 import os
 import re
 import secrets
+import subprocess
 import sys
 import threading
 import time
@@ -275,35 +276,64 @@ class State:
             json.dump(recordings, handle, indent=2)
         os.replace(tmp, self.recordings_file)
 
+    def rap_running(self, unit):
+        """Whether a recording unit runs (systemd's view in the lab; --rap-units none: always, for unit tests)."""
+        if self.args.rap_units == "none":
+            return True
+        done = subprocess.run(["systemctl", "is-active", "--quiet", unit], check=False)  # noqa: S603, S607
+        return done.returncode == 0
+
     def publish_due(self):
-        """Publish recordings whose processing time is over, with BBB's status markers."""
+        """Move recordings through the pipeline, with BBB's status markers, as far as the recording units run:
+        rap-starter.rb (bbb-rap-starter) makes raw/<id>/ and deletes recorded/<id>.done as soon as it queued the
+        archive job; the workers of bbb-rap-resque-worker archive and check at once, then, after the processing time
+        (--publish-delay), process and publish - or fail the process step (a meeting named with fail-recording):
+        processed/<id>-presentation.fail, the chain halts (base_worker.rb), the recording stays processing."""
         recordings = self.recordings()
         status = os.path.join(self.args.recording_dir, "recording", "status")
         changed = False
+
+        def touch(target):
+            os.makedirs(os.path.join(status, os.path.dirname(target)), exist_ok=True)
+            with open(os.path.join(status, target), "w", encoding="utf-8"):
+                pass
+
+        starter = worker = None
         for record_id, rec in recordings.items():
-            if (
-                rec["state"] == "processing"
-                and not rec.get("failed")
-                and time.time() >= rec["ended"] + self.args.publish_delay
-            ):
+            if rec["state"] != "processing" or rec.get("failed"):
+                continue
+            stage = rec.get("stage", "archived")  # a recording of an earlier double: archived
+            if stage == "recorded":
+                starter = self.rap_running("bbb-rap-starter.service") if starter is None else starter
+                if not starter:
+                    continue
+                os.makedirs(os.path.join(self.args.recording_dir, "recording", "raw", record_id), exist_ok=True)
+                try:
+                    os.remove(os.path.join(status, "recorded", record_id + ".done"))
+                except OSError:
+                    pass
+                rec["stage"] = stage = "queued"
+                changed = True
+            worker = self.rap_running("bbb-rap-resque-worker.service") if worker is None else worker
+            if not worker:
+                continue
+            if stage == "queued":
+                touch(f"archived/{record_id}.done")  # archive_worker.rb
+                touch(f"sanity/{record_id}.done")  # sanity_worker.rb
+                rec["stage"] = stage = "archived"
+                changed = True
+            if stage == "archived" and time.time() >= rec["ended"] + self.args.publish_delay:
                 failed = "fail-recording" in rec["name"]
-                # a failed step halts the chain (base_worker.rb): the recording is never published and stays in
-                # recording/process, which getRecordings reports as processing (RecordingServiceFileImpl)
-                rec["state"] = "processing" if failed else "published"
+                touch(f"processed/{record_id}-presentation." + ("fail" if failed else "done"))  # process_worker.rb
                 rec["failed"] = failed
-                marker = "processed/" + record_id + ("-presentation.fail" if failed else "-presentation.done")
-                # archive_worker.rb, sanity_worker.rb, process_worker.rb, publish_worker.rb: one marker per step
-                targets = [f"archived/{record_id}.done", f"sanity/{record_id}.done", marker]
-                targets += [] if failed else ["published/" + record_id + "-presentation.done"]
                 if not failed:
                     published = os.path.join(self.args.recording_dir, "published", "presentation", record_id)
                     os.makedirs(published, exist_ok=True)
                     with open(os.path.join(published, "metadata.xml"), "w", encoding="utf-8") as handle:
                         handle.write(f"<recording><id>{record_id}</id><state>published</state></recording>\n")
-                for target in targets:
-                    os.makedirs(os.path.join(status, os.path.dirname(target)), exist_ok=True)
-                    with open(os.path.join(status, target), "w", encoding="utf-8"):
-                        pass
+                    touch(f"published/{record_id}-presentation.done")  # publish_worker.rb
+                    rec["state"] = "published"
+                rec["stage"] = "done"
                 changed = True
         if changed:
             self.save_recordings(recordings)
@@ -958,6 +988,7 @@ class Handler(BaseHTTPRequestHandler):
                 "name": meeting["name"],
                 "ended": time.time(),
                 "state": "processing",
+                "stage": "recorded",
             }
             self.state.save_recordings(recordings)
             status = os.path.join(self.state.args.recording_dir, "recording", "status", "recorded")
@@ -1026,6 +1057,12 @@ def make_server(argv=None):
     parser.add_argument("--html5-override", default="/etc/bigbluebutton/bbb-html5.yml")
     parser.add_argument("--recording-dir", default="/var/bigbluebutton")
     parser.add_argument("--publish-delay", type=float, default=5.0)
+    parser.add_argument(
+        "--rap-units",
+        choices=["systemd", "none"],
+        default="systemd" if os.path.isdir("/run/systemd/system") else "none",
+        help="whether bbb-rap-starter and bbb-rap-resque-worker run: ask systemd, or take them as running",
+    )
     parser.add_argument("--log-file", default="/var/log/bigbluebutton/bbb-web.log", help="'' for none")
     parser.add_argument("--graphql-config", default="/usr/share/bbb-graphql-middleware/config.yml")
     parser.add_argument("--graphql-override", default="/etc/bigbluebutton/bbb-graphql-middleware.yml")
@@ -1041,7 +1078,19 @@ def make_server(argv=None):
 
 
 def main(argv=None):
-    make_server(argv).serve_forever()
+    server = make_server(argv)
+
+    def pipeline():  # the recording units work whether or not anyone asks bbb-web
+        while True:
+            time.sleep(1)
+            with _LOCK:
+                try:
+                    server.RequestHandlerClass.state.publish_due()
+                except OSError as error:
+                    sys.stderr.write(f"bbb-web-double: recording pipeline: {error}\n")
+
+    threading.Thread(target=pipeline, daemon=True).start()
+    server.serve_forever()
 
 
 if __name__ == "__main__":
