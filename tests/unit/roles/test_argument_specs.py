@@ -16,6 +16,7 @@ CLUSTER_WIDE = {
     "bbb_cluster_nodes_group",
     "bbb_cluster_proxy_group",
     "bbb_cluster_nodes",
+    "bbb_cluster_checksum_algorithm",  # read by every role that calls an API, empty: the filter's default
 }
 # A run's request that predates the role bbb_cluster, declared by its entry point rollback.
 RUN_WIDE = {"bbb_rollback_id"}
