@@ -255,7 +255,9 @@ APPROVE = """async ([url, token]) => new Promise((resolve) => {
   socket.onmessage = (message) => {
     const data = JSON.parse(message.data);
     if (data.type === "connection_ack") {
-      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query: "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }" } }));
+      // user_guest has no name column (public_v_user_guest.yaml): the name is under the relationship user
+      const query = "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }";
+      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query } }));
     } else if (data.type === "next" && data.id === "guests") {
       const waiting = (data.payload.data || {}).user_guest || [];
       if (!waiting.length) return done("no guest waiting");

@@ -87,7 +87,7 @@ class FakeSystemd:
 
 @pytest.fixture
 def systemd(monkeypatch):
-    def make(units=UNITS_30, secret=SECRET):
+    def make(units=tuple(UNITS_30), secret=SECRET):
         fake = FakeSystemd(units, secret)
         monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, argv, **kw: fake.run_command(self, argv))
         monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, *a, **k: f"/usr/bin/{name}")
