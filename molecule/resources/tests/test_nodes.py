@@ -236,5 +236,7 @@ def test_bbb_services_running_after_restart(host, family):
     units = ["nginx", "bbb-web"] + (["bbb-graphql-server", "bbb-graphql-middleware"] if family == "3.0" else [])
     for unit in units:
         assert host.service(unit).is_running, unit
-    status = host.run("bbb-conf --status")  # every component the node's bbb-conf lists (about 20), none down
+    # every component the node's bbb-conf lists (about 20), none down; in a UTF-8 locale as an operator's shell (in
+    # the C locale bbb-conf's ${line:N} cuts its arrow by bytes, which is not UTF-8)
+    status = host.run("LC_ALL=C.UTF-8 bbb-conf --status")
     assert status.rc == 0 and status.stdout.count("[✔ - active]") >= 17 and "[✘" not in status.stdout, status.stdout

@@ -37,7 +37,7 @@ COMPONENT = "/usr/local/lib/bbb-lab/component"
 
 
 def status(node):
-    done = host(node).run("bbb-conf --status")
+    done = host(node).run("LC_ALL=C.UTF-8 bbb-conf --status")  # a UTF-8 shell: the C locale cuts the arrow by bytes
     assert done.rc == 0, done.stderr
     return done.stdout
 
@@ -85,7 +85,7 @@ def test_start_bigbluebutton_checks_nothing_and_restart_exits_0():
     node = host(NODE_30)
     try:
         assert node.run(f"mv {WEB_PROGRAM} {WEB_PROGRAM}.away").rc == 0
-        done = node.run("bbb-conf --restart")
+        done = node.run("LC_ALL=C.UTF-8 bbb-conf --restart")
         assert done.rc == 0, done.stdout + done.stderr
         assert "Restarting BigBlueButton 3.0" in done.stdout and "Starting BigBlueButton" in done.stdout
         assert "# Error: Could not connect to the configured hostname/IP address" in done.stdout  # check_state
@@ -104,10 +104,10 @@ def test_check_state_reports_inactive_units_only():
         assert node.run(f"mv {COMPONENT}/bbb-graphql-middleware {COMPONENT}/bbb-graphql-middleware.away").rc == 0
         assert node.run("bbb-conf --restart").rc == 0
         assert wait_for(NODE_30, "bbb-graphql-middleware", {"failed"}) == "failed"
-        check = node.run("bbb-conf --check")
+        check = node.run("LC_ALL=C.UTF-8 bbb-conf --check")
         assert check.rc == 0 and "Detected some processes have not started correctly" not in check.stdout
         assert node.run("systemctl stop bbb-pads.service").rc == 0
-        check = node.run("bbb-conf --check")
+        check = node.run("LC_ALL=C.UTF-8 bbb-conf --check")
         assert check.rc == 0 and "# Error: Detected some processes have not started correctly" in check.stdout
         assert re.search(r"^#\s+bbb-pads .*\[✘ - inactive\]", check.stdout, flags=re.MULTILINE), check.stdout
     finally:

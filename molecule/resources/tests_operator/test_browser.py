@@ -54,7 +54,12 @@ CLIENT_CALLS = """async (node) => {
   }
   result.websocket = await new Promise((resolve) => {
     const socket = new WebSocket(`wss://${node}/graphql`, "graphql-transport-ws");
-    socket.onopen = () => socket.send(JSON.stringify({type: "connection_init"}));
+    // the session of the page's join, with the four headers bbb-graphql-middleware requires (connectionInitHandler);
+    // the browser sends the node's session cookie with the upgrade
+    const sessionToken = new URLSearchParams(window.location.search).get("sessionToken") || "";
+    socket.onopen = () => socket.send(JSON.stringify({type: "connection_init", payload: {headers: {
+      "X-Session-Token": sessionToken, "X-ClientSessionUUID": crypto.randomUUID(), "X-ClientType": "HTML5",
+      "X-ClientIsMobile": "false"}}}));
     socket.onmessage = (message) => { resolve(`message: ${message.data}`); socket.close(); };
     socket.onerror = () => resolve("error");
     setTimeout(() => resolve("timeout"), 5000);
