@@ -72,7 +72,7 @@ oldest_waiting:
   description: Seconds since the oldest waiting recording was archived (or queued), 0 when none waits.
   type: int
   returned: always
-failed:
+failed_recordings:
   description: Recordings with a C(.fail) marker of any step (each counted once); they stay until re-run or deleted.
   type: int
   returned: always
@@ -132,6 +132,7 @@ def main():
         p["unstarted_after"],
         p["stuck_after"],
     )
+    counts["failed_recordings"] = counts.pop("failed")  # "failed" is Ansible's own key of a result
     module.exit_json(changed=False, disk_percent=disk_percent(p["disk_path"]), **counts)
 
 

@@ -200,7 +200,8 @@ else:  # 3.0
                "X-ClientType": "HTML5", "X-ClientIsMobile": "false"}
     payload = json.dumps({"type": "connection_init", "payload": {"headers": headers}}).encode()
     mask = os.urandom(4)
-    raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    size = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    raw.sendall(bytes([0x81]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
     head = stream.read(2)
     print(json.loads(stream.read(head[1] & 0x7F))["type"])
 """

@@ -100,6 +100,6 @@ def test_the_module_reads_a_node(tmp_path, run_module):
     failed, result, _out = run_module(
         recording_status.main, {"recording_dir": str(tmp_path), "disk_path": str(tmp_path)}, check_mode=True
     )
-    assert not failed and result["waiting"] == 1 and not result["changed"]
+    assert not failed and result["waiting"] == 1 and result["failed_recordings"] == 0 and not result["changed"]
     assert 0 <= result["disk_percent"] <= 100
     assert recording_status.disk_percent(str(tmp_path / "missing")) == -1
