@@ -15,7 +15,11 @@ Upstream (bigbluebutton/bigbluebutton, record-and-playback/core, 2.7 and 3.0):
   ``bbb-record --delete`` or a rebuild. A failed step never queues the next one (base_worker.rb ``perform``), and a
   worker killed in the middle of a job leaves no marker at all: only the age of the recording shows it.
 - ``archived/<id>.norecord``: a meeting without recording marks, never published (normal).
-- Scalelite's ``scalelite_post_publish.rb`` writes ``published/<id>-sender.done``: not a format.
+- Scalelite's ``scalelite_post_publish.rb`` writes ``published/<id>-sender.done``: not a format. It is the node's
+  only way into Scalelite (Scalelite never asks nodes for recordings: its importer reads the tars this script puts
+  in its spool; scalelite lib/tasks/recordings.rake ``watch``, lib/recording_importer.rb). The publish worker runs
+  every ``post_publish/*.rb`` right after a format is published (workers/publish_worker.rb, base_worker.rb
+  ``run_post_scripts``), so a published recording without it, minutes later, was not handed to Scalelite.
 
 A recording is here: *failed* where any of its steps has a ``.fail`` (one recording, however many steps failed);
 *published* where every wanted format has ``published/<id>-<format>.done``; otherwise *waiting* (queued, running or
@@ -60,10 +64,12 @@ def _split_format(base, formats):
 
 
 def pipeline(status_dir, raw_dir, formats=("presentation",), now=0.0, unstarted_after=300, stuck_after=6 * 3600):
-    """Counts of the node's recordings: waiting, stuck, failed, published, norecord, unstarted, and the age in
-    seconds of the oldest waiting one (0 when none)."""
+    """Counts of the node's recordings: waiting, stuck, failed, published, norecord, unstarted, the age in seconds
+    of the oldest waiting one (0 when none), and untransferred: published in every format longer than
+    ``unstarted_after`` ago without Scalelite's ``published/<id>-sender.done``."""
     formats = tuple(formats) or ("presentation",)
     recs = {}
+    senders = set()
 
     def rec(record_id):
         return recs.setdefault(record_id, {"fail": False, "norecord": False, "published": set(), "since": None})
@@ -80,6 +86,7 @@ def pipeline(status_dir, raw_dir, formats=("presentation",), now=0.0, unstarted_
                 continue
             record_id, fmt = (base, "") if step in ("archived", "sanity") else _split_format(base, formats)
             if fmt == "sender":
+                senders.add(record_id)
                 continue
             entry = rec(record_id)
             if ext == "fail":
@@ -88,16 +95,21 @@ def pipeline(status_dir, raw_dir, formats=("presentation",), now=0.0, unstarted_
                 entry["norecord"] = True
             elif step == "published" and fmt in formats:
                 entry["published"].add(fmt)
+                stamp = _mtime(os.path.join(directory, name))
+                entry["published_at"] = max(entry.get("published_at") or 0.0, stamp or 0.0)
             elif step == "archived":
                 entry["since"] = _mtime(os.path.join(directory, name)) or entry["since"]
     counts = {"waiting": 0, "stuck": 0, "failed": 0, "published": 0, "norecord": 0, "unstarted": 0, "oldest_waiting": 0}
-    for entry in recs.values():
+    counts["untransferred"] = 0
+    for record_id, entry in recs.items():
         if entry["fail"]:
             counts["failed"] += 1
         elif entry["norecord"]:
             counts["norecord"] += 1
         elif entry["published"] >= set(formats):
             counts["published"] += 1
+            if record_id not in senders and now - entry.get("published_at", now) > unstarted_after:
+                counts["untransferred"] += 1
         else:
             counts["waiting"] += 1
             age = max(now - entry["since"], 0.0) if entry["since"] is not None else 0.0
@@ -111,3 +123,36 @@ def pipeline(status_dir, raw_dir, formats=("presentation",), now=0.0, unstarted_
             if stamp is not None and now - stamp > unstarted_after:
                 counts["unstarted"] += 1
     return counts
+
+
+TRANSFER_SCRIPT = "scalelite_post_publish.rb"
+
+
+def transfer_problem(scripts_dir):
+    """What keeps this node from handing its recordings to Scalelite, '' when nothing does: Scalelite's
+    bigbluebutton/README.md installs scalelite_post_publish.rb in <scripts>/post_publish and scalelite.yml in
+    <scripts>; the script stops without spool_dir there (scalelite_post_publish.rb: ``raise('Unable to determine
+    spool_dir ...')``), and rsync fails where a local spool_dir (a shared mount) is not there."""
+    script = os.path.join(scripts_dir, "post_publish", TRANSFER_SCRIPT)
+    config = os.path.join(scripts_dir, "scalelite.yml")
+    if not os.path.isfile(script):
+        return (
+            f"no {script}: nothing hands this node's recordings to Scalelite (Scalelite never asks a node for them; "
+            f"install {TRANSFER_SCRIPT} and scalelite.yml as Scalelite's bigbluebutton/README.md says)"
+        )
+    try:
+        with open(config, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return f"no readable {config}: {TRANSFER_SCRIPT} stops without it"
+    spool = ""
+    for line in lines:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "spool_dir" and not line.lstrip().startswith("#"):
+            spool = value.strip().strip("'\"")
+    if not spool:
+        return f"{config} sets no spool_dir: {TRANSFER_SCRIPT} stops without it"
+    remote = "::" in spool or spool.startswith("rsync://") or (":" in spool and not spool.startswith("/"))
+    if not remote and not os.path.isdir(spool):
+        return f"spool_dir {spool} of {config} is not a directory here (is Scalelite's shared spool mounted?)"
+    return ""

@@ -26,8 +26,10 @@ description:
     The API shows the teacher in the meeting.
   - (C(media)) the microphone and camera of the join parameters were opened, and the page's origin is the proxy's.
     So the single grant served this node.
-  - (C(ice)) the ICE servers of the client's peer connections name the node. With O(media), the remote ICE
-    candidates must be the node's addresses.
+  - (C(ice)) the client's peer connections have ICE servers, none on the cluster proxy (nothing answers STUN or
+    TURN there), and every one on a host of the node's own STUN/TURN configuration, O(nodes[].ice_servers) (the
+    node itself, or a TURN server the cluster shares). With O(media), the remote ICE candidates must be the node's
+    addresses.
   - (C(presentation)) the slide of the uploaded document was fetched from the node.
   - (C(guest)) a guest waits in the lobby and is not in the meeting. On 3.0 the walk-through then lets the guest in
     as the moderator's client does, with the graphql mutation C(guestUsersSubmitApprovalStatus) over the node's
@@ -36,7 +38,10 @@ description:
     routing), and the client must open a new websocket to the node.
   - (C(recording)) with O(recordings), the meeting is ended, and then it must be published within
     O(recording_timeout). Its playback URL and C(/presentation/<recordID>/metadata.xml) must answer on the playback
-    host, the node or the load balancer's host (Scalelite serves the recordings it imported).
+    host, the node or the load balancer's host (Scalelite serves the recordings it imported). Through
+    O(load_balancer), a recording it does not list is looked up on the node, so that published there and not imported is
+    told apart from not published, and named at once where the node cannot hand it over
+    (O(nodes[].recording_transfer)).
   - Writes a report per node, O(report_dir)/<node>.junit.xml and O(report_dir)/<node>.html, one for the whole
     cluster, O(report_dir)/junit.xml (a test suite per node) and O(report_dir)/index.html, and a screenshot per
     node and step in O(report_dir)/screenshots.
@@ -80,9 +85,28 @@ options:
         type: str
         required: true
       api_secret:
-        description: The node's shared secret (checksums only; never returned). Not used with O(load_balancer).
+        description:
+          - The node's shared secret (checksums only; never returned). With O(load_balancer), only to ask the node
+            whether a recording the load balancer does not list was published there.
         type: str
         default: ""
+      recording_transfer:
+        description:
+          - With O(load_balancer) and O(recordings), what keeps the node from handing its recordings to the load
+            balancer (module P(bbb.cluster_proxy.recording_status#module), C(transfer_problem)); empty when nothing
+            does. Named as soon as the node published the recording.
+        type: str
+        default: ""
+        version_added: 0.2.0
+      ice_servers:
+        description:
+          - The STUN/TURN URLs of the node's C(/etc/bigbluebutton/turn-stun-servers.xml) as bbb-web serves them (filter
+            P(bbb.cluster_proxy.stun_turn_servers#filter)). The client's ICE servers must be on their hosts.
+          - Empty to check only that the client has ICE servers and none on the proxy.
+        type: list
+        elements: str
+        default: []
+        version_added: 0.2.0
   proxy_origin:
     description: C(https://<proxy>), the one origin of every client.
     type: str
@@ -187,6 +211,7 @@ import xml.etree.ElementTree as ET
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_api import ALGORITHMS, DEFAULT_ALGORITHM, call_url
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.stun_turn import ice_host
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -479,9 +504,20 @@ class Walk:
             if not peers:
                 raise Step("the client made no peer connection")
             servers = sorted({s for peer in peers for s in peer["servers"]})
-            away = [s for s in servers if host not in s]
-            if away or not servers:
-                raise Step(f"ICE servers not on the node: {away or 'none'}")
+            if not servers:
+                raise Step("the client's peer connections have no ICE server: the node's /bigbluebutton/api/stuns gave it "
+                           "none (the client's fallbackStunServer is empty)")  # fmt: skip
+            proxy = urllib.parse.urlsplit(self.p["proxy_origin"]).hostname
+            on_proxy = [s for s in servers if ice_host(s) == proxy]
+            if on_proxy:
+                raise Step(
+                    f"ICE servers on the cluster proxy, where nothing answers STUN or TURN: {', '.join(on_proxy)}"
+                )
+            named = {ice_host(url) for url in node["ice_servers"]}
+            away = [s for s in servers if named and ice_host(s) not in named]
+            if away:
+                raise Step(f"ICE servers {', '.join(away)} are not those of the node's STUN/TURN configuration "
+                           f"(/etc/bigbluebutton/turn-stun-servers.xml: {', '.join(sorted(named))})")  # fmt: skip
             remote = sorted({a for peer in peers for a in peer["remote"] if a})
             if self.p["media"]:
                 if not remote:
@@ -552,6 +588,12 @@ class Walk:
         def recording():
             api.call("end", meetingID=meeting)
             deadline = time.monotonic() + self.p["recording_timeout"]
+            # through a load balancer, the node itself tells "published there, not imported" from "not published":
+            # Scalelite imports only what the node's post-publish script hands it (recording_importer.rb)
+            on_node = None
+            if self.p.get("load_balancer") and node["api_secret"]:
+                on_node = Api(node["api_url"], node["api_secret"], self.p.get("ca_file"), self.p["checksum_algorithm"])
+            transfer = node["recording_transfer"]
             while True:
                 # state=any: without it bbb-web lists only published and unpublished recordings (RecordingService
                 # shouldIncludeState); a recording whose processing failed stays "processing" (no failed state)
@@ -559,7 +601,20 @@ class Walk:
                 state = text(answer, "state")
                 if state == "published" or time.monotonic() > deadline:
                     break
+                node_state = (
+                    text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state") if on_node else ""
+                )
+                if node_state == "published" and transfer:
+                    raise Step(f"published on {host}, which does not hand recordings to the load balancer: {transfer}")
                 time.sleep(5)
+            if state != "published" and on_node:
+                node_state = text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state")
+                if node_state == "published":
+                    raise Step(f"published on {host}, but the load balancer did not import it within "
+                               f"{self.p['recording_timeout']} s: Scalelite imports only what the node's "
+                               "scalelite_post_publish.rb hands to its spool (is status/published/<id>-sender.done on the "
+                               "node? the recording importer running?)")  # fmt: skip
+                state = node_state or state
             if state != "published":
                 raise Step(f"recording {state or 'not listed'} after {self.p['recording_timeout']} s"
                            + (" (no recording marks: nobody's client was in the meeting while it recorded?)"
@@ -701,6 +756,8 @@ def main():
         "guest_url": {"type": "str", "required": True},
         "api_url": {"type": "str", "required": True},
         "api_secret": {"type": "str", "default": "", "no_log": True},
+        "ice_servers": {"type": "list", "elements": "str", "default": []},
+        "recording_transfer": {"type": "str", "default": ""},
     }
     module = AnsibleModule(
         argument_spec={

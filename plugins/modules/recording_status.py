@@ -40,6 +40,17 @@ options:
     description: A path whose file system's use is returned as RV(disk_percent).
     type: path
     default: /var/bigbluebutton
+  scalelite:
+    description:
+      - The node's recordings go to Scalelite. Then RV(transfer_problem) says what keeps the node from handing them
+        over (Scalelite's C(scalelite_post_publish.rb) and C(scalelite.yml) in O(scripts_dir), the spool), and
+        RV(untransferred) counts the recordings it did not hand over.
+    type: bool
+    default: false
+  scripts_dir:
+    description: BigBlueButton's record-and-playback scripts directory (C(post_publish/) below it).
+    type: path
+    default: /usr/local/bigbluebutton/core/scripts
 attributes:
   check_mode:
     support: full
@@ -88,6 +99,17 @@ unstarted:
   description: C(recorded/<id>.done) older than O(unstarted_after) (bbb-rap-starter does not take them).
   type: int
   returned: always
+untransferred:
+  description:
+    - Recordings published in every format longer than O(unstarted_after) ago without Scalelite's
+      C(published/<id>-sender.done) (C(scalelite_post_publish.rb) writes it after its transfer, right after the
+      publish). Only meaningful with O(scalelite).
+  type: int
+  returned: always
+transfer_problem:
+  description: With O(scalelite), what keeps the node from handing its recordings to Scalelite; empty when nothing does.
+  type: str
+  returned: always
 disk_percent:
   description: How full the file system of O(disk_path) is, in percent (-1 where it cannot be read).
   type: int
@@ -98,7 +120,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import pipeline
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import pipeline, transfer_problem
 
 
 def disk_percent(path):
@@ -120,6 +142,8 @@ def main():
             unstarted_after=dict(type="int", default=300),
             stuck_after=dict(type="int", default=21600),
             disk_path=dict(type="path", default="/var/bigbluebutton"),
+            scalelite=dict(type="bool", default=False),
+            scripts_dir=dict(type="path", default="/usr/local/bigbluebutton/core/scripts"),
         ),
         supports_check_mode=True,
     )
@@ -133,6 +157,7 @@ def main():
         p["stuck_after"],
     )
     counts["failed_recordings"] = counts.pop("failed")  # "failed" is Ansible's own key of a result
+    counts["transfer_problem"] = transfer_problem(p["scripts_dir"]) if p["scalelite"] else ""
     module.exit_json(changed=False, disk_percent=disk_percent(p["disk_path"]), **counts)
 
 

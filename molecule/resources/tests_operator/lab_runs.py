@@ -170,7 +170,8 @@ def api_url(node, call, **params):
 # session cookie of the join (ApiController.enter), then meteor's validateAuthToken (on the node: the lab's
 # loopback stand-in for akka-apps); 3.0 opens the graphql websocket with the join's session cookie and sends
 # connection_init with the four headers the client sends (bbb-graphql-middleware connhandler.go,
-# connectionInitHandler; bigbluebutton-html5 connection-manager). Until then BBB counts no user in the meeting.
+# connectionInitHandler; bigbluebutton-html5 connection-manager), then joins with mutation userJoinMeeting and
+# user_current's authToken (akka-apps UserJoinMeetingReqMsgHdlr). Until then BBB counts no user in the meeting.
 _CLIENT = r"""
 import base64, http.client, json, os, re, socket, ssl, sys
 url, origin = sys.argv[1], sys.argv[2]
@@ -196,14 +197,29 @@ else:  # 3.0
     assert b" 101 " in stream.readline()
     while stream.readline() not in (b"\r\n", b""):
         pass
+    def send(message):
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        size = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+        raw.sendall(bytes([0x81]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    def receive():
+        size = stream.read(2)[1] & 0x7F
+        size = int.from_bytes(stream.read(2), "big") if size == 126 else size
+        return json.loads(stream.read(size))
     headers = {"X-Session-Token": token, "X-ClientSessionUUID": base64.b16encode(os.urandom(16)).decode(),
                "X-ClientType": "HTML5", "X-ClientIsMobile": "false"}
-    payload = json.dumps({"type": "connection_init", "payload": {"headers": headers}}).encode()
-    mask = os.urandom(4)
-    size = bytes([0x80 | len(payload)]) if len(payload) < 126 else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
-    raw.sendall(bytes([0x81]) + size + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-    head = stream.read(2)
-    print(json.loads(stream.read(head[1] & 0x7F))["type"])
+    send({"type": "connection_init", "payload": {"headers": headers}})
+    answer = receive()["type"]
+    if answer == "connection_ack":
+        send({"id": "user", "type": "subscribe", "payload": {"query": "subscription { user_current { authToken } }"}})
+        auth = receive()["payload"]["data"]["user_current"][0]["authToken"]
+        receive()
+        query = ("mutation UserJoin($authToken: String!, $clientType: String!, $clientIsMobile: Boolean!) "
+                 "{ userJoinMeeting(authToken: $authToken, clientType: $clientType, clientIsMobile: $clientIsMobile) }")
+        variables = {"authToken": auth, "clientType": "HTML5", "clientIsMobile": False}
+        send({"id": "join", "type": "subscribe", "payload": {"query": query, "variables": variables}})
+        assert receive()["payload"] == {"data": {"userJoinMeeting": True}}
+    print(answer)
 """
 
 

@@ -46,6 +46,7 @@ POINT = "20261125T000000Z"
 PROXY = PROXIES[0]
 ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
 PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
+TURN_FILE = "/etc/bigbluebutton/turn-stun-servers.xml"
 HTML5 = "/etc/bigbluebutton/bbb-html5.yml"
 MANAGED = " ".join(
     [
@@ -243,20 +244,6 @@ def test_drift_is_clean_again_after_the_rollback():
     assert rc == 0, flat(output)[-2000:]
 
 
-def test_acceptance_walks_through_a_class_on_every_node():
-    """On 3.0 the client settings are read as the client reads them: the x-session-token header and the node's
-    JSESSIONID from the join (checkGraphqlAuthorization refuses a ?sessionToken= query, which 82b2c61 sent)."""
-    rc, output = playbook("bbb.cluster_proxy.acceptance")
-    assert rc == 0, flat(output)[-3000:]
-    text = flat(output)
-    for name in NODES:
-        label = name.split(".")[0]
-        assert (
-            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/"' in text
-        )
-    assert "Check that the node hands the client its settings, readable from the proxy's page" in text
-
-
 def test_acceptance_refuses_a_recording_check_it_cannot_make():
     """A record=true meeting without a client in it has no recording marks: BBB never publishes it (archive.rb),
     so an API-only check can only fail or, with 82b2c61's permissive double, pass for the wrong reason."""
@@ -367,16 +354,23 @@ def test_drift_names_what_nginx_really_loads():
     assert rc == 0, flat(output)[-2000:]
 
 
-def test_acceptance_names_graphql_pointing_away_from_the_node():
+def test_acceptance_names_graphql_pointing_away_from_the_node_and_turn_on_the_proxy():
+    """room-a: graphql on the proxy; room-b: its turn-stun-servers.xml names the proxy as TURN server (nothing
+    answers TURN there). The same run names both."""
     original = edit(ROOM_A, PROPERTIES, f"s#^graphqlWebsocketUrl=.*#graphqlWebsocketUrl=wss://{PROXY}/graphql#")
+    turn = edit(ROOM_B, TURN_FILE, f"s#turns:{ROOM_B}:443#turns:{PROXY}:443#")
     try:
         rc, output = playbook("bbb.cluster_proxy.acceptance")
     finally:
         restore(ROOM_A, PROPERTIES, original)
+        restore(ROOM_B, TURN_FILE, turn)
     assert rc != 0
     text = flat(output)
     assert f'"{ROOM_A}": "FAIL at \'Check that graphql points at the node itself\'' in text
     assert f"websocket 'wss://{PROXY}/graphql'" in text
+    assert f'"{ROOM_B}": "FAIL at \'Check the STUN/TURN servers the client gets\'' in text
+    assert f"names the cluster proxy as STUN/TURN server (turns:{PROXY}:443?transport=tcp)" in text
+    assert "lab-turn-secret" not in output  # the coturn secret of the file
 
 
 def test_health_reports_and_fails_over_thresholds():
@@ -497,22 +491,6 @@ def scalelite_pool_settled(timeout=60):
         time.sleep(2)
 
 
-def test_acceptance_through_scalelite_reaches_every_node():
-    """Without the browser: Scalelite's join redirects to the node's own API join, which redirects to the client
-    (82b2c61 took the first Location for the client); meetings are created until every node got one."""
-    scalelite_pool_settled()
-    rc, text = through_scalelite()
-    assert rc == 0, text[-3000:]
-    for name in NODES:
-        label = name.split(".")[0]
-        assert result_of(text, name) == (
-            f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/ "
-            "(placed by the load balancer)"
-        )
-    assert f"created through https://{LB}/bigbluebutton/api, placed on:" in text
-    assert "nodes of the inventory it placed none on: none" in text
-
-
 def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
     scalelite_server_state("room-b", "cordon")
     try:
@@ -562,12 +540,21 @@ def result_of(text, name):
     return re.search(rf'"{re.escape(name)}": "((?:[^"\\]|\\.)*)"', report).group(1)
 
 
-def test_browser_walkthrough_on_every_node(tmp_path):
+def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browser(tmp_path):
+    """The API walk, then the browser's. On 3.0 the client settings are read as the client reads them: the
+    x-session-token header and the node's JSESSIONID from the join (checkGraphqlAuthorization refuses a
+    ?sessionToken= query, which 82b2c61 sent)."""
     rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
     text = flat(output)
     assert rc == 0, text[-3000:]
     for name in NODES:
-        assert result_of(text, name).endswith(f"; browser walk-through: pass: {WALKED}"), result_of(text, name)
+        label = name.split(".")[0]
+        assert result_of(text, name) == (
+            f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/; "
+            f"browser walk-through: pass: {WALKED}"
+        ), result_of(text, name)
+    assert "Check that the node hands the client its settings, readable from the proxy's page" in text
+    assert "Check the STUN/TURN servers the client gets" in text
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
     assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 7 for suite in report)
@@ -580,33 +567,72 @@ def test_browser_walkthrough_on_every_node(tmp_path):
     dropped = "after the walk-through dropped its websocket the client opened"
     assert seen[ROOM_A]["reconnect"] == f"{dropped} wss://{ROOM_A}/graphql"
     assert seen[ROOM_B]["reconnect"].startswith(f"{dropped} wss://{ROOM_B}/room-b/html5client/sockjs/")
+    # room-a's TURN server is one the cluster shares (bbb-install -c turn.lab.test), room-b's its own coturn: both as
+    # the node's turn-stun-servers.xml names them, with the credentials bbb-web's stuns made for the teacher
+    assert seen[ROOM_A]["ice"].startswith("ICE servers turn:turn.lab.test:3478, turns:turn.lab.test:443?transport=tcp;")
+    assert seen[ROOM_B]["ice"].startswith(f"ICE servers turn:{ROOM_B}:3478, turns:{ROOM_B}:443?transport=tcp;")
     for name in NODES:
-        assert seen[name]["ice"].startswith(f"ICE servers stun:{name}:3478")
         assert seen[name]["presentation"].startswith(f"slide from https://{name}/bigbluebutton/presentation/")
         assert seen[name]["media"] == f"opened audio, video with the one grant for https://{PROXY}"
 
 
+POST_PUBLISH = "/usr/local/bigbluebutton/core/scripts/post_publish"
+
+
+def lb_call(call, **params):
+    """A BBB API call to the Scalelite double from the proxy host, signed as Scalelite checks it (SHA256)."""
+    query = urlencode(params)
+    checksum = hashlib.sha256((call + query + lb_secret()).encode()).hexdigest()
+    return host(PROXY).run(f"curl -sS 'https://{LB}/bigbluebutton/api/{call}?{query}&checksum={checksum}'").stdout
+
+
 def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
     """Through the Scalelite double: the API walk on the meetings it placed, then the browser walk-through with a
-    teacher's client in each meeting (autoStartRecording): the recordings are published, and their playback answers
-    on the load balancer's host."""
-    rc, text = through_scalelite(
-        *walkthrough(tmp_path, "-e", "bbb_acceptance_recordings=true", "-e", "bbb_acceptance_recording_timeout=90")
-    )
-    assert rc == 0, text[-3000:]
+    teacher's client in each meeting (autoStartRecording). Scalelite imports only what a node's post-publish script
+    hands to its spool (recording_importer.rb): room-a has Scalelite's scalelite_post_publish.rb, so its recording
+    is published and plays on the load balancer's host; room-b lacks it (the operator did not install it), so its
+    recording is published on room-b and never reaches Scalelite, and the walk-through says so at once. Once the
+    script is in place, Scalelite's batch import hands it over."""
+    script = f"{POST_PUBLISH}/scalelite_post_publish.rb"
+    scalelite_pool_settled()
+    assert host(ROOM_B).run(f"mv {script} /root/scalelite_post_publish.rb").rc == 0
+    try:
+        rc, text = through_scalelite(
+            *walkthrough(tmp_path, "-e", "bbb_acceptance_recordings=true", "-e", "bbb_acceptance_recording_timeout=90")
+        )
+    finally:
+        assert host(ROOM_B).run(f"mv /root/scalelite_post_publish.rb {script}").rc == 0
+    assert rc != 0, text[-3000:]
     # the API walk: Scalelite's join redirects to the node's own API join, which redirects to the client (82b2c61
     # took the first Location for the client); meetings are created until every node got one
     for name in NODES:
         label = name.split(".")[0]
-        assert result_of(text, name) == (
+        assert result_of(text, name).startswith(
             f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/ "
-            f"(placed by the load balancer); browser walk-through: pass: {WALKED}, recording"
+            f"(placed by the load balancer); browser walk-through: "
         )
+    assert result_of(text, ROOM_A).endswith(f"browser walk-through: pass: {WALKED}, recording")
     assert f"created through https://{LB}/bigbluebutton/api, placed on:" in text
     assert "nodes of the inventory it placed none on: none" in text
-    for name, steps in steps_seen(tmp_path / "report").items():
-        assert steps["recording"].startswith(f"published; playback https://{LB}/playback/presentation/2.3/"), name
-        assert f"https://{LB}/presentation/" in steps["recording"] and steps["recording"].endswith("/metadata.xml 200")
+    steps = steps_seen(tmp_path / "report")
+    assert steps[ROOM_A]["recording"].startswith(f"published; playback https://{LB}/playback/presentation/2.3/")
+    assert f"https://{LB}/presentation/" in steps[ROOM_A]["recording"]
+    assert steps[ROOM_A]["recording"].endswith("/metadata.xml 200")
+    assert result_of(text, ROOM_B).endswith(
+        f"FAIL at 'recording': published on {ROOM_B}, which does not hand recordings to the load balancer: no "
+        f"{script}: nothing hands this node's recordings to Scalelite (Scalelite never asks a node for them; install "
+        "scalelite_post_publish.rb and scalelite.yml as Scalelite's bigbluebutton/README.md says)"
+    ), result_of(text, ROOM_B)
+    # Scalelite's scalelite_batch_import.sh: the script for every published recording of the node
+    published = host(ROOM_B).run("ls /var/bigbluebutton/published/presentation").stdout.split()
+    missing = [r for r in published if f"<recordID>{r}</recordID>" not in lb_call("getRecordings", recordID=r)]
+    assert missing, "room-b's recording reached Scalelite without its transfer"
+    for record_id in missing:
+        done = host(ROOM_B).run(f"cd {POST_PUBLISH}/.. && ./post_publish/scalelite_post_publish.rb -m {record_id}")
+        assert done.rc == 0, done.stdout + done.stderr
+    for record_id in missing:
+        answer = lb_call("getRecordings", recordID=record_id)
+        assert "<state>published</state>" in answer and f"<url>https://{LB}/playback/presentation/2.3/" in answer
 
 
 def test_browser_walkthrough_names_the_step_that_fails(tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parents[3] / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
 SECRET = "lab-secret-never-in-a-response"
 PROXY = "https://proxy.lab.test"
+STATES = {}  # port -> the double's State: STATES[port].pipeline_step() runs a round of its recording units
 
 
 def load():
@@ -28,7 +29,9 @@ def start_bbb_web(
     graphql_override="server:\n  authorized_cross_origin: 'proxy.lab.test'\n",
     graphql_env="",
     properties="",
+    turn_config=None,
 ):
+    """turn_config: the text of /etc/bigbluebutton/turn-stun-servers.xml (None: no such file)."""
     package = tmp_path / "bigbluebutton.properties"
     package.write_text(
         "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
@@ -62,6 +65,8 @@ def start_bbb_web(
     (tmp_path / "middleware-override.yml").write_text(graphql_override)
     (tmp_path / "middleware.env").write_text(graphql_env)
     (tmp_path / "graphql-server.env").write_text(f'HASURA_GRAPHQL_CORS_DOMAIN="{PROXY}"\n')
+    if turn_config is not None:
+        (tmp_path / "turn-stun-servers.xml").write_text(turn_config)
     server = load().make_server(
         [
             "--port", "0", "--state-dir", str(tmp_path / "state"), "--properties", str(package),
@@ -70,10 +75,12 @@ def start_bbb_web(
             "--graphql-config", str(tmp_path / "middleware.yml"),
             "--graphql-override", str(tmp_path / "middleware-override.yml"),
             "--graphql-env", str(tmp_path / "middleware.env"),
+            "--post-scripts-dir", str(tmp_path / "post_publish"),
             "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
-            "--log-file", str(tmp_path / "log/bbb-web.log"),
+            "--log-file", str(tmp_path / "log/bbb-web.log"), "--turn-config", str(tmp_path / "turn-stun-servers.xml"),
         ]
     )  # fmt: skip
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     servers.append(server)
+    STATES[server.server_address[1]] = server.RequestHandlerClass.state
     return server.server_address[1]

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import http.client
 import json
+import os
+import pwd
 import socket
+import sys
 import time
+import xml.etree.ElementTree as ET
 from urllib.parse import unquote, urlencode
 
 import pytest
-from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET, STATES, load
 
 
 @pytest.fixture
@@ -125,6 +130,10 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
         "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus }",
         approve,
     )
+    # let in, the guest is in the meeting once its client joins (userJoinMeeting), as the teacher's did
+    assert "<participantCount>0</participantCount>" in api(port3, "getMeetingInfo", meetingID="m")[2]
+    for session in (teacher, guest):
+        assert user_join(port3, session) == [{"data": {"userJoinMeeting": True}}]
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
     assert "<fullName>G</fullName>" in info and "<participantCount>2</participantCount>" in info
     # a failed join redirects to the logout URL with the errors (ApiController.groovy: invalid, respondWithRedirect)
@@ -187,8 +196,51 @@ def start_client(port, family, **params):
     if family == "2.x":
         validate(port, enter(port, headers))
     else:
-        assert websocket(port, PROXY, session=session_of(headers))[2] == ACK
+        assert user_join(port, session_of(headers)) == [{"data": {"userJoinMeeting": True}}]
     return headers
+
+
+USER_JOIN = (
+    "mutation UserJoin($authToken: String!, $clientType: String!, $clientIsMobile: Boolean!) "
+    "{ userJoinMeeting(authToken: $authToken, clientType: $clientType, clientIsMobile: $clientIsMobile) }"
+)
+
+
+def user_join(port, session, auth_token=None):
+    """The 3.0 client's join: user_current's authToken, then mutation userJoinMeeting (bigbluebutton-html5 3.0)."""
+    if auth_token is None:
+        (current,) = graphql(port, session, "subscription { user_current { authToken joined } }")
+        auth_token = current["data"]["user_current"][0]["authToken"]
+    variables = {"authToken": auth_token, "clientType": "HTML5", "clientIsMobile": False}
+    return graphql(port, session, USER_JOIN, variables)
+
+
+def test_getMeetingsHandler_lists_a_meeting_nobody_joined_until_it_expires(node):  # noqa: N802 - upstream's name
+    """ApiController.getMeetingsHandler lists meetingService.getMeetings(): a created meeting nobody joined is there
+    (running false) until akka-apps ends it, meetingExpireIfNoUserJoinedInMinutes after its create."""
+    port = node("3.0")
+    api(port, "create", meetingID="empty")
+    api(port, "create", meetingID="brief", meetingExpireIfNoUserJoinedInMinutes="0.005")  # 0.3 s
+    listed = api(port, "getMeetings")[2]
+    assert listed.count("<running>false</running>") == 2 and "<meetingID>brief</meetingID>" in listed
+    time.sleep(0.5)
+    listed = api(port, "getMeetings")[2]
+    assert "<meetingID>empty</meetingID>" in listed and "<meetingID>brief</meetingID>" not in listed
+    assert "notFound" in api(port, "getMeetingInfo", meetingID="brief")[2]
+
+
+def test_userJoinMeeting_not_connection_init_puts_the_user_in_the_meeting(node):  # noqa: N802 - upstream's name
+    """akka-apps UserJoinMeetingReqMsgHdlr: the user joins on the client's mutation userJoinMeeting with the user's
+    authToken (bbb-graphql-actions), not when its websocket is let in (connection_ack)."""
+    port = node("3.0")
+    api(port, "create", meetingID="j")
+    session = session_of(api(port, "join", meetingID="j", fullName="T", role="MODERATOR")[1])
+    assert websocket(port, PROXY, session=session)[2] == ACK
+    assert "<participantCount>0</participantCount>" in api(port, "getMeetingInfo", meetingID="j")[2]
+    assert "errors" in user_join(port, session, auth_token="not-the-users")[0]
+    assert "<participantCount>0</participantCount>" in api(port, "getMeetingInfo", meetingID="j")[2]
+    assert user_join(port, session) == [{"data": {"userJoinMeeting": True}}]
+    assert "<participantCount>1</participantCount>" in api(port, "getMeetingInfo", meetingID="j")[2]
 
 
 @pytest.mark.parametrize("family", ["3.0", "2.x"])
@@ -197,9 +249,10 @@ def test_meetings_end_and_recordings_publish_after_processing(node, tmp_path, fa
     assert "noMeetings" in api(port, "getMeetings")[2]
     api(port, "create", meetingID="rec", name="Lesson", record="true", autoStartRecording="true")
     api(port, "join", meetingID="rec", fullName="Registered only", role="VIEWER")
-    assert "noMeetings" in api(port, "getMeetings")[2]  # a join alone does not make the meeting run
+    listed = api(port, "getMeetings")[2]  # listed, but a join alone does not make the meeting run
+    assert "<meetingID>rec</meetingID>" in listed and "<running>false</running>" in listed
     start_client(port, family, meetingID="rec", fullName="T", role="MODERATOR")
-    assert "<meetingID>rec</meetingID>" in api(port, "getMeetings")[2]
+    assert "<running>true</running>" in api(port, "getMeetings")[2]
     assert "<running>true</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
     assert "<returncode>SUCCESS</returncode>" in api(port, "end", meetingID="rec")[2]
     assert "<running>false</running>" in api(port, "isMeetingRunning", meetingID="rec")[2]
@@ -367,10 +420,97 @@ def test_api_root_names_graphql_on_30_only(node):
     assert "graphql" not in get(node("2.x"), "/bigbluebutton/api")[2]
 
 
-def test_stuns(node):
-    port = node()
-    status, _unused, body = get(port, "/bigbluebutton/api/stuns")
-    assert json.loads(body)["stunServers"] == [{"url": "stun:room-a.lab.test:3478"}]
+# /etc/bigbluebutton/turn-stun-servers.xml as bbb-install's configure_coturn writes it with -c turn.lab.test:<secret>
+# (one TURN server shared by the cluster; bbb-install v3.0.x-release bbb-install.sh)
+SHARED_TURN = """<?xml version="1.0" encoding="UTF-8"?>
+<beans xmlns="http://www.springframework.org/schema/beans"
+       xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+       xsi:schemaLocation="http://www.springframework.org/schema/beans
+                           http://www.springframework.org/schema/beans/spring-beans-2.5.xsd">
+    <bean id="turn0" class="org.bigbluebutton.web.services.turn.TurnServer">
+        <constructor-arg index="0" value="turn-secret-of-the-lab"/>
+        <constructor-arg index="1" value="turn:turn.lab.test:3478"/>
+        <constructor-arg index="2" value="86400"/>
+    </bean>
+    <bean id="turn1" class="org.bigbluebutton.web.services.turn.TurnServer">
+        <constructor-arg index="0" value="turn-secret-of-the-lab"/>
+        <constructor-arg index="1" value="turns:turn.lab.test:443?transport=tcp"/>
+        <constructor-arg index="2" value="86400"/>
+    </bean>
+    <bean id="unused" class="org.bigbluebutton.web.services.turn.StunServer">
+        <constructor-arg index="0" value="stun:not-referred.lab.test"/>
+    </bean>
+    <bean id="stunTurnService" class="org.bigbluebutton.web.services.turn.StunTurnService">
+        <property name="stunServers"><set></set></property>
+        <property name="turnServers"><set><ref bean="turn0"/><ref bean="turn1"/></set></property>
+    </bean>
+</beans>
+"""
+
+
+def stuns(port, token="", cookie=""):
+    return json.loads(get(port, f"/bigbluebutton/api/stuns?sessionToken={token}", {"Cookie": cookie} if cookie else {})[2])
+
+
+def joined(port):
+    """(sessionToken, JSESSIONID cookie) of a user who joined a new meeting."""
+    api(port, "create", meetingID="ice")
+    return session_of(api(port, "join", meetingID="ice", fullName="T", role="MODERATOR")[1])
+
+
+def test_stuns_answers_the_servers_of_the_nodes_turn_file(bbb_web):
+    """ApiController.stuns with StunTurnService.getStunAndTurnServersFor: the beans the service refers to, TURN
+    credentials per user (TurnServer.generatePasswordFor: <expiry>:<userId>, base64 HMAC-SHA1 with the secret)."""
+    port = bbb_web(turn_config=SHARED_TURN)
+    token, cookie = joined(port)
+    answer = stuns(port, token, cookie)
+    assert answer["stunServers"] == [] and answer["remoteIceCandidates"] == []
+    assert [t["url"] for t in answer["turnServers"]] == ["turn:turn.lab.test:3478", "turns:turn.lab.test:443?transport=tcp"]
+    turn = answer["turnServers"][0]
+    expiry, _sep, user_id = turn["username"].partition(":")
+    assert turn["ttl"] == 86400 and abs(int(expiry) - time.time() - 86400) < 60 and user_id.startswith("w_")
+    digest = hmac.new(b"turn-secret-of-the-lab", turn["username"].encode(), hashlib.sha1).digest()
+    assert turn["password"] == base64.b64encode(digest).decode()
+    assert "turn-secret-of-the-lab" not in json.dumps(answer)
+
+
+def test_stuns_rejects_a_request_without_the_users_session(bbb_web):
+    """Stuns (UserSessionConstraint, MeetingExists/MeetingEnded) and hasValidSession: no token, an unknown one, no
+    JSESSIONID session, or an ended meeting: FAILED "Could not find conference." (HTTP 200, JSON)."""
+    port = bbb_web(turn_config=SHARED_TURN)
+    token, cookie = joined(port)
+    for answer in (stuns(port), stuns(port, "unknown", cookie), stuns(port, token)):
+        assert answer["returncode"] == "FAILED" and answer["message"] == "Could not find conference.", answer
+    api(port, "end", meetingID="ice")
+    assert stuns(port, token, cookie)["returncode"] == "FAILED"
+
+
+def test_stuns_falls_back_to_the_packaged_file_where_bbb_web_cannot_read_the_nodes(bbb_web, tmp_path):
+    """resources.groovy: no readable /etc/bigbluebutton/turn-stun-servers.xml -> the packaged spring file (Google's
+    STUN server, no TURN); the file is read once, when the context starts."""
+    port = bbb_web()
+    token, cookie = joined(port)
+    assert stuns(port, token, cookie) == {
+        "stunServers": [{"url": "stun:stun.l.google.com:19302"}],
+        "turnServers": [],
+        "remoteIceCandidates": [],
+    }
+    (tmp_path / "turn-stun-servers.xml").write_text(SHARED_TURN)  # written after the start: not read until a restart
+    assert stuns(port, token, cookie)["turnServers"] == []
+
+
+def test_stuns_file_readable_by_the_bbb_web_user_only_by_its_mode(tmp_path):
+    """bbb-web.service runs as User=bigbluebutton: a file it cannot read (root 0600) counts as missing."""
+    double = load()
+    path = tmp_path / "turn.xml"
+    path.write_text(SHARED_TURN)
+    path.chmod(0o600)
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert double.read_stun_turn(str(path), me)["source"] == str(path)
+    others = [u.pw_name for u in pwd.getpwall() if u.pw_uid != os.getuid() and u.pw_gid != os.getgid()]
+    assert double.read_stun_turn(str(path), others[0])["source"] == "packaged"
+    path.chmod(0o644)
+    assert double.read_stun_turn(str(path), others[0])["source"] == str(path)
 
 
 def init_headers(token):
@@ -659,3 +799,93 @@ def test_bbb_web_log_and_failed_joins_as_upstream(node, tmp_path):
     assert messages[2].startswith(" --analytics-- data=") and '"logCode":"join_api"' in messages[2]
     assert messages[4] == "Checksums do not match" and messages[6] == "A meeting with that ID does not exist"
     assert all(SECRET not in line for line in everything)
+
+
+def published_recording(port, **create):
+    """A record=true meeting with a moderator's client in it, ended, past the processing time; then a round of the
+    recording units (the pipeline, then the post_publish scripts, as the double's own thread runs it). Its id."""
+    api(port, "create", meetingID="pub", name="Lesson", record="true", autoStartRecording="true", **create)
+    start_client(port, "3.0", meetingID="pub", fullName="T", role="MODERATOR")
+    api(port, "end", meetingID="pub")
+    time.sleep(0.4)
+    STATES[port].pipeline_step()
+    body = api(port, "getRecordings", meetingID="pub")[2]
+    assert "<state>published</state>" in body
+    return body.split("<recordID>")[1].split("</recordID>")[0]
+
+
+def test_publish_presentation_rb_writes_the_metadata_xml_that_scalelite_reads(node, tmp_path):
+    """process/presentation.rb's metadata.xml (id, state, published, start_time, end_time, participants, the events'
+    <meeting>, meta) as publish/presentation.rb leaves it (published, <playback> added); meta is MeetingService's
+    TreeMap: the create call's meta_* (ParamsProcessorUtil.processMetaParam: lowercased, no '_' in the name) and
+    meetingId, meetingName, isBreakout. Scalelite's create_from_metadata_xml reads these fields."""
+    port = node()
+    meta = {"meta_bbb-origin": "Greenlight", "meta_Course-Name": "Math", "meta_not_valid": "dropped"}
+    record_id = published_recording(port, **meta)
+    root = ET.parse(tmp_path / f"var/published/presentation/{record_id}/metadata.xml").getroot()
+    assert root.tag == "recording"
+    assert [child.tag for child in root] == [
+        "id", "state", "published", "start_time", "end_time", "participants", "meeting", "meta", "playback",
+    ]  # fmt: skip
+    assert (root.findtext("id"), root.findtext("state"), root.findtext("published")) == (record_id, "published", "true")
+    start, end = int(root.findtext("start_time")), int(root.findtext("end_time"))
+    assert start == int(record_id.rsplit("-", 1)[1]) and end >= start  # the record id's milliseconds
+    assert root.findtext("participants") == "1"
+    assert root.find("meeting").attrib == {"id": record_id, "externalId": "pub", "name": "Lesson", "breakout": "false"}
+    assert [(m.tag, m.text) for m in root.find("meta")] == [
+        ("bbb-origin", "Greenlight"),
+        ("course-name", "Math"),
+        ("isBreakout", "false"),
+        ("meetingId", "pub"),
+        ("meetingName", "Lesson"),
+    ]
+    playback = root.find("playback")
+    assert [child.tag for child in playback] == ["format", "link", "processing_time", "duration"]
+    assert playback.findtext("format") == "presentation"
+    assert playback.findtext("link") == f"https://room-a.lab.test/playback/presentation/2.3/{record_id}"
+    assert int(playback.findtext("duration")) == end - start and int(playback.findtext("processing_time")) >= 0
+
+
+POST_SCRIPT = """#!{python}
+import sys, urllib.request
+answer = urllib.request.urlopen("http://127.0.0.1:{port}/bigbluebutton/api", timeout=5).status
+with open({log!r}, "a") as log:
+    log.write(" ".join([{name!r}, *sys.argv[1:], str(answer)]) + "\\n")
+"""
+
+
+def test_run_post_scripts_runs_every_rb_of_post_publish_sorted_with_m_and_f(node, tmp_path):
+    """publish_worker.rb runs run_post_scripts after the format's publish succeeded: each *.rb of post_publish,
+    sorted, with -m <id> -f <format> (base_worker.rb). The script can call bbb-web meanwhile: the double does not
+    hold its lock while a script runs."""
+    port = node()
+    scripts, log = tmp_path / "post_publish", tmp_path / "post.log"
+    scripts.mkdir()
+    for name in ("b.rb", "a.rb", "c.txt"):
+        (scripts / name).write_text(POST_SCRIPT.format(python=sys.executable, port=port, log=str(log), name=name))
+    record_id = published_recording(port)
+    ran = [f"a.rb -m {record_id} -f presentation 200", f"b.rb -m {record_id} -f presentation 200"]
+    assert log.read_text().splitlines() == ran
+    STATES[port].pipeline_step()  # once per publish
+    assert log.read_text().splitlines() == ran
+
+
+def test_run_post_scripts_a_failing_script_is_only_a_warning(node, tmp_path, capsys):
+    """base_worker.rb run_post_scripts: a script that fails is logged (@logger.warn "Post publish script ...
+    failed") and the next one runs; the publish stays a success. A script without #! cannot run in the lab (upstream
+    runs it with ruby)."""
+    port = node()
+    scripts, log = tmp_path / "post_publish", tmp_path / "post.log"
+    scripts.mkdir()
+    (scripts / "1-fails.rb").write_text(f"#!{sys.executable}\nimport sys\nsys.exit(3)\n")
+    (scripts / "2-ruby.rb").write_text("puts 'a Ruby script'\n")
+    (scripts / "3-ok.rb").write_text(POST_SCRIPT.format(python=sys.executable, port=port, log=str(log), name="3-ok"))
+    record_id = published_recording(port)
+    assert log.read_text().splitlines() == [f"3-ok -m {record_id} -f presentation 200"]
+    errors = capsys.readouterr().err
+    assert f"WARN Post publish script {scripts / '1-fails.rb'}/1-fails failed" in errors
+    assert f"WARN Post publish script {scripts / '2-ruby.rb'}/2-ruby failed" in errors
+    assert "3-ok failed" not in errors
+    assert "<state>published</state>" in api(port, "getRecordings", meetingID="pub")[2]
+    status = tmp_path / "var/recording/status/published"
+    assert sorted(p.name for p in status.iterdir()) == [f"{record_id}-presentation.done"]

@@ -6,9 +6,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import importlib.util
+import io
 import json
+import sys
+import tarfile
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -17,6 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 NODE_SOURCE = ROOT / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
 SOURCE = ROOT / "molecule/resources/roles/bbb_lab_scalelite/files/scalelite_double.py"
+POST_PUBLISH = ROOT / "molecule/resources/roles/bbb_lab_node/files/scalelite_post_publish.py"
 LB_SECRET = "lb-secret-never-in-a-response"
 NODE_SECRETS = {"room-a": "node-a-secret-never-shown", "room-b": "node-b-secret-never-shown"}
 ALL_SECRETS = [LB_SECRET, *NODE_SECRETS.values()]
@@ -46,6 +51,19 @@ def start_node(tmp_path, name, started):
     (base / "bbb-html5.yml").write_text("public: {}\n")
     for file in ("middleware.yml", "middleware-override.yml", "middleware.env"):
         (base / file).write_text("")
+    # /usr/local/bigbluebutton/core/scripts as the lab node role lays it out: bigbluebutton.yml (bbb-record-core),
+    # scalelite.yml and post_publish/scalelite_post_publish.rb (the stand-in, run with this test's interpreter)
+    scripts = base / "scripts"
+    (scripts / "post_publish").mkdir(parents=True)
+    (scripts / "bigbluebutton.yml").write_text(
+        f"recording_dir: {base / 'var/recording'}\npublished_dir: {base / 'var/published'}\n"
+    )
+    (scripts / "scalelite.yml").write_text(
+        f"work_dir: {base / 'var/recording/scalelite'}\nspool_dir: {tmp_path / 'spool'}\nextra_rsync_opts: []\n"
+        "delete_recording: false\n"
+    )
+    source = POST_PUBLISH.read_text().split("\n", 1)[1]
+    (scripts / "post_publish/scalelite_post_publish.rb").write_text(f"#!{sys.executable}\n{source}")
     server = load("bbb_web_double", NODE_SOURCE).make_server(
         [
             "--port", "0", "--state-dir", str(base / "state"), "--properties", str(base / "bigbluebutton.properties"),
@@ -54,6 +72,7 @@ def start_node(tmp_path, name, started):
             "--recording-dir", str(base / "var"), "--publish-delay", "0.2", "--rap-units", "none",
             "--graphql-config", str(base / "middleware.yml"), "--graphql-override", str(base / "middleware-override.yml"),
             "--graphql-env", str(base / "middleware.env"), "--log-file", str(base / "bbb-web.log"),
+            "--post-scripts-dir", str(scripts / "post_publish"),
         ]
     )  # fmt: skip
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
@@ -67,9 +86,14 @@ def lab(tmp_path):
     """Two bbb-web doubles (room-a, room-b) and the Scalelite double in front; returns a helper object."""
     started = []
 
+    (tmp_path / "spool").mkdir()  # shared by the nodes and Scalelite, as the lab's NFS-like volume
+
     class Lab:
         nodes = {name: start_node(tmp_path, name, started) for name in NODE_SECRETS}
         state_dir = tmp_path / "scalelite"
+        spool = tmp_path / "spool"
+        published = tmp_path / "lb/published"
+        unpublished = tmp_path / "lb/unpublished"
 
         def start(self, states=None, multipliers=None, checksum_algorithm=None):
             config = {
@@ -90,7 +114,8 @@ def lab(tmp_path):
             path.write_text(json.dumps(config))
             server = load("scalelite_double", SOURCE).make_server(
                 ["--listen", "127.0.0.1", "--port", "0", "--config", str(path), "--state-dir", str(self.state_dir),
-                 "--poll-interval", "0", "--allow-http"]
+                 "--poll-interval", "0", "--allow-http", "--spool-dir", str(self.spool),
+                 "--publish-dir", str(self.published), "--unpublish-dir", str(self.unpublished)]
             )  # fmt: skip
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
             started.append(server)
@@ -100,6 +125,11 @@ def lab(tmp_path):
 
         def poll(self):
             self.double.poll()
+
+        def run_recording_units(self):
+            """A round of every node's recording units: the pipeline, then the post_publish scripts."""
+            for port in self.nodes.values():
+                NODE_STATES[port].pipeline_step()
 
         def servers(self):
             return {s["id"]: s for s in json.loads(admin(self.port, "getServers")[2])}
@@ -228,8 +258,10 @@ def test_a_cordoned_server_with_no_load_is_disabled_by_the_poller(lab):
         api(port, "create", meetingID=f"p{index}")
         assert lab.placed(f"p{index}") == "room-a"
     lab.poll()
-    api(port, "create", meetingID="next")  # room-a's 3 meetings have nobody in them: load 0 again, tie
-    assert lab.placed("next") == "room-a"
+    # room-a's node lists its 3 meetings (getMeetings lists a meeting nobody joined yet); younger than
+    # LOAD_JOIN_BUFFER_TIME each counts LOAD_MIN_USER_COUNT (poll.rake): room-a 45, room-b 0
+    api(port, "create", meetingID="next")
+    assert lab.placed("next") == "room-b"
     api(port, "create", meetingID="next2")
     assert lab.placed("next2") == "room-b"
 
@@ -369,20 +401,172 @@ def test_get_recordings_rewrites_the_playback_host_to_the_requests(lab):
     api(port, "create", meetingID="rec", name="Lesson", record="true", autoStartRecording="true")
     join(port, meetingID="rec", fullName="T", role="MODERATOR")
     api(port, "end", meetingID="rec")
-    body = api(port, "getRecordings", host="lb.lab.test")[2]  # still processing on the node: not imported
+    lab.run_recording_units()  # still processing on the node: no tar in the spool, nothing imported
+    body = api(port, "getRecordings", host="lb.lab.test")[2]
     assert "<messageKey>noRecordings</messageKey>" in body
     assert "<message>There are not recordings for the meetings</message>" in body
     time.sleep(0.5)
+    lab.run_recording_units()  # published; the node's post_publish script drops the tar into the spool
     body = api(port, "getRecordings", host="lb.lab.test", meetingID="rec")[2]
     assert "<url>http://lb.lab.test/playback/presentation/2.3/" in body
     assert ".lab.test/playback" in body and "room-a.lab.test" not in body and "room-b.lab.test" not in body
     record_id = body.split("<recordID>")[1].split("</recordID>")[0]
     assert f"<recordID>{record_id}</recordID>" in api(port, "getRecordings", recordID=record_id[:12])[2]  # prefix
     assert "noRecordings" in api(port, "getRecordings", meetingID="other")[2]
-    assert request(port, f"/presentation/{record_id}/metadata.xml")[0] == 200
+    status, _unused, metadata = request(port, f"/presentation/{record_id}/metadata.xml")
+    assert status == 200 and f"<id>{record_id}</id>" in metadata  # the file the node published, imported
     assert request(port, "/presentation/no-such-recording/metadata.xml")[0] == 404
     assert request(port, f"/recording/{record_id}/presentation")[0] == 307
     assert request(port, f"/playback/presentation/2.3/{record_id}")[0] == 200  # the static player (nginx try_files)
+
+
+def spool_tar(path, files):
+    """A tar as scalelite_post_publish.rb makes it: members <format>/<record_id>/..."""
+    with tarfile.open(path, "w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+RECORD_ID = "0123456789abcdef0123456789abcdef01234567-1700000000000"
+
+
+def metadata_xml(state="available", published="true", meta_extra="", playback_format="presentation"):
+    """A node's published metadata.xml (publish/presentation.rb), screenshare's state bug (available) included."""
+    record_id = RECORD_ID
+    return (
+        f"<recording><id>{record_id}</id><state>{state}</state><published>{published}</published>"
+        "<start_time>1700000000000</start_time><end_time>1700000150000</end_time><participants>3</participants>"
+        f'<meeting id="{record_id}" externalId="ext-1" name="Lesson" breakout="false"/>'
+        "<meta><bbb-origin>Greenlight</bbb-origin><isBreakout>false</isBreakout><meetingId>ext-1</meetingId>"
+        f"<meetingName>Lesson</meetingName>{meta_extra}</meta>"
+        f"<playback><format>{playback_format}</format>"
+        f"<link>https://room-a.lab.test/playback/presentation/2.3/{record_id}?t=1</link>"
+        "<processing_time>4000</processing_time><duration>150000</duration></playback></recording>"
+    ).encode()
+
+
+def test_recordings_watch_imports_the_tar_that_post_publish_dropped_into_the_spool(lab):
+    """recordings:watch + RecordingImporter.import: the node's scalelite_post_publish.rb leaves <id>.tar in the
+    spool; the importer reads it, moves presentation/<id> into the publish dir and deletes the tar."""
+    port = lab.start().port
+    lab.poll()
+    api(port, "create", meetingID="spooled", name="Spooled", record="true", autoStartRecording="true")
+    join(port, meetingID="spooled", fullName="T", role="MODERATOR")
+    node = lab.placed("spooled")
+    api(port, "end", meetingID="spooled")
+    time.sleep(0.3)
+    lab.run_recording_units()
+    tars = list(lab.spool.glob("*.tar"))
+    assert len(tars) == 1
+    record_id = tars[0].name[: -len(".tar")]
+    assert (lab.state_dir.parent / node / f"var/recording/status/published/{record_id}-sender.done").exists()
+    body = api(port, "getRecordings", meetingID="spooled")[2]
+    assert f"<recordID>{record_id}</recordID>" in body and "<name>Spooled</name>" in body
+    assert "<published>true</published>" in body and "<state>published</state>" in body
+    assert not list(lab.spool.iterdir())  # imported: the tar is deleted
+    assert (lab.published / "presentation" / record_id / "metadata.xml").read_text().startswith("<recording>")
+
+
+def test_create_from_metadata_xml_reads_the_recordings_fields(lab):
+    """models/recording.rb create_from_metadata_xml: id, meta/meetingId, meta/meetingName, published, participants,
+    state ('available' read as 'published'), start/end time, metadata without isBreakout/meetingId/meetingName,
+    one format: url = the link's request_uri, length = duration / 60000 rounded (2.5 -> 3), no processingTime."""
+    port = lab.start().port
+    spool_tar(lab.spool / "one.tar", {f"presentation/{RECORD_ID}/metadata.xml": metadata_xml()})
+    body = api(port, "getRecordings", host="lb.lab.test")[2]
+    item = ET.fromstring(body).find("recordings/recording")
+    fields = {child.tag: child.text for child in item if len(child) == 0}
+    assert fields == {
+        "recordID": RECORD_ID,
+        "meetingID": "ext-1",
+        "internalMeetingID": RECORD_ID,
+        "name": "Lesson",
+        "published": "true",
+        "state": "published",
+        "startTime": "1700000000000",
+        "endTime": "1700000150000",
+        "participants": "3",
+    }
+    assert [(m.tag, m.text) for m in item.find("metadata")] == [("bbb-origin", "Greenlight")]
+    formats = item.findall("playback/format")
+    assert [{c.tag: c.text for c in f} for f in formats] == [
+        {"type": "presentation", "url": f"http://lb.lab.test/playback/presentation/2.3/{RECORD_ID}?t=1", "length": "3"}
+    ]
+    # the same recording again: updated in place, metadata merged by key; now unpublished -> the unpublish dir
+    spool_tar(
+        lab.spool / "two.tar",
+        {f"presentation/{RECORD_ID}/metadata.xml": metadata_xml(state="unpublished", published="false",
+                                                                  meta_extra="<course>Math</course>")},
+    )  # fmt: skip
+    body = api(port, "getRecordings", state="any")[2]
+    assert body.count("<recording>") == 1 and "<published>false</published>" in body
+    assert "<bbb-origin>Greenlight</bbb-origin>" in body and "<course>Math</course>" in body
+    assert (lab.unpublished / "presentation" / RECORD_ID / "metadata.xml").exists()
+    assert not (lab.published / "presentation" / RECORD_ID).exists()
+    status, _unused, page = request(port, f"/presentation/{RECORD_ID}/metadata.xml")
+    assert status == 404 and "Recording Not Found" in page  # unpublished
+
+
+def test_recordings_watch_never_asks_the_nodes_for_recordings(lab, monkeypatch):
+    """Scalelite has no getRecordings poll of its servers: a recording a node has published but never transferred
+    (no post_publish run) is not Scalelite's."""
+    port = lab.start().port
+    lab.poll()
+    asked = []
+    original = lab.double.node_request
+    monkeypatch.setattr(lab.double, "node_request", lambda server, action, *a, **k: (
+        asked.append(action), original(server, action, *a, **k))[1])  # fmt: skip
+    api(port, "create", meetingID="local", record="true", autoStartRecording="true")
+    join(port, meetingID="local", fullName="T", role="MODERATOR")
+    name = lab.placed("local")
+    api(port, "end", meetingID="local")
+    time.sleep(0.3)
+    body = api(lab.nodes[name], "getRecordings", secret=NODE_SECRETS[name], algo="sha1")[2]
+    assert "<state>published</state>" in body  # published on the node (its pipeline ran for this call)
+    assert "<messageKey>noRecordings</messageKey>" in api(port, "getRecordings")[2]
+    assert request(port, "/presentation/anything/metadata.xml")[0] == 404
+    assert "getRecordings" not in asked and not list(lab.spool.iterdir())
+
+
+def test_recordings_watch_leaves_a_tar_that_does_not_extract(lab):
+    """RecordingImporter.import raises "Failed to extract tar file"; recordings:watch logs it and goes on with the
+    next tar; the broken one stays in the spool and is tried again at the next scan."""
+    port = lab.start().port
+    (lab.spool / "a-broken.tar").write_bytes(b"not a tar archive" * 64)
+    spool_tar(lab.spool / "b-good.tar", {f"presentation/{RECORD_ID}/metadata.xml": metadata_xml()})
+    assert f"<recordID>{RECORD_ID}</recordID>" in api(port, "getRecordings")[2]
+    assert sorted(p.name for p in lab.spool.iterdir()) == ["a-broken.tar"]
+    api(port, "getRecordings")
+    assert (lab.spool / "a-broken.tar").exists()
+
+
+def test_deliver_resource_serves_the_imported_file(lab):
+    """playback_controller.rb resource: X-Accel-Redirect to /static-resource<path>, which nginx serves from the
+    publish dir (scalelite.common); only presentation, video and screenshare play inline."""
+    port = lab.start().port
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"/>'
+    spool_tar(
+        lab.spool / "files.tar",
+        {
+            f"presentation/{RECORD_ID}/metadata.xml": metadata_xml(),
+            f"presentation/{RECORD_ID}/shapes.svg": svg,
+            f"podcast/{RECORD_ID}/metadata.xml": metadata_xml(playback_format="podcast"),
+            f"podcast/{RECORD_ID}/audio.ogg": b"OggS",
+        },
+    )
+    status, headers, body = request(port, f"/presentation/{RECORD_ID}/shapes.svg")
+    assert (status, headers["Content-Type"], body.encode()) == (200, "image/svg+xml", svg)
+    assert "Content-Disposition" not in headers
+    status, headers, body = request(port, f"/podcast/{RECORD_ID}/audio.ogg")
+    assert (status, body, headers["Content-Disposition"]) == (200, "OggS", "attachment")
+    status, _unused, body = request(port, f"/presentation/{RECORD_ID}/no-such-file.xml")
+    assert status == 404 and "<center>nginx</center>" in body  # nginx's answer: the file is missing
+    status, _unused, body = request(port, "/presentation/unknown-recording/shapes.svg")
+    assert status == 404 and "Recording Not Found" in body  # the controller's answer
+    assert request(port, f"/presentation/{RECORD_ID}/%2e%2e/%2e%2e/{RECORD_ID}/metadata.xml")[0] == 404
+    assert request(port, f"/video/{RECORD_ID}/shapes.svg")[0] == 404  # no video format imported
 
 
 def test_verify_checksum_accepts_the_algorithms_of_LOADBALANCER_CHECKSUM_ALGORITHM(lab):  # noqa: N802 - its name

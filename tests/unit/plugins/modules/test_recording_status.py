@@ -103,3 +103,49 @@ def test_the_module_reads_a_node(tmp_path, run_module):
     assert not failed and result["waiting"] == 1 and result["failed_recordings"] == 0 and not result["changed"]
     assert 0 <= result["disk_percent"] <= 100
     assert recording_status.disk_percent(str(tmp_path / "missing")) == -1
+
+
+def test_published_recordings_that_were_not_handed_to_scalelite(tmp_path):
+    """publish_worker.rb runs post_publish/*.rb right after the publish; scalelite_post_publish.rb writes
+    published/<id>-sender.done after its transfer. Published minutes ago without it: not handed over."""
+    for record, age, sent in (("t1-1700000000001", 3600, True), ("u2-1700000000002", 3600, False),
+                              ("j3-1700000000003", 20, False)):  # fmt: skip
+        marker(tmp_path, "archived", f"{record}.done", age + 60)
+        marker(tmp_path, "published", f"{record}-presentation.done", age)
+        if sent:
+            marker(tmp_path, "published", f"{record}-sender.done", age - 5)
+    # delete_recording: true removes the recording after the transfer; only its sender.done stays
+    marker(tmp_path, "published", "d4-1700000000004-sender.done", 100)
+    counts = read(tmp_path)
+    assert counts["published"] == 3 and counts["untransferred"] == 1 and counts["waiting"] == 0
+
+
+def scripts(root, script=True, config="work_dir: /tmp/w\nspool_dir: {spool}\n", spool=None):
+    (root / "post_publish").mkdir(parents=True, exist_ok=True)
+    if script:
+        (root / "post_publish" / "scalelite_post_publish.rb").write_text("# Scalelite recording transfer script\n")
+    if config is not None:
+        (root / "scalelite.yml").write_text(config.format(spool=spool or root / "spool"))
+    return str(root)
+
+
+def test_what_keeps_a_node_from_handing_its_recordings_to_scalelite(tmp_path):
+    from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import transfer_problem
+
+    (tmp_path / "spool").mkdir()
+    assert transfer_problem(scripts(tmp_path / "ok", spool=tmp_path / "spool")) == ""
+    assert transfer_problem(scripts(tmp_path / "rsync", spool="spool@lb.example.com:/var/bigbluebutton/spool")) == ""
+    assert "no " in transfer_problem(scripts(tmp_path / "none", script=False))
+    assert "scalelite_post_publish.rb: nothing hands" in transfer_problem(scripts(tmp_path / "none2", script=False))
+    assert "no readable" in transfer_problem(scripts(tmp_path / "noconf", config=None))
+    assert "sets no spool_dir" in transfer_problem(scripts(tmp_path / "nospool", config="#spool_dir: /x\n"))
+    unmounted = transfer_problem(scripts(tmp_path / "nfs", spool="/mnt/scalelite-recordings/var/bigbluebutton/spool"))
+    assert "is not a directory here (is Scalelite's shared spool mounted?)" in unmounted
+
+
+def test_the_module_names_the_transfer_problem_only_for_scalelite(tmp_path, run_module):
+    args = {"recording_dir": str(tmp_path), "disk_path": str(tmp_path), "scripts_dir": str(tmp_path / "scripts")}
+    failed, result, _out = run_module(recording_status.main, args, check_mode=True)
+    assert not failed and result["transfer_problem"] == ""
+    failed, result, _out = run_module(recording_status.main, dict(args, scalelite=True), check_mode=True)
+    assert not failed and result["transfer_problem"].startswith(f"no {tmp_path}/scripts/post_publish/scalelite_post_publish.rb")

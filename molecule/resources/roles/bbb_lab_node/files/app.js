@@ -7,10 +7,11 @@
 //   3. the graphql websocket (graphql-transport-ws) with connection_init { headers: { X-Session-Token, X-ClientSessionUUID,
 //      X-ClientType, X-ClientIsMobile } } as bigbluebutton-html5's connection-manager sends it
 //      (imports/ui/core/graphql/...: the client's ApolloClient/graphql-ws link), reconnecting when it drops;
-//   4. the user (user_current: guest lobby while guestStatus is WAIT), the current slide (pres_page_curr.svgUrl,
+//   4. the user (user_current: guest lobby while guestStatus is WAIT; once ALLOW and not joined, the join itself,
+//      mutation userJoinMeeting with user_current's authToken), the current slide (pres_page_curr.svgUrl,
 //      loaded from the node), the join parameters (userMetadata: userdata-bbb_auto_join_audio,
-//      bbb_auto_share_webcam) -> getUserMedia, and ICE servers from `${bbbWebBase}/api/stuns` for an
-//      RTCPeerConnection (the media is not negotiated: the lab has no SFU).
+//      bbb_auto_share_webcam) -> getUserMedia, and the STUN/TURN servers of public.media.stunTurnServersFetchAddress
+//      (?sessionToken=) for an RTCPeerConnection (the media is not negotiated: the lab has no SFU).
 // Lab simplification: a graphql subscription is answered once, so the stand-in asks again where the real
 // client would wait for a push (the guest's status).
 window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 };
@@ -49,8 +50,12 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
     try {
       const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
       log(`media: ${stream.getTracks().map((t) => t.kind).join(",")}`);
-      const stuns = await (await fetch(`${settings.app.bbbWebBase}/api/stuns`, { credentials: "include" })).json();
-      const iceServers = stuns.stunServers.map((s) => ({ urls: s.url }));
+      // imports/utils/fetchStunTurnServers.js: the session's token, credentials included; mapStunTurn (settings.yml
+      // default address: /bigbluebutton/api/stuns, on the page's origin)
+      const stuns = await (await fetch(`${(settings.media || {}).stunTurnServersFetchAddress || "/bigbluebutton/api/stuns"}?sessionToken=${sessionToken}`,
+        { credentials: "include" })).json();
+      const iceServers = (stuns.stunServers || []).map((s) => ({ urls: s.url })).concat(
+        (stuns.turnServers || []).map((t) => ({ urls: t.url, username: t.username, credential: t.password })));
       const pc = new RTCPeerConnection({ iceServers });
       stream.getTracks().forEach((track) => pc.addTrack(track, stream));
       await pc.setLocalDescription(await pc.createOffer());
@@ -72,18 +77,26 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
       if (data.type === "connection_ack") {
         opened += 1;
         if (opened > 1) lab.reconnects += 1;
-        graphql(socket, "user", "subscription { user_current { userId guestStatus joined userMetadata } }");
+        graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata } }");
       } else if (data.type === "next" && data.id === "user") {
         const user = data.payload.data.user_current[0];
         if (user.guestStatus === "WAIT") {
           lab.state = "lobby";
           show();
-          setTimeout(() => graphql(socket, "user", "subscription { user_current { userId guestStatus joined userMetadata } }"), 1000);
+          setTimeout(() => graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata } }"), 1000);
           return;
         }
         if (user.guestStatus !== "ALLOW") {
           lab.state = `denied: ${user.guestStatus}`;
           return;
+        }
+        if (!user.joined) {
+          // the client's join (3.0 join-handler: mutation userJoinMeeting, bbb-graphql-actions -> akka-apps
+          // UserJoinMeetingReqMsg): only then is the user in the meeting
+          socket.send(JSON.stringify({ id: "join", type: "subscribe", payload: {
+            query: "mutation UserJoin($authToken: String!, $clientType: String!, $clientIsMobile: Boolean!) "
+              + "{ userJoinMeeting(authToken: $authToken, clientType: $clientType, clientIsMobile: $clientIsMobile) }",
+            variables: { authToken: user.authToken, clientType: "HTML5", clientIsMobile: false } } }));
         }
         if (!started) {
           started = true;

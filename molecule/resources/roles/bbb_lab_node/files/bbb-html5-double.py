@@ -76,8 +76,12 @@ window.bbbLab = { state: "starting", events: [] };
     if (audio || video) {
       const stream = await navigator.mediaDevices.getUserMedia({ audio, video });
       lab.events.push(`media: ${stream.getTracks().map((t) => t.kind).join(",")}`);
-      const stuns = await (await fetch(`${app.bbbWebBase}/api/stuns`, { credentials: "include" })).json();
-      const pc = new RTCPeerConnection({ iceServers: stuns.stunServers.map((s) => ({ urls: s.url })) });
+      // imports/utils/fetchStunTurnServers.js: the session's token, credentials included; mapStunTurn (settings.yml
+      // default address: /bigbluebutton/api/stuns, on the page's origin)
+      const stuns = await (await fetch(`${(__meteor_runtime_config__.PUBLIC_SETTINGS.media || {}).stunTurnServersFetchAddress || "/bigbluebutton/api/stuns"}?sessionToken=${token}`,
+        { credentials: "include" })).json();
+      const pc = new RTCPeerConnection({ iceServers: (stuns.stunServers || []).map((s) => ({ urls: s.url })).concat(
+        (stuns.turnServers || []).map((t) => ({ urls: t.url, username: t.username, credential: t.password }))) });
       stream.getTracks().forEach((track) => pc.addTrack(track, stream));
       await pc.setLocalDescription(await pc.createOffer());
       lab.peer = pc;

@@ -20,22 +20,24 @@ and rejects what upstream rejects:
 | create params record, autoStartRecording, allowStartStopRecording, allowRequestsWithoutSession, guestPolicy; property defaults autoStartRecording=false, allowRequestsWithoutSession=false | bigbluebutton.properties; ParamsProcessorUtil: processCreateParams | - |
 | join: 302 to defaultHTML5ClientUrl?sessionToken= (2.x waiting guest: defaultGuestWaitURL) and a JSESSIONID cookie (Secure; SameSite from -Dserver.servlet.session.cookie.same-site) holding the token, or XML with redirect=false | ApiController.groovy: join (session[sessionToken] = sessionToken); application.yml server.servlet.session.cookie.secure | a join that fails validation (wrong checksum, unknown meeting), redirect=false or not: 302 to the logout URL (logoutURL param, else bigbluebutton.web.logoutURL, default serverURL) with errors=[{"key","message"}] (ApiController.groovy: invalid(key, msg, REDIRECT_RESPONSE), respondWithRedirect) |
 | bbb-web.log (/var/log/bigbluebutton/bbb-web.log), logback pattern `%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{35} - %msg`: DEBUG `ApiController#<call>` at each API call, ERROR `<constraint message>` per failed validation, INFO ` --analytics-- data={..."logCode":"join_api"...}` per successful join | bigbluebutton-web grails-app/conf/logback.xml; ApiController.groovy: each call's `log.debug CONTROLLER_NAME + "#${API_CALL}"`, validateRequest (`log.error violation.getValue()`), join (analytics logData logCode join_api); bbb-common-web ChecksumConstraint "Checksums do not match", MeetingExistsConstraint "A meeting with that ID does not exist" | - |
-| a registered user is not in the meeting: running, participantCount and getMeetings count only users whose client started | akka-apps: the user joins when the client validates its token | an API join alone does not make a meeting run |
+| a registered user is not in the meeting: running and participantCount count only users whose client started; getMeetings lists every meeting bbb-web holds, one created that nobody joined too (running false), until it expires meetingExpireIfNoUserJoinedInMinutes (create param, else the property, 5) after its create (users never leave in the lab: meetingExpireWhenLastUserLeftInMinutes is not modelled) | akka-apps: the user joins when the client validates its token (2.x) or sends userJoinMeeting (3.0); ApiController.groovy: getMeetingsHandler (meetingService.getMeetings()); akka-apps MeetingActor: meetingExpireIfNoUserJoinedInMinutes | an API join alone does not make a meeting run |
 | the client's start: 2.x GET /bigbluebutton/api/enter?sessionToken= with the JSESSIONID cookie (JSON: meetingID, internalUserID, authToken, customdata = userdata-*), then meteor's validateAuthToken with those, which lets the user join; 3.0 the graphql websocket's connection_init with payload.headers X-Session-Token | ApiController.groovy: enter (reject if !session[sessionToken]); bigbluebutton-html5 join-handler and validateAuthToken (2.x, via akka-apps); bbb-graphql-middleware connection_init (3.0) | enter without the session cookie: FAILED (JSON) unless allowRequestsWithoutSession; unknown token; a client that cannot read enter's answer (CORS) never validates |
 | recording marks: a RecordStatusEvent exists only when recording started (autoStartRecording and a user in the meeting) | akka-apps; record-and-playback events.rb: get_start_and_stop_rec_events | - |
 | end of a record=true meeting: status/recorded/<id>.done (bbb-web); without marks: status/archived/<id>.norecord, never published; with marks, when the publish delay is over and getRecordings asks: archived/<id>.done, sanity/<id>.done, processed/<id>-presentation.done (.fail for a name with fail-recording: the chain halts, the recording stays processing), published/<id>-presentation.done; getRecordings lists published and unpublished recordings only, unless state= (a list, or any) asks for others; there is no failed state | record-and-playback archive.rb: archive_has_recording_marks?; workers/archive_worker.rb (archived/<id>.done/.norecord/.fail), sanity_worker.rb (sanity/<id>.done), process_worker.rb (processed/<id>-<format>.done/.fail), publish_worker.rb (published/<id>-<format>.done) | getRecordings lists nothing (noRecordings) for a meeting without marks, forever; nor, without state=, one that is still processing or failed |
+| GET /bigbluebutton/api/stuns?sessionToken=: the STUN/TURN servers of /etc/bigbluebutton/turn-stun-servers.xml (StunServer url; TurnServer secret, url, ttl; RemoteIceCandidate ip; the beans stunTurnService refers to), read once at startup, the packaged default (stun:stun.l.google.com:19302, no TURN) where the file is missing or the user bigbluebutton cannot read it; TURN credentials username <expiry>:<internalUserID>, password base64(HmacSHA1(secret, username)); Cache-Control: no-cache | ApiController.groovy: stuns; Stuns.java (UserSessionConstraint, MeetingExistsConstraint, MeetingEndedConstraint); grails-app/conf/spring/resources.groovy (turnConfigFile.canRead() else spring/turn-stun-servers.xml); bbb-common-web web/services/turn/StunTurnService.java, TurnServer.java: generatePasswordFor; bbb-web.service User=bigbluebutton | no or unknown sessionToken, an ended meeting, no JSESSIONID session holding the token (unless allowRequestsWithoutSession): JSON FAILED "Could not find conference." (HTTP 200); a file that is not XML: bbb-web does not start |
 | GET /api/rest/clientSettings (and /meetingStaticData): token only from the x-session-token header, and the JSESSIONID session must hold it unless allowRequestsWithoutSession; 401 otherwise (nginx's page, the auth_request answer) | build/packages-template/bbb-graphql-middleware/graphql.nginx (auth_request); ConnectionController.groovy: checkGraphqlAuthorization | ?sessionToken= query parameter (401), no cookie (401), unknown token (401) |
 | CORS of /api/rest/*: Hasura's, from HASURA_GRAPHQL_CORS_DOMAIN | bbb-graphql-server hasura-config.env / bbb-graphql-server.env | other origins: no Access-Control-Allow-Origin |
 | CORS of /bigbluebutton/api: accessControlAllowOrigin; of the rest of /bigbluebutton: -Dgrails.cors.allowedOrigins in JDK_JAVA_OPTIONS | ApiController.groovy (response.addHeader Access-Control-Allow-Origin); grails CORS (application.yml grails.cors) | other origins (preflight 403) |
 | 3.0 API root lists graphqlWebsocketUrl, graphqlApiUrl | ApiController.groovy: index | - |
 | graphql websocket: same origin or server.authorized_cross_origin (env era: BBB_GRAPHQL_MIDDLEWARE_ORIGIN) | bbb-graphql-middleware websrv (origin check) | other origins: 403 |
 | graphql connection_init: payload.headers X-Session-Token, X-ClientSessionUUID, X-ClientType, X-ClientIsMobile (each a string); at most 3 sockets per token; the token checked with bbb-web with the upgrade request's cookies (the join's JSESSIONID session must hold it unless allowRequestsWithoutSession); then connection_ack (Hasura's); what comes before connection_init is dropped | bbb-graphql-middleware internal/websrv/connhandler.go: connectionInitHandler, disconnectWithError; internal/bbb_web/client.go: BBBWebCheckAuthorization; ConnectionController.groovy: checkGraphqlAuthorization | a header missing or not a string (error message param_missing, then close 4403 "X-<Name> header missing on init connection"), a 4th socket (too_many_connections), an unknown token or no session cookie (check_authorization_error), no payload object (close 1011) |
-| graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (guestStatus, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests: a moderator the meeting's, anyone else their own row; columns of public_v_user_guest.yaml, the name under `user { name }`), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (guestUsersSubmitApprovalStatus); lab simplification: a subscription answers once, the stand-in client polls | a viewer's approval; a selection of a column the role does not have (`user_guest { name }`: "field 'name' not found in type: 'user_guest'") |
+| graphql operations over graphql-transport-ws (subscribe -> next + complete): user_current (authToken, guestStatus, joined, userMetadata = userdata-*), pres_page_curr (svgUrl), user_guest (waiting guests: a moderator the meeting's, anyone else their own row; columns of public_v_user_guest.yaml, the name under `user { name }`), mutation userJoinMeeting(authToken, clientType, clientIsMobile): only then is the user in the meeting (not at connection_init; an approved guest joins when its client sends it), mutation guestUsersSubmitApprovalStatus (moderators only) | bbb-graphql-server metadata (tables/views of those names), bbb-graphql-actions (userJoinMeeting, guestUsersSubmitApprovalStatus); akka-apps UserJoinMeetingReqMsgHdlr; bigbluebutton-html5 3.0 join: mutation UserJoin; lab simplification: a subscription answers once, the stand-in client polls | userJoinMeeting with another user's authToken; a viewer's approval; a selection of a column the role does not have (`user_guest { name }`: "field 'name' not found in type: 'user_guest'") |
 | a waiting guest (ASK_MODERATOR) is in the meeting only once a moderator let them in | akka-apps GuestsWaitingApprovedMsgHdlr | - |
 | create with a POST body <modules><module name="presentation"><document name="x.pdf">base64</document>: the slide is served at /bigbluebutton/presentation/<internal>/<internal>/<presId>/svg/1 | bigbluebutton-web ApiController.groovy: create (modules); PresentationController: showSvgImage | a document that is not a PDF (no %PDF header): no presentation |
 | lab only, loopback: /bigbluebutton/lab/validate-auth-token and /bigbluebutton/lab/current-slide for the 2.x meteor stand-in (akka-apps' answer to validateAuthToken; what akka-apps publishes to meteor's collections) | none upstream: not reachable from outside the node | through nginx or from another address: 404 |
 | log file: /var/log/bigbluebutton/bbb-web.log, lines `yyyy-MM-dd'T'HH:mm:ss.SSSXXX LEVEL logger - message`; each API call as `ApiController#<call>` (DEBUG), its query without the checksum, `CHECKSUM=<the client's> length=<n>` (and `SHA256 <ours>` for a 64-character one), a wrong checksum with ours and the client's; create and the end of a meeting as ` --analytics-- data={json}` with meetingId (internal), externalMeetingId, logCode create_meeting / meeting_removed_from_running | bigbluebutton-web grails-app/conf/logback.xml (FILE appender, logs/ -> /var/log/bigbluebutton); ApiController.groovy (log.debug CONTROLLER_NAME + "#${API_CALL}"); bbb-common-web ParamsProcessorUtil: isChecksumSame (and ChecksumValidator); MeetingService: handleCreateMeeting, processRemoveEndedMeeting | - |
-| publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/ | record-and-playback presentation publish script; presentation.nginx | - |
+| publish writes /var/bigbluebutton/published/presentation/<recordID>/metadata.xml, which the node's nginx serves at /presentation/<recordID>/: root <recording> with id, state published, published true, start_time (the record id's milliseconds), end_time, participants, <meeting id= externalId= name= breakout=/>, <meta> (the create call's meta_* params, names lowercased, with meetingId = external id, meetingName, isBreakout; sorted), <playback> (format presentation, link https://<serverURL host>/playback/presentation/2.3/<recordID>, processing_time and duration in ms) | record-and-playback presentation/scripts/process/presentation.rb (initial metadata.xml: id, state, published, start_time, end_time, participants, meeting, meta); presentation/scripts/publish/presentation.rb (state published, published true, playback format/link/processing_time/duration); bbb-common-web MeetingService: handleCreateMeeting (TreeMap of the metadata plus meetingId, meetingName, isBreakout); ParamsProcessorUtil: processMetaParam (meta_[a-zA-Z][a-zA-Z0-9-]*, lowercased); presentation.nginx | - |
+| after a format's publish succeeded, each `*.rb` of the post_publish directory (--post-scripts-dir, default /usr/local/bigbluebutton/core/scripts/post_publish), sorted, with `-m <recordID> -f presentation`; a script's failure (exit status not 0, or no run at all) is a warning on stderr only, the recording stays published. Lab differences: upstream runs `ruby <script>`, the lab has no Ruby - the double runs the interpreter of the script's `#!` line; it runs them as the double's user (root), upstream as bbb-rap-resque-worker's (bigbluebutton); outside the double's lock, after the pipeline's round, each with a timeout (--post-script-timeout, default 300 s) | record-and-playback core/lib/recordandplayback/workers/publish_worker.rb: perform (run_post_scripts(@post_scripts_path) when step_succeeded; @post_scripts_path = scripts/post_publish); workers/base_worker.rb: run_post_scripts (Dir.glob('*.rb').sort, '-m', @meeting_id, '-f', @format_name; @logger.warn "Post publish script ... failed"), run_script (BigBlueButton.exec_ret('ruby', script, *args)) | - |
 
 The secret is never logged or returned.
 """
@@ -44,11 +46,15 @@ from __future__ import annotations
 
 import argparse
 import base64
+import grp
 import hashlib
+import hmac
 import json
 import os
+import pwd
 import re
 import secrets
+import stat
 import subprocess
 import sys
 import threading
@@ -106,6 +112,76 @@ def cors_origins(environ):
         return []
     match = re.search(r"-Dgrails\.cors\.allowedOrigins=(\S+)", options)
     return match.group(1).split(",") if match else []
+
+
+# bigbluebutton-web grails-app/conf/spring/resources.groovy: the Spring context imports
+# /etc/bigbluebutton/turn-stun-servers.xml if bbb-web can read it (turnConfigFile.canRead(): as the user
+# bbb-web.service runs as, User=bigbluebutton), else the packaged spring/turn-stun-servers.xml, whose only server is
+# the bean stun1, stun:stun.l.google.com:19302. Read once, when the context starts (a change needs a restart).
+PACKAGED_STUN_TURN = {"stun": ["stun:stun.l.google.com:19302"], "turn": [], "candidates": []}
+BBB_WEB_USER = "bigbluebutton"  # build/packages-template/bbb-web/bbb-web.service: User=bigbluebutton
+
+
+def readable_as(path, user):
+    """Whether `user` may read `path` by its mode bits (the lab's double runs as root; bbb-web does not)."""
+    try:
+        info = os.stat(path)
+        account = pwd.getpwnam(user)
+    except KeyError:
+        return os.access(path, os.R_OK)  # no such user here (unit tests): this process's view
+    except OSError:
+        return False
+    groups = {account.pw_gid} | {g.gr_gid for g in grp.getgrall() if user in g.gr_mem}
+    if info.st_uid == account.pw_uid:
+        return bool(info.st_mode & stat.S_IRUSR)
+    if info.st_gid in groups:
+        return bool(info.st_mode & stat.S_IRGRP)
+    return bool(info.st_mode & stat.S_IROTH)
+
+
+def read_stun_turn(path, user=BBB_WEB_USER):
+    """The STUN and TURN servers of the Spring beans file as bbb-web loads it (resources.groovy): the bean
+    stunTurnService (class org.bigbluebutton.web.services.turn.StunTurnService) and the beans its properties
+    stunServers, turnServers, remoteIceCandidates refer to: StunServer(url), TurnServer(secret, url, ttl),
+    RemoteIceCandidate(ip) (bbb-common-web web/services/turn/*.java). A file that is not well-formed XML stops the
+    context: bbb-web does not start (raised here)."""
+    if not os.path.exists(path) or not readable_as(path, user):
+        return dict(PACKAGED_STUN_TURN, source="packaged")
+    beans = {}
+    for bean in ET.parse(path).getroot().iter():
+        if bean.tag.rsplit("}", 1)[-1] != "bean":
+            continue
+        args, props = {}, {}
+        for position, child in enumerate(bean):
+            name = child.tag.rsplit("}", 1)[-1]
+            if name == "constructor-arg":
+                args[int(child.get("index", position))] = child.get("value", "")
+            elif name == "property":
+                props[child.get("name", "")] = [ref.get("bean", "") for ref in child.iter() if ref.tag.endswith("ref")]
+        beans[bean.get("id", "")] = (bean.get("class", ""), args, props)
+    service = next((b for b in beans.values() if b[0].endswith(".StunTurnService")), None)
+    if service is None:
+        return {"stun": [], "turn": [], "candidates": [], "source": path}
+
+    def referred(prop, kind):
+        return [beans[ref][1] for ref in service[2].get(prop, []) if ref in beans and beans[ref][0].endswith(kind)]
+
+    return {
+        "stun": [args.get(0, "") for args in referred("stunServers", ".StunServer")],
+        "turn": [
+            {"secret": args.get(0, ""), "url": args.get(1, ""), "ttl": int(args.get(2, "86400") or 86400)}
+            for args in referred("turnServers", ".TurnServer")
+        ],
+        "candidates": [args.get(0, "") for args in referred("remoteIceCandidates", ".RemoteIceCandidate")],
+        "source": path,
+    }
+
+
+def turn_credentials(secret, user_id, ttl, now=None):
+    """TurnServer.generatePasswordFor: username <expiry>:<userId>, password base64(HmacSHA1(secret, username))."""
+    username = f"{int((time.time() if now is None else now) + ttl)}:{user_id}"
+    password = base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()
+    return username, password
 
 
 def graphql_authorized_origin(config_path, override_path, env_path):
@@ -236,6 +312,8 @@ class State:
         self.http_sessions = {}  # JSESSIONID -> the sessionTokens that servlet session holds
         os.makedirs(args.state_dir, exist_ok=True)
         self.recordings_file = os.path.join(args.state_dir, "recordings.json")
+        self.post_publish_due = []  # (recordID, format) published in this round: publish_worker's run_post_scripts
+        self.stun_turn = read_stun_turn(args.turn_config)  # once, as the Spring context loads it
 
     def config(self):
         return read_properties(self.args.properties, self.args.override)
@@ -244,6 +322,15 @@ class State:
         """Hasura's HASURA_GRAPHQL_CORS_DOMAIN (package default, then the role's env file; later wins)."""
         value = read_properties(*self.args.graphql_server_env).get("HASURA_GRAPHQL_CORS_DOMAIN", "")
         return [origin.strip() for origin in value.strip().strip("'\"").split(",") if origin.strip()]
+
+    def expire_unjoined(self, config):
+        """akka-apps MeetingActor (meetingExpireIfNoUserJoinedInMinutes): a meeting nobody joined ends that many
+        minutes after its create; bbb-web then drops it (MeetingService.processRemoveEndedMeeting)."""
+        now = time.time()
+        for meeting_id, meeting in list(self.meetings.items()):
+            minutes = meeting.get("expireIfNoUserJoined", 5.0)
+            if not meeting["attendees"] and now - meeting["created"] / 1000 > minutes * 60:
+                del self.meetings[meeting_id]
 
     def make_present(self, token):
         """The user's client started: the user is in the meeting; with autoStartRecording the recording starts."""
@@ -330,14 +417,96 @@ class State:
                     published = os.path.join(self.args.recording_dir, "published", "presentation", record_id)
                     os.makedirs(published, exist_ok=True)
                     with open(os.path.join(published, "metadata.xml"), "w", encoding="utf-8") as handle:
-                        handle.write(f"<recording><id>{record_id}</id><state>published</state></recording>\n")
+                        handle.write(self.metadata_xml(record_id, rec))  # publish/presentation.rb
                     touch(f"published/{record_id}-presentation.done")  # publish_worker.rb
                     rec["state"] = "published"
+                    self.post_publish_due.append((record_id, "presentation"))  # run_post_scripts, after the lock
                 rec["stage"] = "done"
                 changed = True
         if changed:
             self.save_recordings(recordings)
         return recordings
+
+    def metadata_xml(self, record_id, rec):
+        """metadata.xml of a published presentation: the process script's (id, state, published, start_time,
+        end_time, participants, the events' <meeting>, meta) as the publish script leaves it (state published,
+        published true, <playback> added). A recording of an earlier double lacks start, participants and meta."""
+        root = ET.Element("recording")
+        start = int(rec.get("start") or record_id.rsplit("-", 1)[-1] or 0)  # the record id's milliseconds
+        end = int(rec["ended"] * 1000)
+        for key, value in (
+            ("id", record_id),
+            ("state", "published"),
+            ("published", "true"),
+            ("start_time", start),
+            ("end_time", end),
+            ("participants", rec.get("participants", 0)),
+        ):
+            ET.SubElement(root, key).text = str(value)
+        ET.SubElement(root, "meeting", id=record_id, externalId=rec["meetingID"], name=rec["name"], breakout="false")
+        meta = ET.SubElement(root, "meta")
+        # MeetingService.handleCreateMeeting: a TreeMap of the meta params and meetingId, meetingName, isBreakout
+        values = {**rec.get("meta", {}), "meetingId": rec["meetingID"], "meetingName": rec["name"]}
+        values["isBreakout"] = "false"
+        for key in sorted(values):
+            ET.SubElement(meta, key).text = values[key]
+        playback = ET.SubElement(root, "playback")
+        host = urlparse(self.config().get("bigbluebutton.web.serverURL", "")).hostname or "localhost"
+        for key, value in (
+            ("format", "presentation"),
+            ("link", f"https://{host}/playback/presentation/2.3/{record_id}"),  # playback_protocol://playback_host
+            ("processing_time", int(max(time.time() - rec["ended"], 0) * 1000)),
+            ("duration", max(end - start, 0)),  # events.rb get_recording_length: the recorded time
+        ):
+            ET.SubElement(playback, key).text = str(value)
+        return ET.tostring(root, encoding="unicode") + "\n"
+
+    def pipeline_step(self):
+        """One round of the recording units: the pipeline under the lock, then, outside it, publish_worker's
+        run_post_scripts for each format published in the round (a script may take its time: a tar, a transfer)."""
+        with _LOCK:
+            try:
+                self.publish_due()
+            except OSError as error:
+                sys.stderr.write(f"bbb-web-double: recording pipeline: {error}\n")
+            due, self.post_publish_due = self.post_publish_due, []
+        for record_id, format_name in due:
+            self.run_post_scripts(record_id, format_name)
+
+    def run_post_scripts(self, record_id, format_name):
+        """base_worker.rb run_post_scripts: every *.rb of the directory, sorted, `-m <id> -f <format>`; a script
+        that fails is logged as a warning and the next one runs. Upstream runs `ruby <script>`; the lab has no Ruby,
+        so the double runs the interpreter the script's #! line names."""
+        directory = self.args.post_scripts_dir
+        try:
+            scripts = sorted(n for n in os.listdir(directory) if n.endswith(".rb") and not n.startswith("."))  # glob
+        except OSError:
+            return  # Dir.glob of a missing directory: nothing to run
+        for name in scripts:
+            script = os.path.join(directory, name)
+            post_type = name[: -len(".rb")]
+            sys.stderr.write(f"bbb-web-double: Running post publish script {post_type}\n")
+            try:
+                with open(script, "rb") as handle:
+                    first = handle.readline().decode(errors="replace")
+                if not first.startswith("#!") or not first[2:].split():
+                    raise OSError("no #! line (upstream runs it with ruby, which the lab has not)")
+                command = first[2:].split() + [script, "-m", record_id, "-f", format_name]
+                done = subprocess.run(  # noqa: S603 - the node's own post_publish scripts, as the rap worker runs them
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=self.args.post_script_timeout,
+                    check=False,
+                )
+                output = (done.stdout + done.stderr).decode(errors="replace")
+                succeeded = done.returncode == 0
+            except (OSError, subprocess.SubprocessError) as error:
+                output, succeeded = f"{error}\n", False
+            for line in output.splitlines():
+                sys.stderr.write(f"bbb-web-double: {post_type}: {line}\n")
+            if not succeeded:
+                sys.stderr.write(f"bbb-web-double: WARN Post publish script {script}/{post_type} failed\n")
 
 
 def logback_line(level, logger, message, now=None):
@@ -470,14 +639,7 @@ class Handler(BaseHTTPRequestHandler):
             if path == "/bigbluebutton/api":
                 self.send(200, self.api_root())
             elif path == "/bigbluebutton/api/stuns":
-                host = urlparse(self.state.config().get("bigbluebutton.web.serverURL", "")).hostname
-                self.send(
-                    200,
-                    json.dumps(
-                        {"stunServers": [{"url": f"stun:{host}:3478"}], "turnServers": [], "remoteIceCandidates": []}
-                    ),
-                    "application/json",
-                )
+                self.stuns(dict(parse_qsl(url.query)).get("sessionToken", "").strip())
             elif path.startswith("/bigbluebutton/lab/") and (
                 self.client_address[0] != "127.0.0.1" or self.headers.get("X-Forwarded-For")
             ):
@@ -555,9 +717,7 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     return
                 token = message["payload"]["headers"]["X-Session-Token"]
-                with _LOCK:
-                    self.state.make_present(token)
-                self.ws_send({"type": "connection_ack"})
+                self.ws_send({"type": "connection_ack"})  # the user is not in the meeting before userJoinMeeting
             elif message.get("type") == "ping":
                 self.ws_send({"type": "pong"})
             elif message.get("type") == "subscribe":
@@ -614,9 +774,16 @@ class Handler(BaseHTTPRequestHandler):
             decided = {g.get("guest"): g.get("status") for g in (payload.get("variables") or {}).get("guests") or []}
             for guest in guests:
                 if guest["internalUserID"] in decided and decided[guest["internalUserID"]] in ("ALLOW", "DENY"):
-                    guest["attendee"]["guestStatus"] = decided[guest["internalUserID"]]
-                    self.state.make_present(next(t for t, u in self.state.sessions.items() if u is guest))
+                    guest["attendee"]["guestStatus"] = decided[guest["internalUserID"]]  # its client then joins
             return {"guestUsersSubmitApprovalStatus": True}, None
+        if "userJoinMeeting" in query:
+            # bbb-graphql-actions userJoinMeeting -> akka-apps UserJoinMeetingReqMsgHdlr.userJoinMeeting: the user of
+            # that authToken joins (a waiting guest does not: its client sends it once let in)
+            variables = payload.get("variables") or {}
+            if variables.get("authToken") != user["authToken"] or not isinstance(variables.get("clientType"), str):
+                return None, "userJoinMeeting: authToken and clientType of the session's user are required"
+            self.state.make_present(token)
+            return {"userJoinMeeting": True}, None
         if "user_guest" in query:
             fields = selection(query, "user_guest")
             unknown = [f for f in fields if f not in USER_GUEST_COLUMNS]
@@ -642,6 +809,7 @@ class Handler(BaseHTTPRequestHandler):
             attendee = user["attendee"]
             current = {
                 "userId": user["internalUserID"],
+                "authToken": user["authToken"],
                 "name": attendee["fullName"],
                 "isModerator": moderator,
                 "guestStatus": attendee["guestStatus"],
@@ -738,6 +906,30 @@ class Handler(BaseHTTPRequestHandler):
         }
         self.send(200, json.dumps({"response": body}), "application/json")
 
+    def stuns(self, token):
+        """ApiController.stuns: the session's user (Stuns: UserSessionConstraint, MeetingExistsConstraint,
+        MeetingEndedConstraint) and hasValidSession; the servers of the file read at startup; TURN credentials per
+        user (StunTurnService.getStunAndTurnServersFor)."""
+        user = self.state.sessions.get(token)
+        meeting = self.state.meetings.get(user["meeting"]) if user else None
+        headers = {"Cache-Control": "no-cache"}
+        if meeting is None or (token not in self.session_tokens() and not self.allow_without_session(token)):
+            logout = self.state.config().get("bigbluebutton.web.logoutURL", "default")
+            body = {"returncode": "FAILED", "message": "Could not find conference.", "logoutURL": logout}
+            self.send(200, json.dumps(body), "application/json", headers)
+            return
+        servers = self.state.stun_turn
+        turns = []
+        for turn in servers["turn"]:
+            username, password = turn_credentials(turn["secret"], user["internalUserID"], turn["ttl"])
+            turns.append({"username": username, "password": password, "url": turn["url"], "ttl": turn["ttl"]})
+        body = {
+            "stunServers": [{"url": url} for url in servers["stun"]],
+            "turnServers": turns,
+            "remoteIceCandidates": [{"ip": ip} for ip in servers["candidates"]],
+        }
+        self.send(200, json.dumps(body), "application/json", headers)
+
     def client_settings(self, token, endpoint="clientSettings"):
         if token not in self.state.sessions or (
             token not in self.session_tokens() and not self.allow_without_session(token)
@@ -784,6 +976,7 @@ class Handler(BaseHTTPRequestHandler):
             )
             self.api_failed(call, params, config, "checksumError", "Checksums do not match")
             return
+        self.state.expire_unjoined(config)
         handler = getattr(self, "call_" + call, None)
         if handler is None:
             self.send(
@@ -842,10 +1035,21 @@ class Handler(BaseHTTPRequestHandler):
             "name": params.get("name", meeting_id),
             "internal": secrets.token_hex(20),
             "created": int(time.time() * 1000),
+            # create param, else the property (bigbluebutton.properties: 5)
+            "expireIfNoUserJoined": float(
+                params.get("meetingExpireIfNoUserJoinedInMinutes")
+                or config.get("meetingExpireIfNoUserJoinedInMinutes", "5")
+            ),
             "record": params.get("record", "false") == "true",
             "autoStartRecording": flag("autoStartRecording"),
             "allowRequestsWithoutSession": flag("allowRequestsWithoutSession"),
             "marks": False,
+            # ParamsProcessorUtil.processMetaParam: meta_[a-zA-Z][a-zA-Z0-9-]* params, the name lowercased
+            "meta": {
+                key[len("meta_") :].lower(): value
+                for key, value in params.items()
+                if re.fullmatch(r"meta_[a-zA-Z][a-zA-Z0-9-]*", key)
+            },
             **self.presentation_from(getattr(self, "body", b"")),
             "guestPolicy": params.get("guestPolicy", config.get("defaultGuestPolicy", "ALWAYS_ACCEPT")),
             "attendees": [],
@@ -941,7 +1145,9 @@ class Handler(BaseHTTPRequestHandler):
             )
 
     def call_getMeetings(self, params, config):  # noqa: N802 (BBB API name)
-        running = [m for m in self.state.meetings.values() if m["attendees"]]
+        # ApiController.getMeetingsHandler: meetingService.getMeetings(), every meeting bbb-web holds, also one
+        # created that nobody joined yet (running false) until it expires
+        running = list(self.state.meetings.values())
         if not running:
             self.send(
                 200,
@@ -989,6 +1195,9 @@ class Handler(BaseHTTPRequestHandler):
                 "ended": time.time(),
                 "state": "processing",
                 "stage": "recorded",
+                "start": meeting["created"],
+                "participants": len(meeting["attendees"]),  # events.rb get_num_participants: the users who joined
+                "meta": meeting.get("meta", {}),
             }
             self.state.save_recordings(recordings)
             status = os.path.join(self.state.args.recording_dir, "recording", "status", "recorded")
@@ -1053,10 +1262,17 @@ def make_server(argv=None):
     parser.add_argument("--properties", default="/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties")
     parser.add_argument("--override", default="/etc/bigbluebutton/bbb-web.properties")
     parser.add_argument("--release-file", default="/etc/bigbluebutton/bigbluebutton-release")
+    parser.add_argument("--turn-config", default="/etc/bigbluebutton/turn-stun-servers.xml")
     parser.add_argument("--html5-defaults", default="")
     parser.add_argument("--html5-override", default="/etc/bigbluebutton/bbb-html5.yml")
     parser.add_argument("--recording-dir", default="/var/bigbluebutton")
     parser.add_argument("--publish-delay", type=float, default=5.0)
+    parser.add_argument(
+        "--post-scripts-dir",
+        default="/usr/local/bigbluebutton/core/scripts/post_publish",
+        help="publish_worker.rb's post_publish directory: its *.rb run after a format is published",
+    )
+    parser.add_argument("--post-script-timeout", type=float, default=300.0, help="post_publish script time limit")
     parser.add_argument(
         "--rap-units",
         choices=["systemd", "none"],
@@ -1083,11 +1299,7 @@ def main(argv=None):
     def pipeline():  # the recording units work whether or not anyone asks bbb-web
         while True:
             time.sleep(1)
-            with _LOCK:
-                try:
-                    server.RequestHandlerClass.state.publish_due()
-                except OSError as error:
-                    sys.stderr.write(f"bbb-web-double: recording pipeline: {error}\n")
+            server.RequestHandlerClass.state.pipeline_step()
 
     threading.Thread(target=pipeline, daemon=True).start()
     server.serve_forever()

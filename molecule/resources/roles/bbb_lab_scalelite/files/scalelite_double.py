@@ -17,8 +17,11 @@ copied. Paths are relative to that repository.
 | getMeetings: every server except offline or disabled ones; meetings with a tenant-id dropped | `get_meetings`, `no_meetings_response` | - |
 | getMeetingInfo / end: routed to the meeting's server with meetingID (end: + password) only | `get_meeting_info`, `end` | unknown meeting: FAILED notFound |
 | isMeetingRunning | `is_meeting_running`, `not_running_response` | unknown meeting: SUCCESS running=false |
-| getRecordings from the LB's own store (imported published recordings), playback URL = request protocol + host:port + stored path | `get_recordings`, views/bigbluebutton_api/get_recordings.xml.builder, models/recording.rb `create_from_metadata_xml`, `with_recording_id_prefixes` | none: SUCCESS noRecordings "There are not recordings for the meetings" |
-| playback: `/<format>/<record_id>(/*resource)` and `/recording/<id>/<format>`; player `/playback/presentation/2.3/*` | config/routes.rb, playback_controller.rb `resource`, `play`; nginx/playback/playback.nginx | unknown or unpublished recording: 404 "Recording Not Found" |
+| getRecordings from the LB's own store (the imported recordings; never a node's getRecordings), playback URL = request protocol + host:port + stored path | `get_recordings`, views/bigbluebutton_api/get_recordings.xml.builder, models/recording.rb `with_recording_id_prefixes` | none: SUCCESS noRecordings "There are not recordings for the meetings" |
+| recording import: each `<--spool-dir>/*.tar` (RECORDING_SPOOL_DIR, default /var/bigbluebutton/spool, made if missing), in name order; the importer's poll is lazy here: before getRecordings and before playback (upstream: every 30 s); the nodes' post_publish script puts the tars there (lab: molecule/resources/roles/bbb_lab_node/files/scalelite_post_publish.py, installed as scalelite_post_publish.rb) | lib/tasks/recordings.rake `recordings:watch` (Dir.glob("#{dir}/*.tar"), rescue: "Failed to import recording", the tar stays); config/application.rb `recording_spool_dir`; bigbluebutton/scalelite_post_publish.rb | a tar that does not extract (or that has no recording at all: upstream's `recording.meeting_id` on nil) stays in the spool and is tried again at the next scan |
+| one tar: extracted into a temporary directory (RECORDING_WORK_DIR; here under --state-dir), each `*/*/metadata.xml` creates or updates a recording; its `<format>/<record_id>` directory replaces the one in <--publish-dir>/<format>/ (RECORDING_PUBLISH_DIR, default /var/bigbluebutton/published), or in <--unpublish-dir> (RECORDING_UNPUBLISH_DIR) for an unpublished one; then the tar is deleted | lib/recording_importer.rb `RecordingImporter.import` (published_status: publish_updated never set here, RECORDING_IMPORT_UNPUBLISHED false; FileUtils.mv force: true) | a metadata.xml that fails (not XML, no <meta>, <playback> or <link>, blank id or meetingId, an unknown state): that format is skipped with a warning. Lab: members other than files and directories, or outside the directory, refuse the whole tar; a record id or format that is not one path component is skipped |
+| the recording's fields: record_id = id, meeting_id = meta/meetingId, name = meta/meetingName, published (when given: == 'true'; a new one false), participants, state ('available' -> 'published'), start/end time (ms); metadata = meta without isBreakout, meetingId, meetingName, added or updated by key; one playback format per playback/format: url = URI(playback/link).request_uri, length = (duration / 60000).round, no processingTime | models/recording.rb `create_from_metadata_xml`, `INTERNAL_METADATA`; db/schema.rb (published default false) | thumbnails (playback/extensions/preview) are not kept |
+| playback: `/<format>/<record_id>(/*resource)` answers with the imported file of <--publish-dir>/<format>/<record_id>/<resource> (type by its name; Content-Disposition attachment except for presentation, video, screenshare), `/recording/<id>/<format>` 307 to the format's url; player `/playback/presentation/2.3/*` | config/routes.rb, playback_controller.rb `resource` (`deliver_resource`: X-Accel-Redirect /static-resource<path>), `play`; nginx/conf.d/scalelite.common (`location /static-resource`, alias /var/bigbluebutton/published); nginx/playback/playback.nginx | unknown or unpublished recording: 404 "Recording Not Found"; a file the publish dir does not have: 404, nginx's page. Lab: a directory answers with its index.html |
 | admin API getServers / getServerInfo / updateServer | controllers/api/servers_controller.rb, api/scalelite_api_controller.rb, services/server_update_service.rb | non-JSON POST body: FAILED unsupportedContentType; checksum not over LOADBALANCER_SECRET: FAILED checksumError; unknown id: 404 JSON; bad state / zero multiplier / no server: 400 JSON |
 | server states enabled / cordoned / disabled, load kept or dropped on change | models/server.rb `#save!`, `handle_*_state` | - |
 | poller: online/offline (1 success / 2 failures), load = attendees x multiplier (at least 15 per meeting younger than 15 min), cordoned with load 0 -> disabled, ended meetings dropped, offline -> meetings ended | lib/tasks/poll.rake `poll:servers`, `poll:meetings`, `poll:versions` | - |
@@ -27,10 +30,11 @@ copied. Paths are relative to that repository.
 Differences, on purpose: getServers/getServerInfo/updateServer return `"secret"` (upstream returns each node's
 secret in clear); the double returns the key with the fixed value "<redacted by the lab double>" so that no secret
 leaves it. The poller is run lazily (before a request, when --poll-interval seconds have passed; 0 = only when
-called). Recording import (upstream: the node's post_publish script transfers the recording) is modelled by
-reading each reachable node's getRecordings and keeping the published ones. Not implemented (HTTP 501, never a
-silent success): publishRecordings, updateRecordings, deleteRecordings, insertDocument, analytics_callback,
-addServer, deleteServer, panicServer, the tenants API. No multitenancy, no protected recordings, no callbacks.
+called). Recordings come as upstream's do: a node's post_publish script (scalelite_post_publish.rb) drops a tar of
+the published recording into the spool directory, which the importer reads (recordings:watch); Scalelite never asks
+a node for its recordings, nor does the double. Not implemented (HTTP 501, never a silent success):
+publishRecordings, updateRecordings, deleteRecordings, insertDocument, analytics_callback, addServer, deleteServer,
+panicServer, the tenants API. No multitenancy, no protected recordings, no callbacks, no post-import scripts, no S3.
 
 Config (JSON, --config): {"secret": LOADBALANCER_SECRET, "servers": [{"id", "url", "secret", "state",
 "load_multiplier"}]}. A server's "state" is applied when it first appears or when the configured value changes
@@ -41,16 +45,22 @@ Admin calls are appended to <state-dir>/calls.log (JSON lines, no secrets, no ch
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import http.client
 import json
+import math
+import mimetypes
 import os
 import random
 import re
 import secrets
+import shutil
 import ssl
 import string
 import sys
+import tarfile
+import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -93,6 +103,12 @@ ADMIN_CALLS = {  # scope 'scalelite/api'
     "updateTenant": (None, "POST"),
     "deleteTenant": (None, "POST"),
 }
+INTERNAL_METADATA = {"isBreakout", "meetingId", "meetingName"}  # models/recording.rb INTERNAL_METADATA
+PLAYED_INLINE = {"presentation", "video", "screenshare"}  # playback_controller.rb: the others as attachment
+NGINX_404 = (  # nginx's own page: the file an X-Accel-Redirect names is missing
+    "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n"
+    "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 _LOCK = threading.RLock()
 
 
@@ -151,6 +167,43 @@ def render_xml(fields):
 def serialize(root):
     ET.indent(root)
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def ruby_to_i(text):
+    """String#to_i: the leading integer, else 0."""
+    match = re.match(r"\s*([-+]?\d+)", text or "")
+    return int(match.group(1)) if match else 0
+
+
+def ruby_to_f(text):
+    """String#to_f: the leading decimal number, else 0.0."""
+    match = re.match(r"\s*([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)", text or "")
+    return float(match.group(1)) if match else 0.0
+
+
+def ruby_round(value):
+    """Float#round: halves away from zero."""
+    return int(math.floor(value + 0.5)) if value >= 0 else -int(math.floor(-value + 0.5))
+
+
+def request_uri(link):
+    """URI(link).request_uri of an http(s) link: its path (at least /) and query."""
+    parts = urlsplit(link)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"undefined method 'request_uri' for the URI {link!r}")
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def extract_tar(filename, directory):
+    """tar --extract --file <filename> in <directory>. Lab: only files and directories inside it (GNU tar would
+    extract links and devices too)."""
+    with tarfile.open(filename) as tar:
+        members = tar.getmembers()
+        for member in members:
+            name = os.path.normpath(member.name)
+            if os.path.isabs(name) or name == ".." or name.startswith("../") or not (member.isfile() or member.isdir()):
+                raise ValueError(f"the lab double refuses the member {member.name!r}")
+        tar.extractall(directory, members=members, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
 
 
 def decimal_text(value):
@@ -404,50 +457,145 @@ class Lab:
                 return number
         raise BBBError("internalError", f"Failed to allocate conference number for meeting {meeting_id} after 10 tries")
 
-    # --- recording import (scalelite_post_publish.rb + recording_importer.rb, modelled) ---------------------
+    # --- recording import (lib/tasks/recordings.rake recordings:watch, lib/recording_importer.rb) ---------------
     def import_recordings(self):
-        changed = False
-        for server in self.servers.values():
+        """recordings:watch: each <RECORDING_SPOOL_DIR>/*.tar in name order through RecordingImporter.import; an
+        import that raises is logged and its tar stays, for the next scan. Upstream scans every `latency` (30 s); the
+        double scans when asked (before getRecordings and playback): the importer's poll. It never asks a node."""
+        spool = self.args.spool_dir
+        try:
+            os.makedirs(spool, exist_ok=True)  # FileUtils.mkdir_p(dir)
+            tars = sorted(glob.glob(os.path.join(glob.escape(spool), "*.tar")))
+        except OSError as error:
+            sys.stderr.write(f"scalelite-double: recording spool {spool}: {error}\n")
+            return
+        for filename in tars:
             try:
-                doc = self.node_request(server, "getRecordings", [])
-            except Exception:  # noqa: BLE001 - a node that does not answer transfers nothing
-                continue
-            for rec in doc.iter("recording"):
-                record_id = rec.findtext("recordID") or ""
-                if not record_id or record_id in self.recordings or (rec.findtext("state") or "") != "published":
-                    continue
-                formats = []
-                for fmt in rec.iter("format"):
-                    link = (fmt.findtext("url") or "").strip()
-                    parts = urlsplit(link)
-                    formats.append(
-                        {
-                            "type": fmt.findtext("type") or "",
-                            "url": (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),  # URI#request_uri
-                            "length": fmt.findtext("length") or "",
-                            "processingTime": fmt.findtext("processingTime"),
-                        }
+                self.import_tar(filename)
+            except Exception as error:  # noqa: BLE001 - recordings:watch rescues StandardError and goes on
+                sys.stderr.write(f"scalelite-double: Failed to import recording: {error}\n")
+
+    def import_tar(self, filename):
+        """RecordingImporter.import: the tar extracted into a temporary directory (RECORDING_WORK_DIR; the double's
+        is under --state-dir); each */*/metadata.xml creates or updates its recording (create_from_metadata_xml),
+        whose <format>/<record_id> directory then replaces <publish dir>/<format>/<record_id> (an unpublished one:
+        the unpublish dir); a metadata.xml that fails is skipped with a warning. Then the tar is deleted. Raises (the
+        tar stays) for a tar that does not extract, and for one without any recording (upstream's
+        `recording.meeting_id` on nil)."""
+        sys.stderr.write(f"scalelite-double: Importing recording from file: {filename}\n")
+        recording = None
+        with tempfile.TemporaryDirectory(dir=self.args.state_dir) as tmpdir:
+            try:
+                extract_tar(filename, tmpdir)
+            except (OSError, EOFError, tarfile.TarError, ValueError) as error:
+                raise RuntimeError(f"Failed to extract tar file: {filename} ({error})") from error
+            for metadata_xml in sorted(glob.glob(os.path.join(glob.escape(tmpdir), "*", "*", "metadata.xml"))):
+                name = os.path.relpath(metadata_xml, tmpdir)
+                sys.stderr.write(f"scalelite-double: Found metadata file: {name}\n")
+                try:
+                    with open(metadata_xml, "rb") as handle:
+                        recording, playback_format = self.create_from_metadata_xml(handle.read())
+                    self.store_format_files(tmpdir, recording, playback_format)
+                    self.recordings[recording["recordID"]] = recording  # the transaction commits
+                except Exception as error:  # noqa: BLE001 - upstream isolates per-format failures
+                    sys.stderr.write(
+                        f"scalelite-double: Skipping recording format from {name} due to import error: {error}\n"
                     )
-                metadata = rec.find("metadata")
-                self.recordings[record_id] = {
-                    "recordID": record_id,
-                    "meetingID": rec.findtext("meetingID") or "",
-                    "name": rec.findtext("name") or "",
-                    "published": True,
-                    "state": "published",
-                    "startTime": int(rec.findtext("startTime") or 0),
-                    "endTime": int(rec.findtext("endTime") or 0),
-                    "participants": rec.findtext("participants"),
-                    "metadata": [
-                        [m.tag, m.text or ""]
-                        for m in (list(metadata) if metadata is not None else [])
-                        if m.tag not in ("isBreakout", "meetingId", "meetingName")
-                    ],
-                    "formats": formats,
-                }
-                changed = True
-        if changed:
-            self.save()
+        if recording is None:
+            raise RuntimeError(f"undefined method 'meeting_id' for nil: no recording imported from {filename}")
+        os.remove(filename)
+        self.save()
+
+    def create_from_metadata_xml(self, data):
+        """models/recording.rb Recording.create_from_metadata_xml: the recording found by record_id or a new one,
+        updated with what the metadata.xml has (id, meta/meetingId, meta/meetingName, published, participants, state
+        - 'available' read as 'published' -, start_time, end_time), its metadata (meta without isBreakout, meetingId,
+        meetingName) added or updated by key, its playback format (found by name) given url = the link's request_uri
+        and length = duration / 60000 rounded. Thumbnails are not kept. Returns (recording, format), not stored yet:
+        RecordingImporter's transaction commits them once the files are in place."""
+        root = ET.fromstring(data)  # noqa: S314 - a lab node's metadata.xml
+        if root.tag != "recording" or root.find("meta") is None:
+            raise ValueError("undefined method 'at_xpath' for nil: no <recording> with <meta>")
+        meta = root.find("meta")
+
+        def text(parent, path):
+            found = parent.find(path)
+            return None if found is None else found.text or ""
+
+        def present(value):
+            return value is not None and value.strip() != ""
+
+        params = {"recordID": text(root, "id"), "meetingID": text(meta, "meetingId"), "name": text(meta, "meetingName")}
+        if present(text(root, "published")):
+            params["published"] = text(root, "published") == "true"
+        if present(text(root, "participants")):
+            params["participants"] = ruby_to_i(text(root, "participants"))
+        if present(text(root, "state")):
+            params["state"] = "published" if text(root, "state") == "available" else text(root, "state")  # screenshare
+        for key, tag in (("startTime", "start_time"), ("endTime", "end_time")):
+            if present(text(root, tag)):
+                params[key] = ruby_to_i(text(root, tag))  # Time.at(Rational(ms, 1000)), rendered as ms again
+        metadata = [(m.tag, m.text or "") for m in meta if m.tag not in INTERNAL_METADATA]
+        playback = root.find("playback")
+        if playback is None or text(playback, "link") is None:
+            raise ValueError("undefined method for nil: no <playback> with a <link>")
+        link = text(playback, "link").strip()
+        format_params = {"type": text(playback, "format")}
+        if present(text(playback, "duration")):
+            format_params["length"] = ruby_round(ruby_to_f(text(playback, "duration")) / 60000)
+        if present(link):
+            format_params["url"] = request_uri(link)
+        if not present(params["recordID"]) or not present(params["meetingID"]):
+            raise ValueError("Validation failed: record_id and meeting_id must be present")
+        if params.get("state") not in (None, "processing", "processed", "published", "unpublished", "deleted"):
+            raise ValueError(f"Validation failed: State {params['state']} is not included in the list")
+        for value in (params["recordID"], format_params["type"]):
+            if not value or "/" in value or value in (".", ".."):  # lab: never a path outside the publish dir
+                raise ValueError(f"the lab double refuses {value!r} as a record id or format name")
+        recording = json.loads(json.dumps(self.recordings.get(params["recordID"]))) or {
+            "recordID": params["recordID"],
+            "meetingID": None,
+            "name": None,
+            "published": False,  # db/schema.rb: default false
+            "state": None,
+            "startTime": None,
+            "endTime": None,
+            "participants": None,
+            "metadata": [],
+            "formats": [],
+        }
+        recording.update(params)
+        keys = [key for key, _value in recording["metadata"]]
+        for key, value in metadata:
+            if key in keys:
+                recording["metadata"][keys.index(key)] = [key, value]
+            else:
+                recording["metadata"].append([key, value])
+                keys.append(key)
+        playback_format = next((f for f in recording["formats"] if f["type"] == format_params["type"]), None)
+        if playback_format is None:
+            playback_format = {"type": format_params["type"], "url": None, "length": None, "processingTime": None}
+            recording["formats"].append(playback_format)
+            recording["formats"].sort(key=lambda f: f["type"])  # PlaybackFormat default_scope order(format: :asc)
+        playback_format.update(format_params)
+        return recording, playback_format
+
+    def store_format_files(self, tmpdir, recording, playback_format):
+        """RecordingImporter.import: published as the recording is (no publishRecordings here, so never
+        publish_updated; RECORDING_IMPORT_UNPUBLISHED false): <format>/<record_id> of the tar moves to
+        <publish dir>/<format>/ or <unpublish dir>/<format>/, after both old copies are removed. FileUtils.mv with
+        force: true ignores errors: a tar without the directory still imports the recording, without files."""
+        record_id, format_type = recording["recordID"], playback_format["type"]
+        publish_format_dir = os.path.join(self.args.publish_dir, format_type)
+        unpublish_format_dir = os.path.join(self.args.unpublish_dir, format_type)
+        shutil.rmtree(os.path.join(publish_format_dir, record_id), ignore_errors=True)
+        shutil.rmtree(os.path.join(unpublish_format_dir, record_id), ignore_errors=True)
+        format_dir = publish_format_dir if recording["published"] else unpublish_format_dir
+        os.makedirs(format_dir, exist_ok=True)
+        try:
+            shutil.move(os.path.join(tmpdir, format_type, record_id), os.path.join(format_dir, record_id))
+        except OSError as error:
+            sys.stderr.write(f"scalelite-double: mv {format_type}/{record_id}: {error} (ignored, as force: true)\n")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -461,7 +609,7 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing ---------------------------------------------------------------------------------------------
     def send(self, status, body, content_type="application/xml; charset=utf-8", headers=None):
-        data = body.encode()
+        data = body if isinstance(body, bytes) else body.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -736,7 +884,7 @@ class Handler(BaseHTTPRequestHandler):
             if params.get("meetingID") and rec["meetingID"] not in meeting_ids:
                 continue
             found.append(rec)
-        found.sort(key=lambda r: r["startTime"], reverse=True)
+        found.sort(key=lambda r: r["startTime"] or 0, reverse=True)
         scheme = "https" if self.lab.args.tls_cert else "http"
         prefix = f"{scheme}://{self.headers.get('Host') or self.lab.args.listen}"  # request.protocol + host_with_port
         recordings = ET.Element("recordings")
@@ -749,8 +897,8 @@ class Handler(BaseHTTPRequestHandler):
                 ("name", rec["name"]),
                 ("published", "true" if rec["published"] else "false"),
                 ("state", rec["state"]),
-                ("startTime", rec["startTime"]),
-                ("endTime", rec["endTime"]),
+                ("startTime", rec["startTime"] or 0),  # (nil.to_r * 1000).to_i
+                ("endTime", rec["endTime"] or 0),
                 ("participants", rec["participants"]),
             ):
                 if value is not None:
@@ -762,8 +910,8 @@ class Handler(BaseHTTPRequestHandler):
             for fmt in rec["formats"]:
                 node = ET.SubElement(playback, "format")
                 ET.SubElement(node, "type").text = fmt["type"]
-                ET.SubElement(node, "url").text = prefix + fmt["url"]
-                ET.SubElement(node, "length").text = str(fmt["length"])
+                ET.SubElement(node, "url").text = prefix + (fmt["url"] or "")
+                ET.SubElement(node, "length").text = "" if fmt["length"] is None else str(fmt["length"])
                 if fmt.get("processingTime") is not None:
                     ET.SubElement(node, "processingTime").text = fmt["processingTime"]
         fields = [("returncode", "SUCCESS"), ("recordings", recordings)]
@@ -785,10 +933,27 @@ class Handler(BaseHTTPRequestHandler):
             rec, fmt = self.published_format(parts[1], parts[0])
             if fmt is None:
                 self.send(404, self.not_found_page(), "text/html; charset=utf-8")
-            else:  # upstream answers 200 with X-Accel-Redirect to /static-resource<path>; nginx sends the file
-                self.send(200, f"recording resource {path} (lab double)\n", "text/plain; charset=utf-8")
+            else:
+                self.static_resource(parts[0], parts[1], parts[2:])
             return True
         return False
+
+    def static_resource(self, format_type, record_id, resource):
+        """playback_controller.rb deliver_resource answers 200 with X-Accel-Redirect /static-resource<path>, and nginx
+        (scalelite.common: location /static-resource, alias /var/bigbluebutton/published) sends the file of the
+        publish dir, its type by its name; Content-Disposition attachment but for presentation, video, screenshare.
+        A missing file: nginx's 404. Lab: a directory is answered with its index.html (nginx's `index`)."""
+        base = os.path.realpath(os.path.join(self.lab.args.publish_dir, format_type, record_id))
+        target = os.path.realpath(os.path.join(base, *resource))
+        if os.path.isdir(target):
+            target = os.path.join(target, "index.html")
+        if not (target == base or target.startswith(base + os.sep)) or not os.path.isfile(target):
+            self.send(404, NGINX_404, "text/html")
+            return
+        with open(target, "rb") as handle:
+            data = handle.read()
+        headers = {} if format_type in PLAYED_INLINE else {"Content-Disposition": "attachment"}
+        self.send(200, data, mimetypes.guess_type(target)[0] or "application/octet-stream", headers)
 
     def published_format(self, record_id, format_type):
         self.lab.import_recordings()
@@ -943,6 +1108,9 @@ def make_server(argv=None):
     parser.add_argument("--ca-file", default="", help="CA bundle for the nodes' certificates (default: system trust)")
     parser.add_argument("--poll-interval", type=float, default=60.0, help="POLL_INTERVAL; 0: poll only when called")
     parser.add_argument("--allow-http", action="store_true", help="tests only: plain HTTP and http:// node URLs")
+    parser.add_argument("--spool-dir", default="/var/bigbluebutton/spool", help="RECORDING_SPOOL_DIR")
+    parser.add_argument("--publish-dir", default="/var/bigbluebutton/published", help="RECORDING_PUBLISH_DIR")
+    parser.add_argument("--unpublish-dir", default="/var/bigbluebutton/unpublished", help="RECORDING_UNPUBLISH_DIR")
     args = parser.parse_args(argv)
     if not args.allow_http and not (args.tls_cert and args.tls_key):
         parser.error("--tls-cert and --tls-key are required unless --allow-http")
