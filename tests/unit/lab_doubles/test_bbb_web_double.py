@@ -449,7 +449,9 @@ SHARED_TURN = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def stuns(port, token="", cookie=""):
-    return json.loads(get(port, f"/bigbluebutton/api/stuns?sessionToken={token}", {"Cookie": cookie} if cookie else {})[2])
+    return json.loads(
+        get(port, f"/bigbluebutton/api/stuns?sessionToken={token}", {"Cookie": cookie} if cookie else {})[2]
+    )
 
 
 def joined(port):
@@ -465,7 +467,10 @@ def test_stuns_answers_the_servers_of_the_nodes_turn_file(bbb_web):
     token, cookie = joined(port)
     answer = stuns(port, token, cookie)
     assert answer["stunServers"] == [] and answer["remoteIceCandidates"] == []
-    assert [t["url"] for t in answer["turnServers"]] == ["turn:turn.lab.test:3478", "turns:turn.lab.test:443?transport=tcp"]
+    assert [t["url"] for t in answer["turnServers"]] == [
+        "turn:turn.lab.test:3478",
+        "turns:turn.lab.test:443?transport=tcp",
+    ]
     turn = answer["turnServers"][0]
     expiry, _sep, user_id = turn["username"].partition(":")
     assert turn["ttl"] == 86400 and abs(int(expiry) - time.time() - 86400) < 60 and user_id.startswith("w_")

@@ -73,7 +73,9 @@ def test_missing_or_unreadable_means_the_packaged_google_stun_server():
 
 
 def test_a_bean_the_service_does_not_refer_to_is_not_served():
-    text = BEANS.format(turn("turn0", "turn:a.example.com:3478") + turn("old", "turn:b.example.com") + service(turns=["turn0"]))
+    text = BEANS.format(
+        turn("turn0", "turn:a.example.com:3478") + turn("old", "turn:b.example.com") + service(turns=["turn0"])
+    )
     assert [s["host"] for s in stun_turn_servers(text)] == ["a.example.com"]
 
 
@@ -82,7 +84,10 @@ def test_a_bean_the_service_does_not_refer_to_is_not_served():
     [
         ("<beans><bean id='x'", "not well-formed XML"),
         ("<html><body>502</body></html>", "not Spring's <beans>"),
-        (BEANS.format(turn("turn0", "turn:a:3478")), "no bean of class org.bigbluebutton.web.services.turn.StunTurnService"),
+        (
+            BEANS.format(turn("turn0", "turn:a:3478")),
+            "no bean of class org.bigbluebutton.web.services.turn.StunTurnService",
+        ),
         (BEANS.format(service(turns=["turn9"])), "refers to the bean 'turn9'"),
     ],
 )
@@ -110,4 +115,6 @@ def test_the_lab_double_serves_what_the_filter_reads(tmp_path):
     path = tmp_path / "turn-stun-servers.xml"
     path.write_text(bbb_install("turn.lab.test"))
     double = load().read_stun_turn(str(path), user="root")
-    assert [t["url"] for t in double["turn"]] + double["stun"] == [s["url"] for s in stun_turn_servers(path.read_text())]
+    assert [t["url"] for t in double["turn"]] + double["stun"] == [
+        s["url"] for s in stun_turn_servers(path.read_text())
+    ]

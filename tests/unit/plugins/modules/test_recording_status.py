@@ -148,4 +148,6 @@ def test_the_module_names_the_transfer_problem_only_for_scalelite(tmp_path, run_
     failed, result, _out = run_module(recording_status.main, args, check_mode=True)
     assert not failed and result["transfer_problem"] == ""
     failed, result, _out = run_module(recording_status.main, dict(args, scalelite=True), check_mode=True)
-    assert not failed and result["transfer_problem"].startswith(f"no {tmp_path}/scripts/post_publish/scalelite_post_publish.rb")
+    assert not failed and result["transfer_problem"].startswith(
+        f"no {tmp_path}/scripts/post_publish/scalelite_post_publish.rb"
+    )
