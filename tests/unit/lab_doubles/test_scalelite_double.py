@@ -495,11 +495,8 @@ def test_create_from_metadata_xml_reads_the_recordings_fields(lab):
         {"type": "presentation", "url": f"http://lb.lab.test/playback/presentation/2.3/{RECORD_ID}?t=1", "length": "3"}
     ]
     # the same recording again: updated in place, metadata merged by key; now unpublished -> the unpublish dir
-    spool_tar(
-        lab.spool / "two.tar",
-        {f"presentation/{RECORD_ID}/metadata.xml": metadata_xml(state="unpublished", published="false",
-                                                                  meta_extra="<course>Math</course>")},
-    )  # fmt: skip
+    again = metadata_xml(state="unpublished", published="false", meta_extra="<course>Math</course>")
+    spool_tar(lab.spool / "two.tar", {f"presentation/{RECORD_ID}/metadata.xml": again})
     body = api(port, "getRecordings", state="any")[2]
     assert body.count("<recording>") == 1 and "<published>false</published>" in body
     assert "<bbb-origin>Greenlight</bbb-origin>" in body and "<course>Math</course>" in body

@@ -28,8 +28,11 @@ def turn(bean, url):
     )
 
 
+def refs(ids):
+    return "".join(f'<ref bean="{i}"/>' for i in ids)
+
+
 def service(stuns=(), turns=()):
-    refs = lambda ids: "".join(f'<ref bean="{i}"/>' for i in ids)  # noqa: E731
     return (
         '<bean id="stunTurnService" class="org.bigbluebutton.web.services.turn.StunTurnService">'
         f'<property name="stunServers"><set>{refs(stuns)}</set></property>'
