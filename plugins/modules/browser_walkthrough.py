@@ -594,6 +594,10 @@ class Walk:
             if self.p.get("load_balancer") and node["api_secret"]:
                 on_node = Api(node["api_url"], node["api_secret"], self.p.get("ca_file"), self.p["checksum_algorithm"])
             transfer = node["recording_transfer"]
+
+            def state_on_node():
+                return text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state") if on_node else ""
+
             while True:
                 # state=any: without it bbb-web lists only published and unpublished recordings (RecordingService
                 # shouldIncludeState); a recording whose processing failed stays "processing" (no failed state)
@@ -601,14 +605,11 @@ class Walk:
                 state = text(answer, "state")
                 if state == "published" or time.monotonic() > deadline:
                     break
-                node_state = (
-                    text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state") if on_node else ""
-                )
-                if node_state == "published" and transfer:
+                if transfer and state_on_node() == "published":
                     raise Step(f"published on {host}, which does not hand recordings to the load balancer: {transfer}")
                 time.sleep(5)
             if state != "published" and on_node:
-                node_state = text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state")
+                node_state = state_on_node()
                 if node_state == "published":
                     raise Step(f"published on {host}, but the load balancer did not import it within "
                                f"{self.p['recording_timeout']} s: Scalelite imports only what the node's "
