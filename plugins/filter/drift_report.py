@@ -6,7 +6,9 @@ name: drift_report
 short_description: Describe every way a host's cluster-proxy files disagree with the inventory
 version_added: 0.1.0
 description:
-  - Used by the C(bbb.cluster_proxy.drift) playbook through the C(drift) entry point of the bbb_node role.
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; the C(drift) entry point of the
+    bbb_node role (run by the C(bbb.cluster_proxy.drift) playbook) calls P(bbb.cluster_proxy.node_files#module) with
+    C(report=true), which returns the same messages as its C(drift) result.
   - Each check names a file, how to read it and what the inventory wants there; the result has one message per
     disagreement, naming the file, the key, the current and the wanted value, and (from O(hints)) what an operator
     sees because of it, e.g. a blank client or CORS errors.
@@ -78,10 +80,19 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report as _drift_report
+
+display = Display()
 
 
 def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.conf", leftovers=None, effective=None):
+    display.deprecated(
+        "bbb.cluster_proxy.drift_report is deprecated: Use the bbb.cluster_proxy.node_files module with "
+        "report=true (the drift entry point of the bbb_node role); its drift result holds the same messages.",
+        version="1.0.0",
+        collection_name="bbb.cluster_proxy",
+    )
     try:
         return _drift_report(checks, hints, dropins, dropin_name, leftovers, effective)
     except (KeyError, TypeError, ValueError) as exc:

@@ -9,7 +9,9 @@ description:
   - Returns the first DNS label of a node's public hostname, which is the node's default path segment on the
     cluster proxy (V(bbb-01.example.com) gives V(bbb-01), served at C(/bbb-01/html5client/)).
   - Fails on a hostname that is not a bare lowercase FQDN (scheme, path, port, white space, uppercase).
-  - To check a whole cluster (uniqueness, reserved labels, overrides), use P(bbb.cluster_proxy.cluster_nodes#filter).
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; a node's label is the C(label) of its
+    entry in C(bbb_cluster_nodes), which P(bbb.cluster_proxy.cluster_nodes#filter) derives and checks for the whole
+    cluster (uniqueness, reserved labels, C(bbb_node_label) overrides). This filter knows none of that.
 options:
   _input:
     description: The node's public hostname.
@@ -33,11 +35,20 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import node_label as _node_label
 
+display = Display()
+
 
 def node_label(hostname):
+    display.deprecated(
+        "bbb.cluster_proxy.node_label is deprecated: Use the label of the node's entry in bbb_cluster_nodes, "
+        "computed by the bbb.cluster_proxy.cluster_nodes filter.",
+        version="1.0.0",
+        collection_name="bbb.cluster_proxy",
+    )
     try:
         return _node_label(hostname)
     except ClusterError as exc:

@@ -11,6 +11,9 @@ description:
     modifiers (C(=), C(^~)) and anchored regex locations (C(~ ^/html5client/...)).
   - Leaves the named location C(@html5client), C(alias) and C(proxy_pass) targets, comments and all other lines unchanged.
   - Fails when the text has no C(/html5client) location, or when the basename is not of the form C(/<label>/html5client).
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; the bbb_node role writes the node's
+    prefixed copy as an entry of format C(nginx) of P(bbb.cluster_proxy.node_files#module), and the node's self-heal
+    hook uses the same derivation (C(plugins/plugin_utils/nginx_copy.py)).
 options:
   _input:
     description: Text of the package's nginx file (for BBB 3.0 C(bbb-html5.nginx.static)).
@@ -44,11 +47,21 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import ClusterError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster import prefix_locations as _prefix_locations
 
+display = Display()
+
 
 def prefix_locations(text, basename, drop_named=False):
+    display.deprecated(
+        "bbb.cluster_proxy.prefix_locations is deprecated: Use the bbb.cluster_proxy.node_files module with "
+        "an entry of format nginx (source, basename, drop_named), which also tests the copy with nginx -t "
+        "before it goes live.",
+        version="1.0.0",
+        collection_name="bbb.cluster_proxy",
+    )
     try:
         return _prefix_locations(text, basename, drop_named=bool(drop_named))
     except ClusterError as exc:

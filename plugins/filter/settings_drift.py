@@ -10,7 +10,8 @@ description:
   - Keys are compared as dotted paths (C(public.app.basename)); O(actual) may be nested (YAML, JSON) or flat with
     dotted or plain keys (a properties file parsed with P(bbb.cluster_proxy.properties#filter)).
   - Scalars are compared as strings (C(true) equals V(True)), lists and mappings as a whole.
-  - The drift playbook uses it to name each key of a node that disagrees with the inventory.
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; the drift entry point of the bbb_node
+    role compares a node's files with P(bbb.cluster_proxy.node_files#module) and C(report=true).
 options:
   _input:
     description: The wanted settings.
@@ -51,10 +52,19 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import settings_drift as _settings_drift
+
+display = Display()
 
 
 def settings_drift(expected, actual):
+    display.deprecated(
+        "bbb.cluster_proxy.settings_drift is deprecated: Use the bbb.cluster_proxy.node_files module with "
+        "report=true; its drift result names each key that differs from the wanted state.",
+        version="1.0.0",
+        collection_name="bbb.cluster_proxy",
+    )
     try:
         return _settings_drift(actual, expected)
     except TypeError as exc:

@@ -131,7 +131,7 @@ def masked(lines, secret_keys):
     return "".join(out)
 
 
-def secret_values(lines, secret_keys):
+def _secret_values(lines, secret_keys):
     """Yield the values the secret keys have in ``lines``, commented lines included."""
     patterns = [_key_re(key, commented=True) for key in secret_keys]
     for group in logical_lines(lines):
@@ -143,7 +143,7 @@ def secret_values(lines, secret_keys):
 
 def hide_secret_values(module, lines, secret_keys):
     """Add the non-empty values the secret keys have in ``lines`` to what Ansible masks in the module's output."""
-    for value in secret_values(lines, secret_keys):
+    for value in _secret_values(lines, secret_keys):
         if value.strip():
             module.no_log_values.add(value)
 

@@ -21,6 +21,14 @@ description:
   - Values of O(secret_keys) are replaced by C(********) in the diff, also in lines this task does not change and in
     commented lines, and never appear in the module's result or error messages.
   - The file is written atomically; an existing file keeps its owner, group and mode unless the task sets them.
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; the bbb_node role edits key=value files
+    as entries of format C(properties) of P(bbb.cluster_proxy.node_files#module), with the same line-by-line editing.
+deprecated:
+  removed_in: 1.0.0
+  why: No role of the collection uses it; the bbb_node role edits key=value files with the node_files module.
+  alternative: >-
+    Use the bbb.cluster_proxy.node_files module with entries of format properties (settings, remove, create), or
+    the community.general.ini_file module.
 author:
   - bbb.cluster_proxy contributors (!UNKNOWN)
 options:

@@ -41,6 +41,13 @@ RESERVED_LABELS = frozenset(
 
 NODE_VARS = ("bbb_node_public_hostname", "bbb_node_label", "bbb_node_version")
 
+# The inventory groups of the cluster: the only place their default names are written. An inventory may rename them
+# with bbb_cluster_nodes_group / bbb_cluster_proxy_group; roles and playbooks ask the cluster lookup for the names.
+GROUP_VARS = {
+    "nodes_group": ("bbb_cluster_nodes_group", "bbb_nodes"),
+    "proxy_group": ("bbb_cluster_proxy_group", "bbb_proxy"),
+}
+
 
 class ClusterError(ValueError):
     """Invalid cluster definition; ``problems`` holds one line per problem."""
@@ -54,7 +61,7 @@ class ClusterError(ValueError):
         )
 
 
-def hostname_problem(value):
+def _hostname_problem(value):
     """Return why ``value`` is not a valid lowercase FQDN without scheme, port or path, or None."""
     if not isinstance(value, str):
         return f"is a {type(value).__name__}, not a string"
@@ -81,7 +88,7 @@ def hostname_problem(value):
     return None
 
 
-def label_problem(value):
+def _label_problem(value):
     """Return why ``value`` is not a valid node label, or None."""
     if not isinstance(value, str):
         return f"is a {type(value).__name__}, not a string"
@@ -104,7 +111,7 @@ def label_problem(value):
 
 def node_label(hostname):
     """Return the first DNS label of a valid hostname."""
-    problem = hostname_problem(hostname)
+    problem = _hostname_problem(hostname)
     if problem:
         raise ClusterError([f"hostname '{hostname}' {problem}"])
     return hostname.split(".", 1)[0]
@@ -116,7 +123,7 @@ def node_label(hostname):
 _SECOND_LEVEL = frozenset(("ac", "co", "com", "edu", "gov", "gv", "ltd", "net", "or", "org", "plc", "sch"))
 
 
-def registrable_domain(hostname):
+def _registrable_domain(hostname):
     """Return the registrable domain ("site") of a hostname: example.com for bbb-01.example.com, uni.ac.uk for bbb.uni.ac.uk."""
     labels = hostname.rstrip(".").lower().split(".")
     take = 2
@@ -143,10 +150,10 @@ def _normalise_version(value):
     if value is None or value == "":
         return None, None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, f"is a {type(value).__name__}; give a version string such as '3.0'"
+        return None, f"is a {type(value).__name__}; give a version string such as '2.7'"
     value = str(value).strip()
     if not re.match(r"^[0-9]+\.[0-9]+([.\-+~][0-9A-Za-z.\-+~]*)?$", value):
-        return None, "is not a version such as '3.0' or '3.0.30'"
+        return None, "is not a version such as '2.7' or '3.0.30'"
     return value, None
 
 
@@ -158,7 +165,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
     """
     families = load_families() if families is None else families
     problems = []
-    proxy_problem = hostname_problem(proxy_hostname)
+    proxy_problem = _hostname_problem(proxy_hostname)
     if proxy_problem:
         problems.append(
             f"bbb_cluster_proxy_hostname: '{proxy_hostname}' {proxy_problem}. "
@@ -180,7 +187,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
         if public is None:
             public = host
         where = "bbb_node_public_hostname" if public_from_var else "inventory_hostname (bbb_node_public_hostname unset)"
-        problem = hostname_problem(public)
+        problem = _hostname_problem(public)
         if problem:
             problems.append(
                 f"host {host}: {where} '{public}' {problem}. Fix: set bbb_node_public_hostname to the node's public FQDN"
@@ -191,7 +198,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
         label_from_var = label is not None
         if label is None:
             label = public.split(".", 1)[0]
-        problem = label_problem(label)
+        problem = _label_problem(label)
         if problem:
             if label_from_var:
                 fix = "set bbb_node_label to lowercase letters, digits and dashes, e.g. 'bbb-01'"
@@ -244,6 +251,7 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
         if version is None:
             version = _normalise_version(_get(hostvars, node["host"], "bbb_node_detected_version"))[0]
         family = family_of(version, families) or {}
+        caps = family.get("capabilities", {})
         result.append(
             {
                 "inventory_hostname": node["host"],
@@ -253,11 +261,20 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
                 "node_origin": "https://" + node["public"],
                 "proxy_origin": "https://" + proxy,
                 "client_url": f"https://{proxy}{basename}/",
-                "same_site": registrable_domain(node["public"]) == registrable_domain(proxy),
+                # where a join lands (the family's join suffix) and where a waiting guest's join leads: the client,
+                # or the node's own guest lobby (families with guest_lobby_on_node)
+                "join_url": f"https://{proxy}{basename}/" + str(caps.get("join_suffix") or ""),
+                "guest_url": (
+                    f"https://{node['public']}{basename}/guestWait"
+                    if caps.get("guest_lobby_on_node")
+                    else f"https://{proxy}{basename}/" + str(caps.get("join_suffix") or "")
+                ),
+                "same_site": _registrable_domain(node["public"]) == _registrable_domain(proxy),
                 "version": version,
                 "family": family.get("name"),
-                "capabilities": family.get("capabilities", {}),
+                "capabilities": caps,
                 "vars_file": family.get("vars_file"),
+                "logs": family.get("logs", []),
             }
         )
     return result

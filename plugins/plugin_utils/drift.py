@@ -73,7 +73,7 @@ def proxy_labels(text):
 _ENVIRONMENT_RE = re.compile(r'^\s*Environment=(?:"([^"=]+)=(.*)"|([^"=\s]+)=(.*))\s*$')
 
 
-def parse_environment(text):
+def _parse_environment(text):
     """The Environment= assignments of a systemd unit or drop-in (one per line, as the role writes them)."""
     values = {}
     for line in (text or "").splitlines():
@@ -101,7 +101,7 @@ def _parse(text, form, path):
     if form == "properties":
         return parse_properties(text)
     if form == "systemd":
-        return parse_environment(text)
+        return _parse_environment(text)
     if form == "yaml":
         try:
             data = json.loads(text)  # JSON with tabs (the upstream guide's etherpad.json) is no YAML
@@ -110,20 +110,20 @@ def _parse(text, form, path):
         try:
             data = data if data is not None else yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise DriftError(
+            raise _DriftError(
                 [f"{path} is not valid YAML/JSON ({str(exc).splitlines()[0]}): fix or move it away"]
             ) from exc
         return data if isinstance(data, dict) else {}
     raise ValueError(f"unknown format {form!r}")
 
 
-class DriftError(ValueError):
+class _DriftError(ValueError):
     def __init__(self, messages):
         super().__init__("; ".join(messages))
         self.messages = messages
 
 
-def read_effective(result):
+def _read_effective(result):
     """The unit, its wanted variables and what it runs with, from one result of a unit read.
 
     ``result``: ``item`` (``unit``, ``environment``: the role's variables) and either what the node_files module's
@@ -154,7 +154,7 @@ def read_effective(result):
     return {"unit": item["unit"], "wanted": item["environment"], "pid": pid, "setters": setters, "env": environment}
 
 
-def effective_drift(results, dropin_name="cluster-proxy.conf", on_disk=None):
+def _effective_drift(results, dropin_name="cluster-proxy.conf", on_disk=None):
     """One message per variable of the role's drop-ins that a running unit does not have as the role sets it.
 
     systemd (systemd.exec(5)): a later Environment= of the same variable replaces an earlier one (drop-ins apply
@@ -164,7 +164,7 @@ def effective_drift(results, dropin_name="cluster-proxy.conf", on_disk=None):
     """
     messages = []
     on_disk = on_disk or {}
-    for unit in map(read_effective, results or []):
+    for unit in map(_read_effective, results or []):
         name = unit["unit"]
         ours = f"/etc/systemd/system/{name}.d/{dropin_name}"
         if not unit["pid"]:
@@ -206,7 +206,7 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
     for result in dropins or []:
         if result.get("content") is not None:
             try:
-                on_disk[result["item"]["unit"]] = parse_environment(_decode(result["content"], result["item"]["unit"]))
+                on_disk[result["item"]["unit"]] = _parse_environment(_decode(result["content"], result["item"]["unit"]))
             except ValueError:
                 pass  # reported by the file check below
         checks.append(
@@ -233,7 +233,7 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
             continue
         try:
             current = _parse(text, check["format"], path)
-        except DriftError as exc:
+        except _DriftError as exc:
             messages.extend(exc.messages)
             continue
         for entry in settings_drift(current, check.get("wanted") or {}):
@@ -247,4 +247,4 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")
-    return messages + effective_drift(effective, dropin_name, on_disk)
+    return messages + _effective_drift(effective, dropin_name, on_disk)

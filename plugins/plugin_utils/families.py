@@ -18,10 +18,15 @@ _CACHE = {}
 
 
 def load_families(directory=None):
-    """Family name -> {name, versions, capabilities, logs, vars_file}, from the family_*.yml files of ``directory``."""
+    """Family name -> {name, versions, capabilities, logs, vars_file}, from the family_*.yml files of ``directory``.
+
+    A family's logs are the common ones (``__bbb_node_common_logs`` of ``main/model.yml``), then its own.
+    """
     directory = Path(directory or FAMILIES_DIR)
     key = (str(directory), tuple(sorted((p.name, p.stat().st_mtime_ns) for p in directory.glob("family_*.yml"))))
     if key not in _CACHE:
+        model = directory / "main" / "model.yml"  # the logs every family has, before each family's own
+        common = (yaml.safe_load(model.read_text()) or {}).get("__bbb_node_common_logs") if model.is_file() else None
         families = {}
         for path in sorted(directory.glob("family_*.yml")):
             data = (yaml.safe_load(path.read_text()) or {}).get("__bbb_node_family")
@@ -32,7 +37,7 @@ def load_families(directory=None):
                 "name": name,
                 "versions": [str(v) for v in data["versions"]],
                 "capabilities": dict(data.get("capabilities") or {}),
-                "logs": [dict(source) for source in data.get("logs") or []],
+                "logs": [dict(source) for source in (common or []) + (data.get("logs") or [])],
                 "vars_file": path.name,
             }
         _CACHE[key] = families

@@ -272,9 +272,9 @@ def test_no_secret_on_the_proxy(host):
 
 
 def test_the_access_log_names_the_node_its_address_and_times(host):
-    """bbb_proxy_access_log: one line per request, buffered (written within bbb_proxy_access_log_flush, 5 s),
+    """bbb_cluster_proxy_access_log: one line per request, buffered (written within bbb_proxy_access_log_flush, 5 s),
     naming the node the request went to and the address nginx used for it."""
-    log = PROXY_VARS.get("bbb_proxy_access_log", "/var/log/nginx/bbb-cluster-proxy.access.log")
+    log = PROXY_VARS.get("bbb_cluster_proxy_access_log", "/var/log/nginx/bbb-cluster-proxy.access.log")
     node = NODES[-1]
     label = node.split(".")[0]
     marker = f"accesslog-{uuid.uuid4().hex}"

@@ -160,11 +160,11 @@ def test_bad_input_stops_the_site_run_before_any_host_changes(case, extra_invent
 def test_acceptance_refuses_a_load_balancer_url_that_is_not_https_before_any_meeting(value, expected):
     before = snapshot()
     rc, output = playbook(
-        "bbb.cluster_proxy.acceptance", "-e", f"bbb_acceptance_api_url={value}", "-e", "bbb_acceptance_api_secret=x"
+        "bbb.cluster_proxy.acceptance", "-e", f"bbb_cluster_lb_api_url={value}", "-e", "bbb_cluster_lb_secret=x"
     )
     text = flat(output)
     assert rc != 0
-    assert "bbb_acceptance_api_url must be empty or the HTTPS URL of a load balancer's BBB API" in text
+    assert "bbb_cluster_lb_api_url must be empty or the HTTPS URL of a load balancer's BBB API" in text
     assert expected in text and "Fix these variables" in text
     assert "PLAY [Walk through a class on every node]" not in output
     assert snapshot() == before

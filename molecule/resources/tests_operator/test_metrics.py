@@ -188,7 +188,7 @@ def test_certificate_expiry_is_what_openssl_reads(name):
 
 def test_disk_growth_from_two_runs_with_known_bytes_in_between():
     node = ROOM_B
-    path = RUNNER.get_variables(node)["bbb_metrics_disk_path"]
+    path = RUNNER.get_variables(node)["bbb_cluster_disk_path"]
     h = host(node)
     mounted = h.run(f"mkdir -p {path} && (mountpoint -q {path} || mount -t tmpfs -o size=64m bbb-lab-disk {path})")
     assert mounted.rc == 0, f"cannot mount a tmpfs at {path} in the lab container: {mounted.stderr}"

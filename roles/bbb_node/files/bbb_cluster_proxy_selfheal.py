@@ -9,7 +9,7 @@ file with nginx_copy.render, the function the role itself uses, so the result is
 would write. Unchanged: nothing happens. Changed: written, `nginx -t`, nginx reloaded; if nginx -t fails, the last
 good file is put back. A change it cannot make safely (the installed release belongs to another version family than
 the one the role configured, or the family's package file is gone: 2.7 -> 3.0) is not made: the files stay as they
-are, and the marker file (bbb_node_selfheal_marker) plus an error in the journal (tag bbb-cluster-proxy-selfheal)
+are, and the marker file (bbb_cluster_selfheal_marker) plus an error in the journal (tag bbb-cluster-proxy-selfheal)
 say so; the health playbook and the metric bbb_cluster_proxy_selfheal_failed report the marker. A successful run, or
 a run of the role, removes it.
 

@@ -4,21 +4,17 @@ double's contract tests and for the modules that talk to a node's API (node_read
 
 from __future__ import annotations
 
-import importlib.util
-import threading
-from pathlib import Path
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.programs import NODE_FILES, serve
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.programs import load as load_program
 
-SOURCE = Path(__file__).resolve().parents[3] / "molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py"
+SOURCE = NODE_FILES / "bbb_web_double.py"
 SECRET = "lab-secret-never-in-a-response"
 PROXY = "https://proxy.lab.test"
 STATES = {}  # port -> the double's State: STATES[port].pipeline_step() runs a round of its recording units
 
 
 def load():
-    spec = importlib.util.spec_from_file_location("bbb_web_double", SOURCE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_program(SOURCE)
 
 
 def start_bbb_web(
@@ -80,7 +76,6 @@ def start_bbb_web(
             "--log-file", str(tmp_path / "log/bbb-web.log"), "--turn-config", str(tmp_path / "turn-stun-servers.xml"),
         ]
     )  # fmt: skip
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    servers.append(server)
-    STATES[server.server_address[1]] = server.RequestHandlerClass.state
-    return server.server_address[1]
+    port = serve(server, servers)
+    STATES[port] = server.RequestHandlerClass.state
+    return port

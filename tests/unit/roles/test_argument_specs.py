@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import ALIASES
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import DEFAULTS as CLUSTER_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").exists())
@@ -17,12 +19,11 @@ CLUSTER_WIDE = {
     "bbb_cluster_proxy_group",
     "bbb_cluster_nodes",
     "bbb_cluster_checksum_algorithm",  # read by every role that calls an API, empty: the filter's default
-}
+} | set(CLUSTER_DEFAULTS)  # the cluster_var lookup's settings, defaulted there
+# Former names of those settings, kept one release as deprecated aliases: documented as such, defaulted nowhere.
+DEPRECATED = {old for olds in ALIASES.values() for old in olds}
 # A run's request that predates the role bbb_cluster, declared by its entry point rollback.
 RUN_WIDE = {"bbb_rollback_id"}
-# The load balancer's API, owned (defaulted) by bbb_acceptance and read as it is by bbb_node, which cordons a
-# restarting node in Scalelite: one set of variables for the load balancer, not a second one per role.
-SHARED = {"bbb_node": {"bbb_acceptance_api_url", "bbb_acceptance_api_secret"}}
 
 
 def _load(role: str):
@@ -44,6 +45,7 @@ def test_roles_found():
         "bbb_metrics",
         "bbb_node",
         "bbb_proxy",
+        "bbb_rollback",
     ]
 
 
@@ -67,8 +69,17 @@ def test_every_specified_default_exists_in_defaults(role):
 def test_variables_are_role_prefixed_or_cluster_wide(role):
     _unused, options = _load(role)
     for name in options:
-        allowed = CLUSTER_WIDE | RUN_WIDE | SHARED.get(role, set())
+        allowed = CLUSTER_WIDE | RUN_WIDE | DEPRECATED
         assert name.startswith(role + "_") or name in allowed, f"{role}: {name} lacks the role prefix"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_deprecated_aliases_are_marked_and_defaulted_nowhere(role):
+    defaults, options = _load(role)
+    for name in DEPRECATED & set(options):
+        option = options[name]
+        assert "default" not in option and name not in defaults, f"{role}: {name} is deprecated and has a default"
+        assert str(option["description"]).startswith("Deprecated (removed in 1.0.0)"), f"{role}: {name}"
 
 
 @pytest.mark.parametrize("role", ROLES)

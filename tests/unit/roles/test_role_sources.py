@@ -22,8 +22,16 @@ def tasks(role):
             for key in ("block", "rescue", "always"):
                 yield from walk(item.get(key), path)
 
-    for path in sorted((ROLES / role / "tasks").glob("*.yml")):
+    for path in sorted((ROLES / role / "tasks").rglob("*.yml")):
         yield from walk(yaml.safe_load(path.read_text()), path)
+
+
+def node_vars():
+    """The bbb_node role's vars/main/*.yml, merged as Ansible loads a vars/main directory."""
+    merged = {}
+    for path in sorted((ROLES / "bbb_node" / "vars" / "main").glob("*.yml")):
+        merged.update(yaml.safe_load(path.read_text()) or {})
+    return merged
 
 
 def test_sources_found():
@@ -39,7 +47,7 @@ def test_no_yq(path):
 def model():
     """Every entry of the node's model: the files every version needs and each family's (raw, untemplated)."""
     entries = []
-    for path in sorted((ROLES / "bbb_node" / "vars").glob("*.yml")):
+    for path in sorted((ROLES / "bbb_node" / "vars").rglob("*.yml")):
         data = yaml.safe_load(path.read_text()) or {}
         for name in ("__bbb_node_common_files", "__bbb_node_family_files"):
             entries += [dict(entry, source=path.name) for entry in data.get(name) or []]
@@ -56,13 +64,13 @@ def test_package_owned_and_conffiles_are_never_written_on_a_node():
     for entry in entries:
         assert not FORBIDDEN.match(entry["path"]), f"{entry['source']}: {entry['path']}"
         assert entry["path"].startswith(("/etc/bigbluebutton/", "/etc/systemd/system/")), entry
-    # Outside the model only the upgrade self-heal hook is installed (tasks/selfheal.yml), at paths of its own.
+    # Outside the model only the upgrade self-heal hook is installed (tasks/model/selfheal.yml), at paths of its own.
     assert [
         p.name
-        for p in (ROLES / "bbb_node" / "tasks").glob("*.yml")
+        for p in (ROLES / "bbb_node" / "tasks").rglob("*.yml")
         if re.search(r"\b(copy|template|lineinfile|blockinfile)\b:", p.read_text())
     ] == ["selfheal.yml"]
-    main = yaml.safe_load((ROLES / "bbb_node" / "vars" / "main.yml").read_text())
+    main = node_vars()
     hook = [main[f"__bbb_node_{name}"] for name in ("selfheal_script", "selfheal_config", "apply_config")]
     assert hook == [
         "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_selfheal.py",
@@ -107,7 +115,7 @@ def test_each_node_setting_is_set_in_one_place():
             continue
         for key in leaves(settings) if entry["format"] in ("yaml", "json") else settings:
             seen.setdefault((entry["path"], key), []).append(entry["source"])
-    main = yaml.safe_load((ROLES / "bbb_node" / "vars" / "main.yml").read_text())
+    main = node_vars()
 
     for name in ("__bbb_node_html5_settings", "__bbb_node_livekit_settings"):
         for key in leaves(main[name]):

@@ -56,9 +56,12 @@ def templated(value):
 
 
 def nginx_entries(family, source, dest):
-    """The role's nginx entries of a family (vars/main.yml + vars/family_<family>.yml), normalised as the action does."""
+    """The role's nginx entries of a family (vars/main/model.yml + vars/family_<family>.yml), normalised as the action does."""
     entries = []
-    for name, key in (("main.yml", "__bbb_node_common_files"), (f"family_{family}.yml", "__bbb_node_family_files")):
+    for name, key in (
+        ("main/model.yml", "__bbb_node_common_files"),
+        (f"family_{family}.yml", "__bbb_node_family_files"),
+    ):
         for entry in yaml.safe_load((ROLE / "vars" / name).read_text())[key]:
             if entry["format"] == "nginx":
                 entry = templated(entry)

@@ -1,114 +1,34 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deprecated prefix_locations filter is a thin wrapper of plugin_utils.nginx_copy.prefix_locations.
+
+The derivation itself is tested in tests/unit/plugins/plugin_utils/test_nginx_copy.py.
+"""
+
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bbb.cluster_proxy.plugins.filter.prefix_locations import FilterModule, prefix_locations
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils import nginx_copy
 
-# Our own fixtures with the shapes of the BBB package files (3.0 .static, 2.6/2.7 meteor file).
-STATIC_30 = """\
-# static client
-location /html5client {
-    alias /usr/share/bigbluebutton/html5-client/;
-    try_files $uri $uri/ =404;
-}
-
-location /html5client/locales {
-  alias /usr/share/bigbluebutton/html5-client/locales;
-}
-"""
-
-METEOR = """\
-location ~ ^/html5client/(locales|compatibility|resources|svgs|fonts|files|wasm)/ {
-  root /usr/share/meteor/bundle/programs/web.browser/app;
-}
-location /html5client/sockjs {
-  proxy_pass http://127.0.0.1:4100;
-}
-location =/html5client/locale {
-  return 301 /x;
-}
-location ^~ /html5client/__meteor__/dynamic-import/fetch {
-  proxy_pass http://127.0.0.1:4100;
-}
-location /html5client {
-  try_files $uri @html5client;
-}
-location @html5client {
-  proxy_pass http://127.0.0.1:4100; # location /html5client stays in comments
-}
-"""
+TEXT = "location /html5client {\n}\nlocation @html5client {\n  proxy_pass http://127.0.0.1:4100;\n}\n"
 
 
 def test_registered_under_its_name():
     assert FilterModule().filters() == {"prefix_locations": prefix_locations}
 
 
-def test_static_30_exact_output():
-    assert prefix_locations(STATIC_30, "/bbb-01/html5client") == STATIC_30.replace(
-        "location /html5client {", "location /bbb-01/html5client {"
-    ).replace("location /html5client/locales {", "location /bbb-01/html5client/locales {")
-
-
-def test_meteor_shapes():
-    out = prefix_locations(METEOR, "/bbb-02/html5client")
-    assert out.splitlines() == [
-        "location ~ ^/bbb-02/html5client/(locales|compatibility|resources|svgs|fonts|files|wasm)/ {",
-        "  root /usr/share/meteor/bundle/programs/web.browser/app;",
-        "}",
-        "location /bbb-02/html5client/sockjs {",
-        "  proxy_pass http://127.0.0.1:4100;",
-        "}",
-        "location =/bbb-02/html5client/locale {",
-        "  return 301 /x;",
-        "}",
-        "location ^~ /bbb-02/html5client/__meteor__/dynamic-import/fetch {",
-        "  proxy_pass http://127.0.0.1:4100;",
-        "}",
-        "location /bbb-02/html5client {",
-        "  try_files $uri @html5client;",
-        "}",
-        "location @html5client {",
-        "  proxy_pass http://127.0.0.1:4100; # location /html5client stays in comments",
-        "}",
-    ]
-
-
-def test_already_prefixed_and_similar_paths_untouched():
-    text = "location /bbb-01/html5client {\n}\nlocation /html5clientx {\n}\nlocation /html5client/a {\n}\n"
-    out = prefix_locations(text, "/bbb-01/html5client")
-    assert (
-        out == "location /bbb-01/html5client {\n}\nlocation /html5clientx {\n}\nlocation /bbb-01/html5client/a {\n}\n"
+@pytest.mark.parametrize("drop_named", [False, True, "yes", 0])
+def test_gives_what_the_helper_gives(drop_named):
+    assert prefix_locations(TEXT, "/bbb-01/html5client", drop_named) == nginx_copy.prefix_locations(
+        TEXT, "/bbb-01/html5client", bool(drop_named)
     )
-
-
-def test_crlf_line_endings_kept():
-    assert (
-        prefix_locations("location /html5client {\r\n}\r\n", "/a/html5client") == "location /a/html5client {\r\n}\r\n"
-    )
-
-
-def test_no_location_is_an_error():
-    with pytest.raises(AnsibleFilterError, match="no location starting with /html5client"):
-        prefix_locations("location @html5client {\n}\n", "/bbb-01/html5client")
 
 
 @pytest.mark.parametrize(
-    "basename", ["/bbb-01/html5client/", "bbb-01/html5client", "/BBB/html5client", "/a/b/html5client", 3]
+    ("text", "basename", "message"),
+    [(TEXT, "/BBB/html5client", "basename"), ("location @x {\n}\n", "/a/html5client", "no location")],
 )
-def test_bad_basename(basename):
-    with pytest.raises(AnsibleFilterError, match="basename"):
-        prefix_locations(STATIC_30, basename)
-
-
-def test_drop_named_removes_the_whole_named_block_only():
-    out = prefix_locations(METEOR, "/bbb-02/html5client", True)
-    assert "@html5client {" not in out
-    assert "proxy_pass http://127.0.0.1:4100; # location" not in out
-    assert "  try_files $uri @html5client;" in out
-    assert out.splitlines()[-3:] == ["location /bbb-02/html5client {", "  try_files $uri @html5client;", "}"]
-
-
-def test_drop_named_with_nested_braces():
-    text = "location @x {\n  if ($a) {\n    return 1;\n  }\n}\nlocation /html5client {\n}\n"
-    assert prefix_locations(text, "/n/html5client", drop_named=True) == "location /n/html5client {\n}\n"
+def test_helper_errors_become_filter_errors(text, basename, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        prefix_locations(text, basename)

@@ -47,7 +47,7 @@ FAKE = textwrap.dedent(
     __bbb_node_family:
       name: "9.9"
       versions: ["9.9"]
-      capabilities: {join_suffix: "", proxy_api_location: true, graphql: true, guest_lobby_on_node: false}
+      capabilities: {join_suffix: "enter", proxy_api_location: true, graphql: true, guest_lobby_on_node: true}
     __bbb_node_family_files:
       - path: /etc/bigbluebutton/bbb-web.properties
         format: properties
@@ -104,11 +104,15 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
           gather_facts: false
           connection: local
           tasks:
-            - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_node, tasks_from: validate, public: true}
+            - ansible.builtin.include_role: {name: bbb.cluster_proxy.bbb_node, tasks_from: model/validate, public: true}
             - ansible.builtin.include_vars: "{{ lookup('ansible.builtin.env', 'ROLE_VARS') }}/{{ __bbb_node_self.vars_file }}"
             - ansible.builtin.debug:
                 msg: "MODEL {{ (__bbb_node_files | selectattr('format', 'equalto', 'properties') | map(attribute='settings')
                       | combine) | to_json }} CAPS {{ __bbb_node_self.capabilities | to_json }}"
+            # acceptance's joins and its graphql branch, from the same entry (no family name anywhere)
+            - ansible.builtin.include_vars: "{{ lookup('ansible.builtin.env', 'ACCEPTANCE_VARS') }}"
+            - ansible.builtin.debug:
+                msg: "JOIN {{ __bbb_acceptance_client_prefix }} GUEST {{ __bbb_acceptance_guest_prefix }} GRAPHQL {{ __bbb_acceptance_caps.graphql }}"
         """
         )
         + PROXY_RENDER_PLAY
@@ -121,6 +125,7 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         ROLE_VARS=str(root / "roles" / "bbb_node" / "vars"),
+        ACCEPTANCE_VARS=str(root / "roles" / "bbb_acceptance" / "vars" / "main.yml"),
         OUT=str(tmp_path / "proxy.conf"),
         TEMPLATE=str(root / "roles" / "bbb_proxy" / "templates" / "bbb-cluster-proxy.conf.j2"),
     )
@@ -136,7 +141,10 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     out = run.stdout.replace('\\"', '"')
     assert '"futureKey": "https://bbb-01.example.com/future"' in out
-    assert '"defaultHTML5ClientUrl": "https://proxy.example.com/bbb-01/html5client/"' in out
+    assert '"defaultHTML5ClientUrl": "https://proxy.example.com/bbb-01/html5client/enter"' in out
     assert '"proxy_api_location": true' in out
+    assert "JOIN https://proxy.example.com/bbb-01/html5client/enter?sessionToken=" in out
+    assert "GUEST https://bbb-01.example.com/bbb-01/html5client/guestWait?sessionToken=" in out
+    assert "GRAPHQL True" in out
     proxy = (tmp_path / "proxy.conf").read_text()
     assert "# bbb-01.example.com: BBB 9.9" in proxy and "location /bbb-01/bigbluebutton/api" in proxy

@@ -20,7 +20,7 @@ LAB_FILES = ROOT / "molecule" / "resources" / "roles" / "bbb_lab_node" / "files"
 
 def role_checks(family, root):
     """The role's checks of a family (common + family), their paths moved below ``root``."""
-    common = yaml.safe_load((VARS / "main.yml").read_text())
+    common = yaml.safe_load((VARS / "main" / "adopt.yml").read_text())
     location = common["__bbb_node_adopt_location"]
     checks = (
         common["__bbb_node_adopt_common"]

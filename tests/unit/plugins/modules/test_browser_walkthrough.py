@@ -1,88 +1,141 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""browser_walkthrough without a browser: checksums, the lab's name mapping, the report, what it refuses.
-
-The walk-through itself (Chromium against the stand-in client) runs in the workflows Molecule scenario.
+"""browser_walkthrough's interface without a browser: what it refuses, the capabilities each node brings (the
+deprecated family), the secrets it never returns. Its parts are tested in tests/unit/plugins/module_utils/
+(test_walkthrough_*.py); the walk-through itself (Chromium against the stand-in client) runs in the workflows Molecule
+scenario.
 """
 
 from __future__ import annotations
 
-import hashlib
-import socket
-import xml.etree.ElementTree as ET
-
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.modules import browser_walkthrough as walkthrough
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import load_families
+
+CAPABILITIES_30 = {
+    "join_suffix": "",
+    "proxy_api_location": True,
+    "graphql": True,
+    "livekit": True,
+    "guest_lobby_on_node": False,
+}
 
 
-def test_api_links_carry_bbb_checksums():
-    """SHA-256 unless the operator's bbb_cluster_checksum_algorithm says otherwise (the module's checksum_algorithm)."""
-    api = walkthrough.Api("https://bbb-01.example.com/bigbluebutton/api/", "s3cret", None)
-    link = api.link("join", meetingID="m 1", fullName="Teacher")
-    query = "meetingID=m+1&fullName=Teacher"
-    assert link == (
-        f"https://bbb-01.example.com/bigbluebutton/api/join?{query}"
-        f"&checksum={hashlib.sha256(('join' + query + 's3cret').encode()).hexdigest()}"
-    )
-    assert "s3cret" not in link
-    sha1 = walkthrough.Api("https://bbb-01.example.com/bigbluebutton/api", "s3cret", None, "sha1").link(
-        "end", meetingID="m"
-    )
-    assert sha1.endswith(hashlib.sha1(b"endmeetingID=ms3cret").hexdigest())  # noqa: S324 - BBB's checksum
+def a_node(**options):
+    node = {
+        "name": "n", "hostname": "n.example.com", "client_url": "https://p/n/html5client/",
+        "guest_url": "https://p/n/html5client/", "api_url": "https://n.example.com/bigbluebutton/api",
+        "api_secret": "node-secret-x",
+    }  # fmt: skip
+    node.update(options)
+    return node
 
 
-def test_lab_names_resolve_to_the_given_addresses(monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", socket.getaddrinfo)  # restored after the test
-    walkthrough._resolve_with({"room-a.lab.test": "127.0.0.1"})
-    assert socket.getaddrinfo("room-a.lab.test", 443)[0][4][0] == "127.0.0.1"
+@pytest.fixture
+def walked(run_module, monkeypatch, tmp_path):
+    """walked(*nodes) runs the module with the walk itself replaced; (failed, result, raw, params it walked with)."""
+    seen = {}
+
+    def run_walkthrough(module, params):
+        seen.update(params)
+        return {node["name"]: [] for node in params["nodes"]}, {"junit": "j", "html": "h", "nodes": {}}
+
+    monkeypatch.setattr(walkthrough, "run_walkthrough", run_walkthrough)
+
+    def walk(*nodes, **options):
+        args = {"nodes": list(nodes), "proxy_origin": "https://p", "report_dir": str(tmp_path), "chromium": "/bin/true"}
+        return (*run_module(walkthrough.main, dict(args, **options)), seen)
+
+    return walk
 
 
-def test_the_report_has_a_suite_per_node_a_case_per_step_and_the_failures(tmp_path):
-    walk = walkthrough.Walk(None, {"report_dir": str(tmp_path), "ca_file": None})
-    walk.results = {
-        "room-a.lab.test": [
-            {"name": "create", "status": "pass", "message": "meeting m", "time": 0.1},
-            {"name": "teacher", "status": "fail", "message": "the join led to <elsewhere>", "time": 30.0},
-        ]
-    }
-    (tmp_path / "screenshots" / "room-a.lab.test-teacher.png").write_bytes(b"png")
-    report = walk.report()
-    suite = ET.parse(report["junit"]).getroot().find("testsuite")
-    assert suite.get("name") == "room-a.lab.test" and suite.get("tests") == "2" and suite.get("failures") == "1"
-    (failure,) = suite.iter("failure")
-    assert failure.get("message") == "the join led to <elsewhere>"
-    page = (tmp_path / "index.html").read_text()
-    assert "the join led to &lt;elsewhere&gt;" in page and "screenshots/room-a.lab.test-teacher.png" in page
-    # and a report per node
-    assert report["nodes"]["room-a.lab.test"] == {
-        "junit": str(tmp_path / "room-a.lab.test.junit.xml"),
-        "html": str(tmp_path / "room-a.lab.test.html"),
-    }
-    node_page = (tmp_path / "room-a.lab.test.html").read_text()
-    assert "screenshots/room-a.lab.test-teacher.png" in node_page and "the join led to" in node_page
-    assert ET.parse(tmp_path / "room-a.lab.test.junit.xml").getroot().find("testsuite").get("failures") == "1"
+def deprecations(result):
+    """(message, version, collection) of every deprecation, as ansible-core before and since 2.19 returns them."""
+    return [
+        (d["msg"], d["version"], d["collection_name"])
+        if "msg" in d
+        else (d["event"]["msg"], d["version"], d["deprecator"]["resolved_name"])
+        for d in result.get("deprecations", [])
+    ]
 
 
 def test_without_playwright_it_fails_with_what_to_install(run_module, monkeypatch):
     monkeypatch.setattr(walkthrough, "HAS_PLAYWRIGHT", False)
     failed, result, _unused = run_module(
-        walkthrough.main, {"nodes": [], "proxy_origin": "https://proxy.example.com", "report_dir": "/tmp/x"}
+        walkthrough.main, {"nodes": [], "proxy_origin": "https://p", "report_dir": "/tmp/x"}
     )
     assert failed and "playwright" in result["msg"] and "playwright install chromium" in result["msg"]
 
 
-@pytest.mark.parametrize("family", ["2.x", "3.0"])
-def test_node_secrets_are_never_returned(run_module, monkeypatch, tmp_path, family):
-    monkeypatch.setattr(walkthrough.Walk, "run", lambda self: {"junit": "j", "html": "h"})
-    node = {
-        "name": "n", "hostname": "n.example.com", "family": family, "client_url": "https://p/n/html5client/",
-        "guest_url": "https://p/n/html5client/", "api_url": "https://n.example.com/bigbluebutton/api",
-        "api_secret": "node-secret-x",
-    }  # fmt: skip
-    failed, result, raw = run_module(
-        walkthrough.main,
-        {"nodes": [node], "proxy_origin": "https://p", "report_dir": str(tmp_path), "chromium": "/bin/true",
-         "load_balancer": {"url": "https://lb/bigbluebutton/api", "secret": "lb-secret-x"}},
-    )  # fmt: skip
+@pytest.mark.parametrize("capabilities", [{"graphql": False}, CAPABILITIES_30])
+def test_node_secrets_are_never_returned(walked, capabilities):
+    lb = {"url": "https://lb/bigbluebutton/api", "secret": "lb-secret-x"}
+    failed, result, raw, _params = walked(a_node(capabilities=capabilities), load_balancer=lb)
     assert not failed, result
     assert "node-secret-x" not in raw and "lb-secret-x" not in raw
+
+
+@pytest.mark.parametrize("name", sorted(load_families()))
+def test_every_family_files_capabilities_are_taken_as_they_are(walked, name):
+    """The cluster entry's capabilities, as roles/bbb_node/vars/family_<name>.yml declares them, without a warning."""
+    capabilities = load_families()[name]["capabilities"]
+    failed, result, _raw, params = walked(a_node(capabilities=capabilities))
+    assert not failed, result
+    assert params["nodes"][0]["capabilities"] == capabilities
+    assert not deprecations(result)
+
+
+def test_a_fake_family_runs_from_its_capabilities_alone(walked):
+    """Versions are data: a family the module never heard of, with a capability it does not read, and a string
+    boolean as a survey or -e gives it."""
+    fake = {"graphql": "yes", "teleport": True, "join_suffix": "enter"}
+    failed, result, _raw, params = walked(a_node(capabilities=fake))
+    assert not failed, result
+    assert params["nodes"][0]["capabilities"] == {"graphql": True, "teleport": True, "join_suffix": "enter"}
+
+
+def test_without_graphql_the_capability_is_off(walked):
+    """A cluster entry whose version is not known yet has no capabilities (plugin_utils/cluster.py)."""
+    failed, result, _raw, params = walked(a_node(capabilities={}))
+    assert not failed, result
+    assert params["nodes"][0]["capabilities"] == {"graphql": False}
+
+
+def test_a_graphql_that_is_no_boolean_is_refused(walked):
+    failed, result, _raw, _params = walked(a_node(capabilities={"graphql": "maybe"}))
+    assert failed and result["msg"] == "nodes[n]: capabilities.graphql is 'maybe', not a boolean"
+
+
+def test_a_node_needs_capabilities_or_family(walked):
+    failed, result, _raw, _params = walked(a_node())
+    assert failed and "capabilities" in result["msg"] and "family" in result["msg"], result["msg"]
+
+
+@pytest.mark.parametrize(("family", "capabilities"), sorted(walkthrough.FAMILY_CAPABILITIES.items()))
+def test_the_deprecated_family_alone_maps_to_its_capabilities(walked, family, capabilities):
+    failed, result, _raw, params = walked(a_node(family=family))
+    assert not failed, result
+    assert params["nodes"][0]["capabilities"] == capabilities
+    ((message, version, collection),) = deprecations(result)
+    assert "nodes[].family is deprecated (given for n)" in message
+    assert (version, collection) == ("1.0.0", "bbb.cluster_proxy")
+
+
+def test_the_deprecated_family_is_ignored_beside_capabilities(walked):
+    failed, result, _raw, params = walked(a_node(family="3.0", capabilities={"graphql": False}))
+    assert not failed, result
+    assert params["nodes"][0]["capabilities"] == {"graphql": False}
+    ((message, _version, _collection),) = deprecations(result)
+    assert "Where both are given, family is ignored" in message
+
+
+def test_the_deprecated_family_takes_no_new_name(walked):
+    failed, result, _raw, _params = walked(a_node(family="3.1"))
+    assert failed and result["msg"].startswith("nodes[n]: family '3.1' is not one the deprecated option knows"), result
+
+
+def test_the_deprecated_familys_capabilities_are_those_of_the_family_files():
+    """The shim for the deprecated option copies what the family files say; nothing else may stand there."""
+    families = load_families()
+    for name, capabilities in walkthrough.FAMILY_CAPABILITIES.items():
+        assert {key: families[name]["capabilities"][key] for key in capabilities} == capabilities, name

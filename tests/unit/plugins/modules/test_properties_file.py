@@ -1,6 +1,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""properties_file on real files in tmp_path, run through main() as Ansible runs it."""
+"""The deprecated properties_file module on real files in tmp_path, run through main() as Ansible runs it.
+
+Its own part is tested here: options and their checks, secrets kept out of the output, create, backup, mode, check
+and diff mode. The line editing it shares with node_files is tested in tests/unit/plugins/module_utils/test_properties.py.
+"""
 
 from __future__ import annotations
 
@@ -34,22 +38,24 @@ def backups(path):
     return glob.glob(str(path) + ".*~")
 
 
-def test_replaces_in_place_appends_missing_and_keeps_every_other_byte(tmp_path, run_module):
+def test_edits_the_file_with_the_shared_helper(tmp_path, run_module):
     path = write(tmp_path)
     failed, result, _unused = run_module(
         main,
         {
             "path": str(path),
             "values": {"defaultHTML5ClientUrl": "https://p/bbb-01/html5client/", "apiUrl": "https://n/b"},
+            "remove": {"defaultGuestPolicy": "ASK_MODERATOR"},
         },
     )
-    assert not failed and result["changed"]
-    assert result["changed_keys"] == ["apiUrl", "defaultHTML5ClientUrl"]
-    assert result["duplicate_keys"] == [] and result["removed_keys"] == []
+    assert not failed and result["changed"] and result["path"] == str(path)
+    assert result["changed_keys"] == ["apiUrl", "defaultGuestPolicy", "defaultHTML5ClientUrl"]
+    assert result["duplicate_keys"] == [] and result["removed_keys"] == ["defaultGuestPolicy"]
     # The separator style of the existing line stays; the commented lines and the secret are untouched.
     expected = ORIGINAL.replace(
         "defaultHTML5ClientUrl = https://old/html5client/join", "defaultHTML5ClientUrl = https://p/bbb-01/html5client/"
     )
+    expected = expected.replace("defaultGuestPolicy=ASK_MODERATOR\n", "")
     assert path.read_bytes() == (expected + "apiUrl=https://n/b\n").encode()
 
 
@@ -68,15 +74,6 @@ def test_second_run_changes_nothing(tmp_path, run_module):
     assert result["diff"]["before"] == result["diff"]["after"]
     assert path.read_bytes() == before
     assert os.stat(path).st_mtime_ns == mtime
-
-
-def test_value_with_spaces_after_the_separator_is_unchanged(tmp_path, run_module):
-    path = write(tmp_path, "a =  1\nb: two\n")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "1", "b": "two"}})
-    assert not failed and not result["changed"]
-    assert path.read_text() == "a =  1\nb: two\n"
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"b": "three"}})
-    assert path.read_text() == "a =  1\nb: three\n"
 
 
 def test_secret_in_the_file_is_masked_in_the_diff_and_absent_from_the_output(tmp_path, run_module):
@@ -194,35 +191,6 @@ def test_existing_mode_is_kept_and_a_mode_change_alone_is_a_change(tmp_path, run
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_missing_final_newline_is_added_before_appending(tmp_path, run_module):
-    path = write(tmp_path, "a=1\nb=2")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"c": "3"}})
-    assert not failed
-    assert path.read_text() == "a=1\nb=2\nc=3\n"
-
-
-def test_missing_final_newline_is_kept_when_replacing(tmp_path, run_module):
-    path = write(tmp_path, "a=1\nb=2")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"b": "3"}})
-    assert not failed and result["changed"]
-    assert path.read_text() == "a=1\nb=3"
-
-
-def test_crlf_line_endings_are_kept(tmp_path, run_module):
-    path = write(tmp_path, b"# c\r\na=1\r\nb=2\r\n")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "9", "b": "2"}})
-    assert not failed and result["changed_keys"] == ["a"]
-    assert path.read_bytes() == b"# c\r\na=9\r\nb=2\r\n"
-
-
-def test_bytes_that_are_not_utf8_are_kept(tmp_path, run_module):
-    path = write(tmp_path, b"name=Gr\xfc\xdfe\na=1\n")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "2"}}, diff=True)
-    assert not failed and result["changed"]
-    assert path.read_bytes() == b"name=Gr\xfc\xdfe\na=2\n"
-    assert result["diff"]["before"].startswith("name=Gr\ufffd\ufffde\n")
-
-
 def test_every_occurrence_is_set_and_reported(tmp_path, run_module, warnings_of):
     path = write(tmp_path, "a=1\nb=2\na=3\n")
     failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "9"}})
@@ -232,38 +200,6 @@ def test_every_occurrence_is_set_and_reported(tmp_path, run_module, warnings_of)
     assert warnings_of(result) == [
         f"properties_file: a occurs on more than one line of {path}; every occurrence was set."
     ]
-
-
-def test_commented_lines_never_match(tmp_path, run_module):
-    text = "#a=1\n! a=2\n  # a = 3\n;a=4\n"
-    path = write(tmp_path, text)
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "5"}})
-    assert not failed and result["changed_keys"] == ["a"]
-    assert path.read_text() == text + "a=5\n"
-
-
-def test_key_is_matched_whole_not_as_a_prefix(tmp_path, run_module):
-    path = write(tmp_path, "apiUrl=1\napi=2\n")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"api": "3"}})
-    assert not failed
-    assert path.read_text() == "apiUrl=1\napi=3\n"
-
-
-def test_continued_value_is_replaced_as_a_whole(tmp_path, run_module):
-    path = write(tmp_path, "a=one,\\\n  two\nb=x\\\n  securitySalt=not-a-key\nc=3\n")
-    failed, result, _unused = run_module(main, {"path": str(path), "values": {"a": "three", "securitySalt": "s-1234"}})
-    assert not failed and result["changed_keys"] == ["a", "securitySalt"]
-    # b's continuation line belongs to b's value: it is not a securitySalt line.
-    assert path.read_text() == "a=three\nb=x\\\n  securitySalt=not-a-key\nc=3\nsecuritySalt=s-1234\n"
-
-
-def test_typed_values_are_written_as_properties_expect_them(tmp_path, run_module):
-    path = write(tmp_path, "")
-    failed, result, _unused = run_module(
-        main, {"path": str(path), "values": {"enabled": True, "off": False, "port": 8090, "empty": None}}
-    )
-    assert not failed
-    assert path.read_text() == "enabled=true\noff=false\nport=8090\nempty=\n"
 
 
 @pytest.mark.parametrize("key", ["a b", "a=b", "a:b", "#a", "!a", ";a", "a\\b", ""])
@@ -290,28 +226,6 @@ def test_even_backslashes_at_the_end_are_fine(tmp_path, run_module):
     failed, result, _unused = run_module(main, {"path": str(path), "values": {"k": "C:\\\\"}})
     assert not failed
     assert path.read_text() == "k=C:\\\\\n"
-
-
-def test_remove_only_the_value_the_role_set(tmp_path, run_module):
-    path = write(tmp_path, "a=1\ndefaultGuestWaitURL=https://n/bbb-01/html5client/guestWait\nb=2\n")
-    args = {
-        "path": str(path),
-        "values": {},
-        "remove": {"defaultGuestWaitURL": "https://n/bbb-01/html5client/guestWait"},
-    }
-    failed, result, _unused = run_module(main, args)
-    assert not failed and result["changed_keys"] == ["defaultGuestWaitURL"]
-    assert result["removed_keys"] == ["defaultGuestWaitURL"]
-    assert path.read_text() == "a=1\nb=2\n"
-    path.write_text("a=1\ndefaultGuestWaitURL=https://operator/own\n")
-    failed, result, _unused = run_module(main, args)
-    assert not failed and not result["changed"] and result["removed_keys"] == []
-    assert path.read_text() == "a=1\ndefaultGuestWaitURL=https://operator/own\n"
-    failed, result, _unused = run_module(
-        main, {"path": str(path), "values": {}, "remove": {"defaultGuestWaitURL": None}}
-    )
-    assert not failed and result["changed"]
-    assert path.read_text() == "a=1\n"
 
 
 def test_key_in_values_and_remove_is_rejected(tmp_path, run_module):

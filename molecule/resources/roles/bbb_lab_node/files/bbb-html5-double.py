@@ -17,9 +17,9 @@ from urllib.parse import quote, urlparse
 
 import yaml
 
-# RFC 6455 framing, shared with the bbb-web double installed beside it
+# RFC 6455 framing, shared with the bbb-web double: the lab's modules installed beside it
 sys.path.insert(0, "/usr/local/lib/bbb-lab")
-from bbb_web_double import read_websocket_frame, websocket_accept, websocket_frame  # noqa: E402
+from bbb_lab.websocket import read_frames, upgrade, websocket_frame  # noqa: E402
 
 INSTANCE = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 ROOT_URL = os.environ.get("ROOT_URL") or "http://127.0.0.1/html5client"
@@ -104,18 +104,10 @@ class Handler(BaseHTTPRequestHandler):
     def sockjs(self):
         """meteor's DDP over a sockjs websocket: open frame, connect -> connected, ping -> pong; the lab's
         labCurrentSlide method asks bbb-web (standing in for what akka-apps publishes to meteor)."""
-        self.send_response(101)
-        self.send_header("Upgrade", "websocket")
-        self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept", websocket_accept(self.headers["Sec-WebSocket-Key"]))
-        self.end_headers()
+        upgrade(self)
         self.wfile.write(websocket_frame("o"))
         self.wfile.flush()
-        self.close_connection = True
-        while True:
-            opcode, payload = read_websocket_frame(self.rfile)
-            if opcode is None or opcode == 0x8:
-                return
+        for _opcode, payload in read_frames(self.rfile):
             try:
                 messages = [json.loads(item) for item in json.loads(payload)]
             except ValueError:

@@ -1,0 +1,4 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Scalelite double's modules (lab only, not Scalelite): scalelite_double.py, the program the unit starts, names
+per behaviour the upstream file and function (scalelite v1.8.5) each mirrors; the modules say which part they hold.
+"""

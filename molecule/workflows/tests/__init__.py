@@ -1,0 +1,3 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# A package, so that pytest imports this folder's conftest.py as tests.conftest: the shared suite that runs in the
+# same session (molecule/resources/tests) imports its own conftest.py as the module `conftest`.

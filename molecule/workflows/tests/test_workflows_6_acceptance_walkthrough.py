@@ -1,0 +1,223 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The operator workflows, step 6: acceptance through the Scalelite double, and the browser walk-through.
+
+The walk-through runs on every node directly, then through Scalelite with recordings, then once with a step that
+fails. Each test puts back what it changed (a cordoned server, a moved post-publish script, a node's allowed
+origin).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlencode
+
+from lab_runs import NODES, address, edit, flat, host, playbook, require, restore
+
+from .workflows_lab import LB, PROPERTIES, PROXY, ROOM_A, ROOM_B, lb_secret, scalelite_pool_settled
+
+
+def through_scalelite(*args):
+    """acceptance through the Scalelite double; its LOADBALANCER_SECRET must not be printed either."""
+    rc, output = playbook(
+        "bbb.cluster_proxy.acceptance",
+        "-e",
+        f"bbb_cluster_lb_api_url=https://{LB}/bigbluebutton/api",
+        "-e",
+        f"bbb_cluster_lb_secret={lb_secret()}",
+        *args,
+    )
+    assert lb_secret() not in output
+    return rc, flat(output)
+
+
+def scalelite_server_state(server, state):
+    """POST /scalelite/api/updateServer as an operator does (checksum over action + query + LOADBALANCER_SECRET)."""
+    checksum = hashlib.sha256(
+        ("updateServer" + lb_secret()).encode()
+    ).hexdigest()  # Scalelite's checksum (SHA256 allowed)
+    body = json.dumps({"id": server, "server": {"state": state}})
+    answer = host(PROXY).run(
+        f"curl -sS -X POST -H 'Content-Type: application/json' -d '{body}' "
+        f"'https://{LB}/scalelite/api/updateServer?checksum={checksum}'"
+    )
+    assert json.loads(answer.stdout)["state"] == {"enable": "enabled", "cordon": "cordoned"}[state], answer.stdout
+
+
+def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
+    scalelite_server_state("room-b", "cordon")
+    try:
+        rc, text = through_scalelite("-e", "bbb_acceptance_lb_attempts=3")
+    finally:
+        scalelite_server_state("room-b", "enable")
+        time.sleep(6)  # a re-enabled server gets meetings once the poller has measured its load (Server#save!)
+    assert rc != 0
+    assert f'"{ROOM_A}": "pass: teacher, learner and guest joined through' in text
+    assert f'"{ROOM_B}": "FAIL at \'Fail where the load balancer placed no meeting on this node\'' in text
+    assert (
+        f"not reached through the load balancer https://{LB}/bigbluebutton/api: none of its 3 meetings landed on {ROOM_B}"
+        in text
+    )
+    assert "nodes of the inventory it placed none on: room-b.lab.test" in text
+
+
+def walkthrough(tmp_path, *extra):
+    """-e options of the browser walk-through in the lab: the lab's names and CA, no media server."""
+    require(
+        "browser",
+        [tool for tool in ("chromium", "certutil") if shutil.which(tool) is None],
+        "apt-get install chromium libnss3-tools",
+    )
+    options = {
+        "bbb_acceptance_browser": True,
+        "bbb_acceptance_browser_media": False,  # the lab has no SFU/media server: ICE servers are checked, not media
+        "bbb_acceptance_browser_hosts": {name: address(name) for name in [*NODES, PROXY, LB]},
+        "bbb_acceptance_ca_file": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"),
+        "bbb_acceptance_report_dir": str(tmp_path / "report"),
+    }
+    return ["-e", json.dumps(options), *extra]
+
+
+WALKED = "create, teacher, media, ice, presentation, guest, reconnect"
+
+
+def steps_seen(report_dir):
+    """node -> step -> what the walk-through saw (its JUnit report)."""
+    suites = ET.parse(report_dir / "junit.xml").getroot()
+    return {suite.get("name"): {case.get("name"): case.find("system-out").text for case in suite} for suite in suites}
+
+
+def result_of(text, name):
+    """The node's line in acceptance's final report."""
+    report = text.split("Show the result per node]")[-1]
+    return re.search(rf'"{re.escape(name)}": "((?:[^"\\]|\\.)*)"', report).group(1)
+
+
+def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browser(tmp_path):
+    """The API walk, then the browser's. On 3.0 the client settings are read as the client reads them: the
+    x-session-token header and the node's JSESSIONID from the join (checkGraphqlAuthorization refuses a
+    ?sessionToken= query, which 82b2c61 sent)."""
+    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
+    text = flat(output)
+    assert rc == 0, text[-3000:]
+    for name in NODES:
+        label = name.split(".")[0]
+        assert result_of(text, name) == (
+            f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/; "
+            f"browser walk-through: pass: {WALKED}"
+        ), result_of(text, name)
+    assert "Check that the node hands the client its settings, readable from the proxy's page" in text
+    assert "Check the STUN/TURN servers the client gets" in text
+    report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    assert {suite.get("name") for suite in report} == set(NODES)
+    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 7 for suite in report)
+    html = (tmp_path / "report" / "index.html").read_text()
+    assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
+    # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
+    seen = steps_seen(tmp_path / "report")
+    assert seen[ROOM_A]["guest"] == "the guest waited in the lobby and entered after the moderator's approval"
+    assert seen[ROOM_B]["guest"].startswith("the guest waits in the node's lobby")
+    dropped = "after the walk-through dropped its websocket the client opened"
+    assert seen[ROOM_A]["reconnect"] == f"{dropped} wss://{ROOM_A}/graphql"
+    assert seen[ROOM_B]["reconnect"].startswith(f"{dropped} wss://{ROOM_B}/room-b/html5client/sockjs/")
+    # room-a's TURN server is one the cluster shares (bbb-install -c turn.lab.test), room-b's its own coturn: both as
+    # the node's turn-stun-servers.xml names them, with the credentials bbb-web's stuns made for the teacher
+    assert seen[ROOM_A]["ice"].startswith("ICE servers turn:turn.lab.test:3478, turns:turn.lab.test:443?transport=tcp;")
+    assert seen[ROOM_B]["ice"].startswith(f"ICE servers turn:{ROOM_B}:3478, turns:{ROOM_B}:443?transport=tcp;")
+    for name in NODES:
+        assert seen[name]["presentation"].startswith(f"slide from https://{name}/bigbluebutton/presentation/")
+        assert seen[name]["media"] == f"opened audio, video with the one grant for https://{PROXY}"
+
+
+POST_PUBLISH = "/usr/local/bigbluebutton/core/scripts/post_publish"
+
+
+def lb_call(call, **params):
+    """A BBB API call to the Scalelite double from the proxy host, signed as Scalelite checks it (SHA256)."""
+    query = urlencode(params)
+    checksum = hashlib.sha256((call + query + lb_secret()).encode()).hexdigest()
+    return host(PROXY).run(f"curl -sS 'https://{LB}/bigbluebutton/api/{call}?{query}&checksum={checksum}'").stdout
+
+
+def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
+    """Through the Scalelite double: the API walk on the meetings it placed, then the browser walk-through with a
+    teacher's client in each meeting (autoStartRecording). Scalelite imports only what a node's post-publish script
+    hands to its spool (recording_importer.rb): room-a has Scalelite's scalelite_post_publish.rb, so its recording
+    is published and plays on the load balancer's host; room-b lacks it (the operator did not install it), so its
+    recording is published on room-b and never reaches Scalelite, and the walk-through says so at once. Once the
+    script is in place, Scalelite's batch import hands it over."""
+    script = f"{POST_PUBLISH}/scalelite_post_publish.rb"
+    scalelite_pool_settled()
+    assert host(ROOM_B).run(f"mv {script} /root/scalelite_post_publish.rb").rc == 0
+    try:
+        rc, text = through_scalelite(
+            *walkthrough(tmp_path, "-e", "bbb_acceptance_recordings=true", "-e", "bbb_acceptance_recording_timeout=90")
+        )
+    finally:
+        assert host(ROOM_B).run(f"mv /root/scalelite_post_publish.rb {script}").rc == 0
+    assert rc != 0, text[-3000:]
+    # the API walk: Scalelite's join redirects to the node's own API join, which redirects to the client (82b2c61
+    # took the first Location for the client); meetings are created until every node got one
+    for name in NODES:
+        label = name.split(".")[0]
+        assert result_of(text, name).startswith(
+            f"pass: teacher, learner and guest joined through https://{PROXY}/{label}/html5client/ "
+            f"(placed by the load balancer); browser walk-through: "
+        )
+    assert result_of(text, ROOM_A).endswith(f"browser walk-through: pass: {WALKED}, recording")
+    assert f"created through https://{LB}/bigbluebutton/api, placed on:" in text
+    assert "nodes of the inventory it placed none on: none" in text
+    steps = steps_seen(tmp_path / "report")
+    assert steps[ROOM_A]["recording"].startswith(f"published; playback https://{LB}/playback/presentation/2.3/")
+    assert f"https://{LB}/presentation/" in steps[ROOM_A]["recording"]
+    assert steps[ROOM_A]["recording"].endswith("/metadata.xml 200")
+    assert result_of(text, ROOM_B).endswith(
+        f"FAIL at 'recording': published on {ROOM_B}, which does not hand recordings to the load balancer: no "
+        f"{script}: nothing hands this node's recordings to Scalelite (Scalelite never asks a node for them; install "
+        "scalelite_post_publish.rb and scalelite.yml as Scalelite's bigbluebutton/README.md says)"
+    ), result_of(text, ROOM_B)
+    # Scalelite's scalelite_batch_import.sh: the script for every published recording of the node
+    published = host(ROOM_B).run("ls /var/bigbluebutton/published/presentation").stdout.split()
+    missing = [r for r in published if f"<recordID>{r}</recordID>" not in lb_call("getRecordings", recordID=r)]
+    assert missing, "room-b's recording reached Scalelite without its transfer"
+    for record_id in missing:
+        done = host(ROOM_B).run(f"cd {POST_PUBLISH}/.. && ./post_publish/scalelite_post_publish.rb -m {record_id}")
+        assert done.rc == 0, done.stdout + done.stderr
+    for record_id in missing:
+        answer = lb_call("getRecordings", recordID=record_id)
+        assert "<state>published</state>" in answer and f"<url>https://{LB}/playback/presentation/2.3/" in answer
+
+
+def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
+    """The node refuses the proxy's origin for its API (accessControlAllowOrigin): the 2.x client's enter is
+    blocked by CORS, so the client never starts."""
+    original = edit(
+        ROOM_B, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#"
+    )
+    try:
+        host(ROOM_B).run("systemctl restart bbb-web")
+        rc, output = playbook(
+            "bbb.cluster_proxy.acceptance", *walkthrough(tmp_path, "-e", "bbb_acceptance_browser_timeout=10")
+        )
+    finally:
+        restore(ROOM_B, PROPERTIES, original)
+        host(ROOM_B).run("systemctl restart bbb-web")
+    text = flat(output)
+    assert rc != 0
+    assert "; browser walk-through: FAIL at 'teacher': after 10 s the node counts 0 users" in result_of(text, ROOM_B)
+    assert "Acceptance failed on: room-b.lab.test" in text
+    report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    failed = [
+        case.get("name")
+        for suite in report
+        if suite.get("name") == ROOM_B
+        for case in suite
+        if len(case.findall("failure"))
+    ]
+    assert failed == ["teacher"]

@@ -1,0 +1,419 @@
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The browser walk-through's steps on one node (module browser_walkthrough), in Playwright, and their JS snippets.
+
+A step is a function of the node's walk (``NodeWalk``) that returns what it saw or raises ``Step`` with what went
+wrong. The steps branch on the node's capabilities (``graphql``), never on a version family's name.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+import urllib.error
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.stun_turn import ice_host
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import fetch, node_api, text
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+
+    HAS_PLAYWRIGHT = True
+    PLAYWRIGHT_IMPORT_ERROR = None
+except ImportError:
+    HAS_PLAYWRIGHT = False
+    PLAYWRIGHT_IMPORT_ERROR = traceback.format_exc()
+    PlaywrightError = Exception
+
+# What the walk-through records in every page before the client's own scripts run: calls of getUserMedia and
+# every RTCPeerConnection (for its ICE servers and getStats).
+INIT = """
+(() => {
+  const walk = (window.__bbbWalk = { media: [], peers: [] });
+  const gum = navigator.mediaDevices && navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  if (gum) {
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const entry = { audio: !!constraints.audio, video: !!constraints.video };
+      walk.media.push(entry);
+      try {
+        const stream = await gum(constraints);
+        entry.tracks = stream.getTracks().map((t) => t.kind);
+        return stream;
+      } catch (error) {
+        entry.error = error.name;
+        throw error;
+      }
+    };
+  }
+  const Native = window.RTCPeerConnection;
+  if (Native) {
+    window.RTCPeerConnection = function (config, ...rest) {
+      const pc = new Native(config, ...rest);
+      walk.peers.push(pc);
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  }
+})();
+"""
+ICE = """async () => {
+  const out = [];
+  for (const pc of window.__bbbWalk.peers) {
+    const servers = (pc.getConfiguration().iceServers || []).flatMap((s) => [].concat(s.urls || s.url || []));
+    const remote = [];
+    (await pc.getStats()).forEach((r) => { if (r.type === "remote-candidate") remote.push(r.address || r.ip || ""); });
+    out.push({ servers, remote });
+  }
+  return out;
+}"""
+# Let waiting guests in as the moderator's client does where it speaks graphql (over the node's websocket, its session).
+APPROVE = """async ([url, token]) => new Promise((resolve) => {
+  const socket = new WebSocket(url, "graphql-transport-ws");
+  const done = (value) => { try { socket.close(); } catch (e) {} resolve(value); };
+  // the four headers bbb-graphql-middleware requires (connhandler.go, connectionInitHandler), as the client sends them
+  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: {
+    "X-Session-Token": token, "X-ClientSessionUUID": crypto.randomUUID(), "X-ClientType": "HTML5", "X-ClientIsMobile": "false" } } }));
+  socket.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "connection_ack") {
+      // user_guest has no name column (public_v_user_guest.yaml): the name is under the relationship user
+      const query = "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }";
+      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query } }));
+    } else if (data.type === "next" && data.id === "guests") {
+      const waiting = (data.payload.data || {}).user_guest || [];
+      if (!waiting.length) return done("no guest waiting");
+      socket.send(JSON.stringify({ id: "allow", type: "subscribe", payload: {
+        query: "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus(guests: $guests) }",
+        variables: { guests: waiting.map((g) => ({ guest: g.userId, status: "ALLOW" })) } } }));
+    } else if (data.type === "next" && data.id === "allow") {
+      done(data.payload.errors ? `refused: ${JSON.stringify(data.payload.errors)}` : "allowed");
+    }
+  };
+  socket.onerror = () => done("websocket error");
+  setTimeout(() => done("timeout"), 10000);
+})"""
+# What the walk-through saw, written over a screenshot.
+NOTE = """(text) => { const pre = document.createElement("pre");
+  pre.style.cssText = "position:fixed;bottom:0;left:0;right:0;margin:0;padding:6px;background:#ffd;"
+    + "border-top:1px solid #996;font-size:13px;z-index:2147483647;white-space:pre-wrap";
+  pre.textContent = text; document.body.appendChild(pre); }"""
+# The teacher joins audio without the echo test and shares the camera without the preview: no clicks.
+USERDATA = {
+    "userdata-bbb_auto_join_audio": "true",
+    "userdata-bbb_skip_check_audio": "true",
+    "userdata-bbb_auto_share_webcam": "true",
+    "userdata-bbb_skip_video_preview": "true",
+    "userdata-bbb_listen_only_mode": "false",
+}
+
+
+class Step(Exception):
+    """A failed step: its message."""
+
+
+class NodeWalk:
+    """One node's walk: the node, its API and meeting, the teacher's page and what the page did on the network."""
+
+    def __init__(self, params, context, node, placed):
+        self.params, self.context, self.node = params, context, node
+        self.api, self.meeting, self.returncode = placed
+        self.host = node["hostname"]
+        self.timeout = params["timeout"]
+        self.graphql = node["capabilities"]["graphql"]
+        self.sockets, self.requests, self.routes = [], [], []
+        self.addresses = set()
+        self.page = None
+
+    def open(self):
+        """The teacher's page, which notes every websocket (routed through here, to drop it) and every request."""
+        if self.params["media"]:
+            self.addresses = {info[4][0] for info in socket.getaddrinfo(self.host, 443)}
+        self.page = self.context.new_page()
+        self.page.on("websocket", lambda ws: self.sockets.append((time.monotonic(), ws.url)))
+        self.page.route_web_socket(lambda url: True, self.through)
+        # Playwright keeps state on a handler: a Python function, not a bound builtin such as list.append
+        self.page.on("requestfinished", lambda request: self.requests.append(request))  # pylint: disable=unnecessary-lambda
+
+    def through(self, route):
+        """Every websocket of the client passes here to its server, so the walk-through can drop it."""
+        route.connect_to_server()
+        self.routes.append(route)
+
+    def participants(self):
+        return int(text(self.api.call("getMeetingInfo", meetingID=self.meeting), "participantCount") or 0)
+
+    def wait(self, page, done, failure):
+        """Poll ``done()`` every half second for the step's timeout; raise Step(failure()) when it never held."""
+        deadline = time.monotonic() + self.timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise Step(failure())
+            page.wait_for_timeout(500)
+
+    def shot(self, page, name):
+        """A screenshot, with what the walk-through saw written over it (the URL without its query, the origin)."""
+        node = self.node
+        note = f"walk-through step {name} on {node['name']}\nURL: {page.url.split('?')[0]}\norigin: " + page.evaluate(
+            "window.location.origin"
+        )
+        page.evaluate(NOTE, note)
+        path = os.path.join(self.params["report_dir"], "screenshots", f"{node['hostname']}-{name}.png")
+        page.screenshot(path=path, full_page=True)
+
+
+# ---------------------------------------------------------------------------------------------------- the steps
+def create(walk):
+    """The meeting was created (with the PDF uploaded at create)."""
+    if walk.returncode != "SUCCESS":
+        raise Step(f"create answered {walk.returncode or 'nothing'}")
+    return f"meeting {walk.meeting} with a PDF uploaded at create"
+
+
+def teacher(walk):
+    """The teacher's join leads to the node's client on the proxy, which loads from there and talks to the node."""
+    page, node, sockets = walk.page, walk.node, walk.sockets
+    page.goto(walk.api.link("join", meetingID=walk.meeting, fullName="Teacher", role="MODERATOR", **USERDATA))
+    if not page.url.startswith(node["client_url"]):
+        raise Step(f"the join led to {page.url.split('?')[0]}, not to {node['client_url']}")
+    # a client that speaks graphql does so over a websocket to its node
+    walk.wait(
+        page,
+        lambda: walk.participants() >= 1 and (sockets or not walk.graphql),
+        lambda: (
+            f"after {walk.timeout} s the node counts {walk.participants()} users and the client opened "
+            f"{len(sockets)} websocket(s): the client did not start"
+        ),
+    )
+    wrong = [
+        f"{r.resource_type} {r.url.split('?')[0]}"
+        for r in walk.requests
+        if r.resource_type in ("document", "script", "stylesheet")
+        and not r.url.startswith(node["client_url"])
+        and "/bigbluebutton/api/join" not in r.url
+    ]
+    if wrong:
+        raise Step("not from the proxy under the node's path: " + "; ".join(wrong[:5]))
+    away = [url for _t, url in sockets if urllib.parse.urlsplit(url).hostname != walk.host]
+    if away:
+        raise Step("websockets not to the node: " + ", ".join(away))
+    walk.shot(page, "teacher")
+    return f"client from {node['client_url']}; websockets: {', '.join(sorted({u for _t, u in sockets})) or 'none'}"
+
+
+def media(walk):
+    """Microphone and camera opened, on the proxy's origin: the one grant served this node."""
+    page = walk.page
+    deadline = time.monotonic() + walk.timeout
+    while True:
+        calls = page.evaluate("window.__bbbWalk.media")
+        if any(c.get("tracks") for c in calls) or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)
+    granted = [c for c in calls if c.get("tracks")]
+    if not granted:
+        raise Step(f"the client opened no microphone or camera (getUserMedia calls: {calls or 'none'})")
+    origin = page.evaluate("window.location.origin")
+    if origin != walk.params["proxy_origin"]:
+        raise Step(f"the client runs on {origin}, not on the proxy's origin: it would need a grant of its own")
+    return f"opened {', '.join(granted[0]['tracks'])} with the one grant for {origin}"
+
+
+def ice(walk):
+    """ICE servers, none on the proxy, all of the node's STUN/TURN configuration; with media, candidates on the node."""
+    peers = walk.page.evaluate(ICE)
+    if not peers:
+        raise Step("the client made no peer connection")
+    servers = sorted({s for peer in peers for s in peer["servers"]})
+    if not servers:
+        raise Step("the client's peer connections have no ICE server: the node's /bigbluebutton/api/stuns gave it "
+                   "none (the client's fallbackStunServer is empty)")  # fmt: skip
+    proxy = urllib.parse.urlsplit(walk.params["proxy_origin"]).hostname
+    on_proxy = [s for s in servers if ice_host(s) == proxy]
+    if on_proxy:
+        raise Step(f"ICE servers on the cluster proxy, where nothing answers STUN or TURN: {', '.join(on_proxy)}")
+    named = {ice_host(url) for url in walk.node["ice_servers"]}
+    away = [s for s in servers if named and ice_host(s) not in named]
+    if away:
+        raise Step(f"ICE servers {', '.join(away)} are not those of the node's STUN/TURN configuration "
+                   f"(/etc/bigbluebutton/turn-stun-servers.xml: {', '.join(sorted(named))})")  # fmt: skip
+    remote = sorted({a for peer in peers for a in peer["remote"] if a})
+    if walk.params["media"]:
+        if not remote:
+            raise Step(f"no remote ICE candidate: media did not connect (ICE servers {', '.join(servers)})")
+        if set(remote) - walk.addresses:
+            raise Step(f"remote ICE candidates {remote} are not the node's addresses {sorted(walk.addresses)}")
+    return f"ICE servers {', '.join(servers)}; remote candidates {', '.join(remote) or 'not checked (media: false)'}"
+
+
+def presentation(walk):
+    """The slide of the uploaded document came from the node."""
+    deadline = time.monotonic() + walk.timeout
+    while time.monotonic() < deadline:
+        slides = [r for r in walk.requests if "/bigbluebutton/presentation/" in r.url]
+        if slides:
+            break
+        walk.page.wait_for_timeout(500)
+    else:
+        raise Step("the client fetched no slide")
+    away = [r.url for r in slides if urllib.parse.urlsplit(r.url).hostname != walk.host]
+    failed = [r.url for r in slides if (r.response() is None or r.response().status != 200)]
+    if away or failed:
+        raise Step(f"slides not from the node, or failed: {(away + failed)[:3]}")
+    return f"slide from {slides[0].url.split('/svg')[0]}"
+
+
+def guest(walk):
+    """A guest waits in the lobby; where the client speaks graphql, the moderator's client lets it in."""
+    guest_page = walk.context.new_page()
+    before = walk.participants()
+    guest_page.goto(walk.api.link("join", meetingID=walk.meeting, fullName="Guest", role="VIEWER", guest="true"))
+    if not guest_page.url.startswith(walk.node["guest_url"]):
+        raise Step(f"the guest's join led to {guest_page.url.split('?')[0]}, not to {walk.node['guest_url']}")
+    guest_page.wait_for_timeout(2000)
+    if walk.participants() != before:
+        raise Step("the guest entered the meeting without a moderator's approval (guest policy ASK_MODERATOR)")
+    walk.shot(guest_page, "guest-lobby")
+    if not walk.graphql:
+        guest_page.close()
+        return "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
+    graphql = next((u for _t, u in walk.sockets if u.endswith("/graphql")), "")
+    token = urllib.parse.parse_qs(urllib.parse.urlsplit(walk.page.url).query).get("sessionToken", [""])[0]
+    answer = walk.page.evaluate(APPROVE, [graphql, token])
+    if answer != "allowed":
+        raise Step(f"letting the guest in as the moderator's client does: {answer}")
+    walk.wait(
+        guest_page,
+        lambda: walk.participants() > before,
+        lambda: "the moderator let the guest in, but the guest never entered the meeting",
+    )
+    guest_page.wait_for_timeout(1500)  # for the screenshot: a client shows the meeting shortly after
+    walk.shot(guest_page, "guest-in")
+    guest_page.close()
+    return "the guest waited in the lobby and entered after the moderator's approval"
+
+
+def reconnect(walk):
+    """The client opens a new websocket to the node after the walk-through dropped its websockets."""
+    if not walk.routes:
+        raise Step("the client holds no websocket to drop")
+    dropped = time.monotonic()
+    for route in list(walk.routes):
+        route.close(code=4000, reason="dropped by the acceptance walk-through")
+    walk.wait(
+        walk.page,
+        lambda: any(t > dropped for t, _u in walk.sockets),
+        lambda: f"no new websocket to the node {walk.timeout} s after the walk-through dropped it",
+    )
+    again = next(u for t, u in walk.sockets if t > dropped)
+    if urllib.parse.urlsplit(again).hostname != walk.host:
+        raise Step(f"the client reconnected to {again}, not to the node")
+    return "after the walk-through dropped its websocket the client opened " + again
+
+
+def _published(walk):
+    """(getRecordings answer, state) once the recording is published or the recording timeout passed.
+
+    Through a load balancer, the node itself tells "published there, not imported" from "not published": Scalelite
+    imports only what the node's post-publish script hands it (recording_importer.rb)."""
+    params, node, meeting = walk.params, walk.node, walk.meeting
+    timeout = params["recording_timeout"]
+    deadline = time.monotonic() + timeout
+    on_node = node_api(node, params) if params.get("load_balancer") and node["api_secret"] else None
+    transfer = node["recording_transfer"]
+
+    def state_on_node():
+        return text(on_node.call("getRecordings", meetingID=meeting, state="any"), "state") if on_node else ""
+
+    while True:
+        # state=any: without it bbb-web lists only published and unpublished recordings (RecordingService
+        # shouldIncludeState); a recording whose processing failed stays "processing" (no failed state)
+        answer = walk.api.call("getRecordings", meetingID=meeting, state="any")
+        state = text(answer, "state")
+        if state == "published" or time.monotonic() > deadline:
+            break
+        if transfer and state_on_node() == "published":
+            raise Step(f"published on {walk.host}, which does not hand recordings to the load balancer: {transfer}")
+        time.sleep(5)
+    if state != "published" and on_node:
+        node_state = state_on_node()
+        if node_state == "published":
+            raise Step(f"published on {walk.host}, but the load balancer did not import it within {timeout} s: "
+                       "Scalelite imports only what the node's scalelite_post_publish.rb hands to its spool (is "
+                       "status/published/<id>-sender.done on the node? the recording importer running?)")  # fmt: skip
+        state = node_state or state
+    return answer, state
+
+
+def recording(walk):
+    """After the meeting ended, the recording is published and plays (metadata.xml on the playback host)."""
+    walk.api.call("end", meetingID=walk.meeting)
+    answer, state = _published(walk)
+    if state != "published":
+        raise Step(f"recording {state or 'not listed'} after {walk.params['recording_timeout']} s"
+                   + (" (no recording marks: nobody's client was in the meeting while it recorded?)"
+                      if not state else " (a failed step leaves it so: look for status/*/<id>*.fail and"
+                      " bbb-record --list on the node)" if state == "processing" else ""))  # fmt: skip
+    ca_file = walk.params.get("ca_file")
+    url, record_id = text(answer, "url"), text(answer, "recordID")
+    status = fetch(url, ca_file).status
+    # the player answers for any id; the published recording itself is /presentation/<recordID>/metadata.xml
+    parts = urllib.parse.urlsplit(url)
+    metadata = f"{parts.scheme}://{parts.netloc}/presentation/{record_id}/metadata.xml"
+    try:
+        found = fetch(metadata, ca_file).status
+    except urllib.error.HTTPError as error:
+        raise Step(
+            f"published, but {metadata} answered {error.code}: the playback host has no such recording"
+        ) from error
+    return f"published; playback {url} answered {status}, {metadata} {found}"
+
+
+# The steps in the teacher's page, in order (after create; recording, with recordings, after the page closed).
+PAGE_STEPS = (
+    ("teacher", teacher),
+    ("media", media),
+    ("ice", ice),
+    ("presentation", presentation),
+    ("guest", guest),
+    ("reconnect", reconnect),
+)
+
+
+def run_step(steps, name, check, walk):
+    """Run one step and append its result (pass with what it saw, or fail with why) to ``steps``."""
+    started = time.monotonic()
+    try:
+        status, message = "pass", check(walk) or "ok"
+    except Step as failure:
+        status, message = "fail", str(failure)
+    except (PlaywrightError, OSError, ValueError, KeyError, ET.ParseError) as error:
+        status, message = "fail", f"{type(error).__name__}: {error}"
+    steps.append({"name": name, "status": status, "message": message, "time": time.monotonic() - started})
+    return status
+
+
+def walk_node(params, context, node, placed, steps):
+    """Walk one node in the browser ``context``, appending each step's result to ``steps``.
+
+    ``placed`` is node name -> (api, meeting, create's returncode). A node without a meeting, a failed create or a
+    failed teacher ends the node's walk; any other failed step is recorded and the walk goes on."""
+    if node["name"] not in placed:
+        steps.append({"name": "create", "status": "fail", "time": 0.0,
+                      "message": "not reached through the load balancer: no meeting landed on " + node["hostname"]})  # fmt: skip
+        return
+    walk = NodeWalk(params, context, node, placed[node["name"]])
+    if run_step(steps, "create", create, walk) == "fail":
+        return
+    walk.open()
+    for name, check in PAGE_STEPS:
+        if run_step(steps, name, check, walk) == "fail" and name == "teacher":
+            walk.shot(walk.page, "teacher")
+            break
+    walk.page.close()
+    if params["recordings"]:
+        run_step(steps, "recording", recording, walk)

@@ -1,0 +1,86 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cluster_var: one public variable per cluster-wide fact, its default once, its former names deprecated."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible_collections.bbb.cluster_proxy.plugins.lookup import cluster_var as plugin
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import ALIASES, DEFAULTS, resolve
+
+
+def _resolve(name, variables):
+    return resolve(name, variables.__contains__, variables.__getitem__)
+
+
+def test_unset_gives_the_one_default():
+    assert _resolve("bbb_cluster_proxy_access_log", {}) == ("/var/log/nginx/bbb-cluster-proxy.access.log", None)
+
+
+def test_the_new_name_wins_over_a_former_one():
+    seen = {"bbb_cluster_selfheal_marker": "/new", "bbb_node_selfheal_marker": "/old"}
+    assert _resolve("bbb_cluster_selfheal_marker", seen) == ("/new", None)
+
+
+@pytest.mark.parametrize("new,old", [(new, old) for new, olds in ALIASES.items() for old in olds])
+def test_a_former_name_still_works_and_is_named(new, old):
+    assert _resolve(new, {old: "value"}) == ("value", old)
+
+
+def test_an_empty_string_is_a_value_not_unset():
+    """bbb_cluster_proxy_access_log: '' leaves nginx's http-level log: it must not fall back to the default."""
+    assert _resolve("bbb_cluster_proxy_access_log", {"bbb_cluster_proxy_access_log": ""}) == ("", None)
+
+
+def test_every_alias_has_a_default_and_no_name_is_two_facts():
+    assert set(ALIASES) <= set(DEFAULTS)
+    former = [old for olds in ALIASES.values() for old in olds]
+    assert len(former) == len(set(former)) and not set(former) & set(DEFAULTS)
+
+
+def test_an_unknown_setting_is_refused():
+    with pytest.raises(Exception, match="no cluster-wide setting"):
+        plugin.LookupModule().run(["bbb_cluster_everything"], variables={})
+
+
+def test_through_ansible_a_former_name_warns_of_its_removal(tmp_path):
+    collections = Path(plugin.__file__).parents[5]
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "ansible"),
+            "localhost",
+            "-m",
+            "ansible.builtin.debug",
+            "-e",
+            "bbb_metrics_disk_path=/srv/old",
+            "-a",
+            "msg=DISK={{ lookup('bbb.cluster_proxy.cluster_var', 'bbb_cluster_disk_path') }}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(collections),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_DEPRECATION_WARNINGS="1",
+            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "DISK=/srv/old" in done.stdout
+    said = " ".join((done.stdout + done.stderr).split())
+    assert "bbb_metrics_disk_path is deprecated: set bbb_cluster_disk_path instead" in said
+    assert "1.0.0" in said
+
+
+def test_the_lookup_warns_with_the_release_that_removes_the_names():
+    """The removal version is a literal in the lookup's call (sanity checks it there): it must be REMOVED_IN."""
+    from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import REMOVED_IN
+
+    assert f'version="{REMOVED_IN}"' in Path(plugin.__file__).read_text()
