@@ -14,10 +14,11 @@ description:
     the variable, the value and the fix. Checked are the proxy hostname (a bare lowercase FQDN), every node
     hostname, every label (lowercase letters, digits, inner dashes; not a reserved BBB path), unique labels,
     unique public hostnames, and that no node uses the proxy's hostname.
-  - Both roles of the collection call this filter, so the proxy and the nodes always agree on the paths.
+  - The cluster lookup (P(bbb.cluster_proxy.cluster#lookup)), which every role and playbook asks, calls this filter, so
+    the proxy and the nodes always agree on the paths.
 options:
   _input:
-    description: Inventory hostnames of the BBB nodes, usually C(groups['bbb_nodes']).
+    description: Inventory hostnames of the BBB nodes, the node group's hosts.
     type: list
     elements: str
     required: true
@@ -35,9 +36,12 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Derive the node paths
+# Roles and playbooks ask the cluster lookup (bbb.cluster_proxy.cluster), which calls this filter; called directly:
+- name: Derive the node paths of the inventory's node group
   ansible.builtin.set_fact:
-    cluster: "{{ groups['bbb_nodes'] | bbb.cluster_proxy.cluster_nodes(hostvars, bbb_cluster_proxy_hostname) }}"
+    cluster: >-
+      {{ groups[lookup('bbb.cluster_proxy.cluster', 'nodes_group')]
+         | bbb.cluster_proxy.cluster_nodes(hostvars, lookup('bbb.cluster_proxy.cluster', 'proxy_hostname')) }}
   # cluster[0].client_url == 'https://proxy.example.com/bbb-01/html5client/'
 """
 

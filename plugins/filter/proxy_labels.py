@@ -7,7 +7,9 @@ short_description: The node labels an nginx configuration of the cluster proxy h
 version_added: 0.1.0
 description:
   - Finds every C(location /<label>/html5client/ {) and returns the labels, sorted and unique.
-  - The drift playbook compares them with the inventory to find locations of nodes that left it.
+  - Deprecated, removed in 1.0.0. No role of the collection uses it any more; the proxy's drift
+    (P(bbb.cluster_proxy.proxy_drift#filter)) reads the labels itself and names locations of nodes that left the
+    inventory.
 options:
   _input:
     description: The text of the proxy's nginx configuration.
@@ -30,10 +32,19 @@ _value:
   elements: str
 """
 
+from ansible.utils.display import Display
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import proxy_labels as _proxy_labels
+
+display = Display()
 
 
 def proxy_labels(text):
+    display.deprecated(
+        "bbb.cluster_proxy.proxy_labels is deprecated: use bbb.cluster_proxy.proxy_drift, which names the locations of "
+        "nodes not in the inventory.",
+        version="1.0.0",
+        collection_name="bbb.cluster_proxy",
+    )
     return _proxy_labels(text)
 
 

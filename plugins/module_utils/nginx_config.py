@@ -6,7 +6,7 @@
 One place for the modules that ask nginx (``nginx_file`` tests a candidate, ``nginx_info`` reads what runs). Every
 function reads its whole input, line by line, so the answer does not depend on how large the dump is (an
 ``nginx -T`` of a proxy with hundreds of nodes and other sites is several MiB; a shell pipeline into ``grep -q``
-broke on it, see issue 29).
+broke on it at production size).
 
 nginx prints the dump (``src/core/nginx.c``, ``main``: ``ngx_dump_config``) as, per file it read,
 ``# configuration file <name>:`` LF, the file's bytes, LF; messages go to stderr as ``nginx: [level] text`` before

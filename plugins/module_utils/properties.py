@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Line-by-line editing of key=value files (Java properties, systemd environment files).
 
-Shared by the properties_file and node_files modules: every byte other than the keys set stays as it is, and the
-values of secret keys (the BigBlueButton shared secret) are masked wherever text is shown.
+Shared by the node_files and adopt modules (and the deprecated properties_file): every byte other than the keys set
+stays as it is, and the values of secret keys (the BigBlueButton shared secret) are masked wherever text is shown.
 """
 
 from __future__ import annotations

@@ -21,11 +21,19 @@ Upstream (bigbluebutton/bigbluebutton, record-and-playback/core, 2.7 and 3.0):
   every ``post_publish/*.rb`` right after a format is published (workers/publish_worker.rb, base_worker.rb
   ``run_post_scripts``), so a published recording without it, minutes later, was not handed to Scalelite.
 
-A recording is here: *failed* where any of its steps has a ``.fail`` (one recording, however many steps failed);
-*published* where every wanted format has ``published/<id>-<format>.done``; otherwise *waiting* (queued, running or
-lost), its age counted from ``archived/<id>.done`` or, before that, ``raw/<id>``; *stuck* when waiting longer than
-``stuck_after``. *unstarted*: ``recorded/<id>.done`` older than ``unstarted_after`` (bbb-rap-starter is not taking
-them). One pass over the directories: a node with thousands of recordings is read in milliseconds.
+One pass over the directories (``scan``: a node with thousands of recordings is read in milliseconds), two readings
+of what it found:
+
+- ``pipeline`` (module recording_status, the health playbook): a recording is *failed* where any of its steps has a
+  ``.fail`` (one recording, however many steps failed); *published* where every wanted format has
+  ``published/<id>-<format>.done``; otherwise *waiting* (queued, running or lost), its age counted from
+  ``archived/<id>.done`` or, before that, ``raw/<id>``; *stuck* when waiting longer than ``stuck_after``.
+  *unstarted*: ``recorded/<id>.done`` older than ``unstarted_after`` (bbb-rap-starter is not taking them).
+- ``last_steps`` (the metrics script, metric ``recordings{state}``): each recording *failed* (any ``.fail``, also
+  of ``recorded``), else *norecord*, else by the last step it completed (*recorded* also for one only queued by
+  rap-starter, ``raw/<id>``, a file too); the age of the oldest one recorded, archived or sane but not processed,
+  counted from its ``recorded`` or ``archived`` marker, else from ``raw/<id>``. A recording published in one of
+  several formats is *published* here and waiting for ``pipeline``: the two are kept as they were defined.
 
 Runs on the managed node (module recording_status) and in the metrics script (roles/bbb_metrics installs this file
 beside it): Python 3.8 and later, standard library only.
@@ -36,20 +44,17 @@ from __future__ import annotations
 import os
 
 STEPS = ("archived", "sanity", "processed", "published")
+# The metric's states: the steps a recording completes, in order (recorded: bbb-web's marker), then the two ends.
+STATES = ("recorded",) + STEPS + ("failed", "norecord")
+MARKERS = ("done", "fail", "norecord")
 
 
-def _names(directory):
+def _entries(directory):
     try:
-        return os.listdir(directory)
+        with os.scandir(directory) as found:
+            return list(found)
     except OSError:
         return []
-
-
-def _mtime(path):
-    try:
-        return os.stat(path).st_mtime
-    except OSError:
-        return None
 
 
 def _split_format(base, formats):
@@ -63,66 +68,99 @@ def _split_format(base, formats):
     return base, ""
 
 
+def scan(status_dir, raw_dir, formats=("presentation",)):
+    """Every recording the node shows a trace of, by id: ``raw`` (mtime of ``raw/<id>``, None without),
+    ``raw_dir`` (that is a directory, as rap-starter makes it), ``done`` ({step: {format: mtime}} of the ``.done``
+    markers, format '' where the step has none), ``fail`` and ``norecord`` (the steps with such a marker), ``sender``
+    (Scalelite's ``published/<id>-sender.done``). A marker removed while it is read (a worker starting) is gone."""
+    recs = {}
+
+    def rec(record_id):
+        found = {"raw": None, "raw_dir": False, "done": {}, "fail": set(), "norecord": set(), "sender": False}
+        return recs.setdefault(record_id, found)
+
+    for entry in _entries(raw_dir):
+        try:
+            mtime = entry.stat().st_mtime
+        except OSError:
+            continue
+        rec(entry.name).update(raw=mtime, raw_dir=entry.is_dir())
+    for step in STATES[:5]:
+        for entry in _entries(os.path.join(status_dir, step)):
+            base, dot, ext = entry.name.rpartition(".")
+            if not dot or ext not in MARKERS:
+                continue
+            try:
+                mtime = entry.stat().st_mtime
+            except OSError:
+                continue
+            record_id, fmt = (base, "") if step in STATES[:3] else _split_format(base, formats)
+            found = rec(record_id)
+            if fmt == "sender":
+                found["sender"] = True
+            elif ext == "done":
+                found["done"].setdefault(step, {})[fmt] = mtime
+            else:
+                found[ext].add(step)
+    return recs
+
+
 def pipeline(status_dir, raw_dir, formats=("presentation",), now=0.0, unstarted_after=300, stuck_after=6 * 3600):
     """Counts of the node's recordings: waiting, stuck, failed, published, norecord, unstarted, the age in seconds
     of the oldest waiting one (0 when none), and untransferred: published in every format longer than
     ``unstarted_after`` ago without Scalelite's ``published/<id>-sender.done``."""
     formats = tuple(formats) or ("presentation",)
-    recs = {}
-    senders = set()
-
-    def rec(record_id):
-        return recs.setdefault(record_id, {"fail": False, "norecord": False, "published": set(), "since": None})
-
-    for name in _names(raw_dir):
-        path = os.path.join(raw_dir, name)
-        if os.path.isdir(path):
-            rec(name)["since"] = _mtime(path)
-    for step in STEPS:
-        directory = os.path.join(status_dir, step)
-        for name in _names(directory):
-            base, dot, ext = name.rpartition(".")
-            if not dot or ext not in ("done", "fail", "norecord"):
-                continue
-            record_id, fmt = (base, "") if step in ("archived", "sanity") else _split_format(base, formats)
-            if fmt == "sender":
-                senders.add(record_id)
-                continue
-            entry = rec(record_id)
-            if ext == "fail":
-                entry["fail"] = True
-            elif ext == "norecord":
-                entry["norecord"] = True
-            elif step == "published" and fmt in formats:
-                entry["published"].add(fmt)
-                stamp = _mtime(os.path.join(directory, name))
-                entry["published_at"] = max(entry.get("published_at") or 0.0, stamp or 0.0)
-            elif step == "archived":
-                entry["since"] = _mtime(os.path.join(directory, name)) or entry["since"]
     counts = {"waiting": 0, "stuck": 0, "failed": 0, "published": 0, "norecord": 0, "unstarted": 0, "oldest_waiting": 0}
     counts["untransferred"] = 0
-    for record_id, entry in recs.items():
-        if entry["fail"]:
+    for found in scan(status_dir, raw_dir, formats).values():
+        done = found["done"]
+        if "recorded" in done and now - done["recorded"][""] > unstarted_after:
+            counts["unstarted"] += 1
+        fail, norecord = found["fail"] - {"recorded"}, found["norecord"] - {"recorded"}
+        if not (found["raw_dir"] or set(done) - {"recorded"} or fail or norecord):
+            continue  # a recorded marker only (counted above), a raw file, or Scalelite's marker of a deleted one
+        published = done.get("published", {})
+        if fail:
             counts["failed"] += 1
-        elif entry["norecord"]:
+        elif norecord:
             counts["norecord"] += 1
-        elif entry["published"] >= set(formats):
+        elif set(published) >= set(formats):
             counts["published"] += 1
-            if record_id not in senders and now - entry.get("published_at", now) > unstarted_after:
+            if not found["sender"] and now - max(published[fmt] for fmt in formats) > unstarted_after:
                 counts["untransferred"] += 1
         else:
             counts["waiting"] += 1
-            age = max(now - entry["since"], 0.0) if entry["since"] is not None else 0.0
+            since = done.get("archived", {}).get("", found["raw"] if found["raw_dir"] else None)
+            age = max(now - since, 0.0) if since is not None else 0.0
             counts["oldest_waiting"] = max(counts["oldest_waiting"], int(age))
             if age > stuck_after:
                 counts["stuck"] += 1
-    recorded = os.path.join(status_dir, "recorded")
-    for name in _names(recorded):
-        if name.endswith(".done"):
-            stamp = _mtime(os.path.join(recorded, name))
-            if stamp is not None and now - stamp > unstarted_after:
-                counts["unstarted"] += 1
     return counts
+
+
+def last_steps(status_dir, raw_dir, now):
+    """(count per state of STATES, age in seconds of the oldest recording recorded, archived or sane but not
+    processed yet, 0.0 when none)."""
+    counts = dict.fromkeys(STATES, 0)
+    oldest = 0.0
+    for found in scan(status_dir, raw_dir).values():
+        done = found["done"]
+        if found["fail"]:
+            state = "failed"
+        elif found["norecord"]:
+            state = "norecord"
+        else:
+            state = next((step for step in reversed(STATES[:5]) if step in done), None)
+            if state is None and found["raw"] is not None:
+                state = "recorded"  # queued by rap-starter, not archived yet
+            if state is None:
+                continue
+        counts[state] += 1
+        stamps = [done[step][""] for step in STATES[:2] if step in done]
+        since = min(stamps) if stamps else found["raw"]
+        if state in STATES[:3] and since is not None:
+            oldest = max(oldest, now - since)
+    return counts, oldest
 
 
 TRANSFER_SCRIPT = "scalelite_post_publish.rb"

@@ -12,6 +12,9 @@ description:
   - Sends C(HEAD /) to each target over HTTPS, the way nginx on the proxy will reach it. The TLS connection carries the
     target's name as SNI and, with O(verify), its certificate must be valid for that name and signed by a CA of
     O(ca_file). Any HTTP answer counts as reached.
+  - Returns when the certificate each target presented expires (RV(results[].certificate_expiry); with
+    O(verify=false) also that of a certificate that does not verify), read as the metrics script reads certificate
+    files (module_utils C(certificates)).
   - A target with O(targets[].addresses) is connected to at those addresses (the proxy's pinned node addresses), one
     after the other; without, its name is resolved on this host.
   - All targets are probed at the same time (at most O(workers) at once), each bounded by O(timeout), so a cluster of
@@ -61,16 +64,12 @@ options:
     type: int
     default: 16
 attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
   platform:
     support: full
     platforms: posix
     description: Runs on the managed host (the proxy).
+extends_documentation_fragment:
+  - bbb.cluster_proxy.attributes.read_only
 seealso:
   - module: ansible.builtin.uri
 """
@@ -113,6 +112,12 @@ results:
     seconds:
       description: How long the probe of this target took.
       type: float
+    certificate_expiry:
+      description:
+        - When the certificate the target presented expires (its notAfter, seconds since the epoch), 0 where no TLS
+          handshake completed or the certificate cannot be read. Of the last address that completed a handshake.
+      type: int
+      sample: 1795928400
 failed_count:
   description: How many targets gave no HTTP answer.
   type: int
@@ -125,6 +130,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.certificates import der_not_after
 
 
 def _context(verify, ca_file):
@@ -143,10 +149,12 @@ def _addresses(target, port):
     return list(dict.fromkeys(entry[4][0] for entry in found))
 
 
-def _ask(address, hostname, port, context, timeout):
-    """HEAD / over TLS to one address; the status of the answer."""
+def _ask(address, hostname, port, context, timeout, seen):
+    """HEAD / over TLS to one address; the status of the answer. ``seen["certificate"]``: the DER certificate the
+    address presented, once the handshake completed."""
     with socket.create_connection((address, port), timeout=timeout) as raw:
         with context.wrap_socket(raw, server_hostname=hostname) as tls:
+            seen["certificate"] = tls.getpeercert(binary_form=True)
             tls.settimeout(timeout)
             tls.sendall(
                 f"HEAD / HTTP/1.1\r\nHost: {hostname}\r\nUser-Agent: bbb.cluster_proxy\r\nConnection: close\r\n\r\n".encode()
@@ -168,6 +176,7 @@ def probe(target, port, context, timeout):
     hostname = target["hostname"]
     result = dict(name=target["name"], url=f"https://{hostname}{'' if port == 443 else f':{port}'}/", status=-1)
     result.update(tls_problem=False, msg="")
+    seen = {}
     try:
         addresses = _addresses(target, port)
     except OSError as exc:
@@ -175,13 +184,14 @@ def probe(target, port, context, timeout):
         addresses = []
     for address in addresses:
         try:
-            result["status"] = _ask(address, hostname, port, context, timeout)
+            result["status"] = _ask(address, hostname, port, context, timeout, seen)
             result.update(tls_problem=False, msg="")
             break
         except (ssl.SSLError, ssl.CertificateError) as exc:
             result.update(tls_problem=True, msg=f"{address}: {exc}")
         except (OSError, ValueError) as exc:
             result.update(tls_problem=False, msg=f"{address}: {exc}")
+    result["certificate_expiry"] = der_not_after(seen.get("certificate")) or 0
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
 

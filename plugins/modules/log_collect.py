@@ -93,16 +93,12 @@ options:
         thousands).
     type: str
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; check mode changes nothing either.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
   platform:
     support: full
     platforms: posix
     description: Runs on the managed host; POSIX systems only (C(journalctl) for journal units).
+extends_documentation_fragment:
+  - bbb.cluster_proxy.attributes.read_only
 notes:
   - Reading the journal needs root or the C(systemd-journal)/C(adm) group; reading C(/var/log/nginx) usually root.
 """

@@ -57,6 +57,7 @@ options:
     default: nginx
 extends_documentation_fragment:
   - ansible.builtin.files
+  - bbb.cluster_proxy.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -64,10 +65,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the live file before and the new content after.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the managed host; POSIX systems only.
 notes:
   - A file that mentions O(dest) through another path than the directories that are copied (another symbolic link to
     it, for example) reads the live O(dest) during the test.

@@ -33,16 +33,12 @@ options:
     type: str
     default: nginx
 attributes:
-  check_mode:
-    support: full
-    description: Reads only; the same in check mode.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
   platform:
     support: full
     platforms: posix
     description: Runs on the managed host; reads C(/proc) for nginx's processes (Linux).
+extends_documentation_fragment:
+  - bbb.cluster_proxy.attributes.read_only
 seealso:
   - module: bbb.cluster_proxy.nginx_file
   - name: nginx command-line parameters

@@ -100,7 +100,6 @@ attributes:
     platforms: posix
     description: Runs on the managed node; POSIX systems only.
 seealso:
-  - module: bbb.cluster_proxy.properties_file
   - module: bbb.cluster_proxy.nginx_file
 """
 

@@ -76,6 +76,7 @@ options:
     default: [securitySalt]
 extends_documentation_fragment:
   - ansible.builtin.files
+  - bbb.cluster_proxy.attributes.posix
 attributes:
   check_mode:
     support: full
@@ -83,10 +84,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows the whole file before and after, with the values of O(secret_keys) masked.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the managed host; POSIX systems only.
 notes:
   - The module does not restart the service that reads the file; notify a handler for that.
   - A file this module creates gets mode C(0666) minus the umask unless O(mode) is set.

@@ -15,7 +15,8 @@ description:
     those without recording marks.
   - "C(status/recorded/<id>.done) is not a backlog: C(rap-starter.rb) deletes it as soon as it queued the recording,
     so it only stays while C(bbb-rap-starter) is down; such markers older than O(unstarted_after) are counted apart."
-  - Read-only; one pass over the directories (module_utils C(recordings)).
+  - Read-only; one pass over the directories (module_utils C(recordings)); the disk use from module_utils C(disk).
+    Both are the code the metrics script of the role bbb_metrics runs.
 author:
   - bbb.cluster_proxy contributors (!UNKNOWN)
 options:
@@ -52,16 +53,12 @@ options:
     type: path
     default: /usr/local/bigbluebutton/core/scripts
 attributes:
-  check_mode:
-    support: full
-    description: Reads only.
-  diff_mode:
-    support: none
-    description: Nothing to compare.
   platform:
     support: full
     platforms: posix
     description: Runs on the BigBlueButton node.
+extends_documentation_fragment:
+  - bbb.cluster_proxy.attributes.read_only
 """
 
 EXAMPLES = r"""
@@ -120,18 +117,8 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.disk import disk_percent
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import pipeline, transfer_problem
-
-
-def disk_percent(path):
-    """Used space as df's Use% computes it: used / (used + available), rounded up."""
-    try:
-        st = os.statvfs(path)
-    except OSError:
-        return -1
-    used = (st.f_blocks - st.f_bfree) * st.f_frsize
-    total = used + st.f_bavail * st.f_frsize
-    return -(-100 * used // total) if total else 0
 
 
 def main():

@@ -55,10 +55,8 @@ attributes:
   diff_mode:
     support: none
     description: No diff; the result lists the files recorded or restored.
-  platform:
-    support: full
-    platforms: posix
-    description: Runs on the managed host; POSIX systems only.
+extends_documentation_fragment:
+  - bbb.cluster_proxy.attributes.posix
 """
 
 EXAMPLES = r"""

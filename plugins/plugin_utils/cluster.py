@@ -2,9 +2,10 @@
 """Derivation and validation of the cluster's node paths.
 
 This is the single place where a node's path label and basename are derived
-from the inventory and where the set of nodes is checked. The filter plugins
-``cluster_nodes``, ``node_label`` and ``prefix_locations`` are thin wrappers,
-and both roles call them, so proxy and node can never disagree.
+from the inventory and where the set of nodes is checked. The ``cluster``
+lookup (which every role reads) and the ``cluster_nodes`` filter use it, so
+proxy and node can never disagree. The filters ``node_label`` and
+``prefix_locations`` are deprecated wrappers of it.
 """
 
 from __future__ import annotations

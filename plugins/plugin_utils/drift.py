@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Mapping
 
 import yaml
 
@@ -68,6 +69,70 @@ def settings_drift(actual, expected):
 def proxy_labels(text):
     """The node labels that an nginx configuration has client locations for, sorted."""
     return sorted(set(_PROXY_LOCATION_RE.findall(text or "")))
+
+
+def proxy_drift(conf_file, live_text, wanted_text, inventory_labels, loaded, server_name):
+    """One message per way the proxy's live nginx configuration disagrees with the inventory (empty: no drift).
+
+    ``conf_file``: the path of the cluster-proxy configuration; ``live_text``: its text on the proxy, None where it
+    is missing; ``wanted_text``: the role's template rendered for the inventory; ``inventory_labels``: the nodes'
+    labels; ``loaded``: the nginx_info module's result for ``conf_file`` (``valid``, ``error``, ``included``,
+    ``conflicts``, ``stale``), or a skipped result / None where it did not run; ``server_name``: the proxy's
+    public hostname. Labels are named sorted.
+    """
+    if loaded is None:
+        loaded = {}
+    if not isinstance(loaded, Mapping):
+        raise TypeError(
+            f"loaded must be the result of bbb.cluster_proxy.nginx_info (a mapping), not {type(loaded).__name__}"
+        )
+    if isinstance(inventory_labels, str):
+        raise TypeError("inventory_labels must be a list of node labels, not a string")
+    live_labels = proxy_labels(live_text)
+    wanted_labels = set(inventory_labels or [])
+    extra = [label for label in live_labels if label not in wanted_labels]
+    missing = sorted(wanted_labels.difference(live_labels))
+    messages = []
+    if live_text is None:
+        messages.append(f"{conf_file} is missing: no node is served through the proxy. Run bbb.cluster_proxy.site.")
+    if extra:
+        messages.append(
+            f"locations for nodes not in the inventory: {', '.join(extra)}"
+            " (their paths still reach those hosts). Run bbb.cluster_proxy.site to remove them."
+        )
+    if live_text is not None and missing:
+        messages.append(
+            f"no location for {', '.join(missing)}"
+            " (in the inventory): their clients answer 404 on the proxy. Run bbb.cluster_proxy.site."
+        )
+    if live_text is not None and not extra and not missing and live_text != wanted_text:
+        messages.append(
+            f"{conf_file} differs from what the inventory gives (the address of a node changed in DNS, or"
+            " TLS or cache settings were changed by hand or by another tool). See how with:"
+            " ansible-playbook bbb.cluster_proxy.site --check --diff"
+        )
+    if not loaded.get("valid", True):
+        messages.append(
+            f"nginx -t fails, so nginx cannot load the configuration: {loaded.get('error')}."
+            " Fix it before any reload (nginx keeps running the old one)."
+        )
+    if loaded.get("valid", False) and not loaded.get("included"):
+        messages.append(
+            f"{conf_file} is not part of what nginx loads (nginx -T does not list it): no node is served"
+            " through the proxy. Include /etc/nginx/conf.d/*.conf in the http block of nginx.conf."
+        )
+    if loaded.get("conflicts"):
+        messages.append(
+            f"another server block also claims {server_name} and nginx ignores one of them ("
+            f"{loaded['conflicts'][0]}): requests may not reach the cluster-proxy locations."
+            " Remove the other server block for that name."
+        )
+    if loaded.get("stale", False):
+        messages.append(
+            f"nginx runs a configuration older than {conf_file} (its workers started before the file"
+            " changed): the change is not live. Reload nginx (systemctl reload nginx) after nginx -t."
+        )
+    return messages
 
 
 _ENVIRONMENT_RE = re.compile(r'^\s*Environment=(?:"([^"=]+)=(.*)"|([^"=\s]+)=(.*))\s*$')

@@ -23,7 +23,7 @@ SCHEMA = {
         "max_pss_mib_per_node": NUMBER,
         "max_role_s": NUMBER,
         "linear_tolerance": NUMBER,
-        "before_issue_14": {
+        "before_tls_contexts": {
             "commit": TEXT,
             "nginx": TEXT,
             "nodes": NUMBER,
@@ -34,7 +34,7 @@ SCHEMA = {
     },
     "rollout": {
         "max_noop_tasks_per_node": NUMBER,
-        "before_issue_13": {"commit": TEXT, "noop_s_per_batch": NUMBER},
+        "before_one_model": {"commit": TEXT, "noop_s_per_batch": NUMBER},
     },
 }
 
@@ -56,7 +56,7 @@ def _checked(value, schema, where: str):
 
 
 def load(path: Path = BASELINES_FILE) -> SimpleNamespace:
-    """baselines.yml as namespaces: load().scale.max_nginx_t_s, load().rollout.before_issue_13.commit, ..."""
+    """baselines.yml as namespaces: load().scale.max_nginx_t_s, load().rollout.before_one_model.commit, ..."""
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:

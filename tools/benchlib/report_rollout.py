@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Section 4 of the report: rollout cost (the rollout benchmark), against the no-op re-run before issue 13
+"""Section 4 of the report: rollout cost (the rollout benchmark), against the no-op re-run before the one model
 (baselines.yml)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from .fmt import verdict
 
 def report_rollout(rows: list[dict], targets: list) -> list[str]:
     target = baselines.get().rollout
-    max_tasks, old = target.max_noop_tasks_per_node, target.before_issue_13
+    max_tasks, old = target.max_noop_tasks_per_node, target.before_one_model
     forks = settings.FORKS
 
     def per(r: dict, key: str) -> float:

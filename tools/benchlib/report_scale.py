@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Section 3 of the report: the proxy's configuration at scale (the scale benchmark), with its growth between
-sizes and the comparison with the configuration before issue 14 (baselines.yml)."""
+sizes and the comparison with the configuration before the shared upstream TLS contexts
+(baselines.yml)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def is_linear(steps: list[float | None]) -> bool | None:
 
 def report_scale(suites: list[dict], targets: list) -> list[str]:
     target = baselines.get().scale
-    old = target.before_issue_14
+    old = target.before_tls_contexts
 
     def per_node_mib(s: dict, r: dict) -> float:
         return (r["pss_kb"] - s["baseline"]["pss_kb"]) / r["nodes"] / 1024
@@ -89,9 +90,9 @@ def report_scale(suites: list[dict], targets: list) -> list[str]:
             if len(proxy_pass) == 1
             else f"{', '.join(map(str, proxy_pass))} `proxy_pass` lines depending on the size"
         )
-        + f" (the named locations); before issue 14 every node location had its own, and at {old.nodes} nodes "
-        f"on nginx {old.nginx} `nginx -t` took {old.nginx_t_s} s and nginx {old.pss_mib} MiB PSS, "
-        f"{old.per_node_kib} KiB per node (docs/benchmarks.md at {old.commit}).",
+        + " (the named locations); before the shared upstream TLS contexts every node location had its own, "
+        f"and at {old.nodes} nodes on nginx {old.nginx} `nginx -t` took {old.nginx_t_s} s "
+        f"and nginx {old.pss_mib} MiB PSS, {old.per_node_kib} KiB per node (docs/benchmarks.md at {old.commit}).",
     ]
     for s in suites:
         variant = s["variant"]

@@ -88,7 +88,8 @@ def bench_scale(lab: Lab, suite: str, sizes: list[int], variant: bool) -> dict:
     log(f"scale {suite}: baseline nginx (Debian's configuration) PSS {baseline['pss_kb']} kB")
     rows = [measure(n, f"scale-{suite}-{n}") for n in sizes]
     # The same largest configuration, verifying the nodes against one CA certificate instead of Debian's
-    # bundle: what the CA file costs (before issue 14 nginx read it once per node location).
+    # bundle: what the CA file costs (before the shared upstream TLS contexts nginx read it once per
+    # node location).
     one_ca = None
     if variant:
         one_ca = measure(

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from lab_runs import (
     NODES,
     PROXIES,
@@ -39,10 +40,15 @@ UNIT = "bbb-cluster-proxy-metrics"
 PROM = "/var/lib/prometheus/node-exporter/bbb_cluster_proxy.prom"
 # validation, then the bbb_metrics role alone (molecule/resources/metrics_only.yml)
 METRICS_ONLY = str(Path(__file__).resolve().parents[1] / "metrics_only.yml")
+COLLECTION = Path(__file__).resolve().parents[3]
+LIB = "/usr/local/lib/bbb-cluster-proxy"
+# the collection's measuring code the script imports, installed beside it (plugins/module_utils)
+MODULES = yaml.safe_load((COLLECTION / "roles/bbb_metrics/vars/main.yml").read_text())["__bbb_metrics_modules"]
 INSTALLED = [
     f"/etc/systemd/system/{UNIT}.service",
     f"/etc/systemd/system/{UNIT}.timer",
-    "/usr/local/lib/bbb-cluster-proxy/bbb_cluster_proxy_metrics.py",
+    f"{LIB}/bbb_cluster_proxy_metrics.py",
+    *(f"{LIB}/{name}" for name in MODULES),
     "/etc/bbb-cluster-proxy/metrics.json",
     PROM,
 ]
@@ -82,6 +88,11 @@ def test_the_timer_is_active_on_every_host():
         assert h.service(f"{UNIT}.timer").is_enabled, name
         assert h.run(f"systemctl is-active {UNIT}.timer").stdout.strip() == "active", name
         assert h.file(PROM).exists, f"{name}: the timer's first run wrote no {PROM}"
+        for module in MODULES:  # the health modules' own measuring code, byte for byte
+            installed = h.file(f"{LIB}/{module}")
+            expected = (COLLECTION / "plugins/module_utils" / module).read_text()
+            assert installed.content_string == expected, f"{name}:{LIB}/{module}"
+            assert oct(installed.mode) == "0o644", f"{name}:{LIB}/{module}"
 
 
 @pytest.mark.parametrize("node", [ROOM_A, ROOM_B])

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Upgrade self-healing (issue 15), in the upgrade scenario: life after the rollout, without Ansible.
+"""Upgrade self-healing (the hook after package upgrades), in the upgrade scenario: life after the rollout, without Ansible.
 
 - prepare.yml upgraded bbb-01 from 2.7 to 3.0 (a family change) and bbb-02 within 3.0 after a rollout that
   installed the hook, and recorded in /root/selfheal-upgrade.json what the hook did before the converge.

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The operator workflows, step 7: the rollout cordons a restarting node in Scalelite (issue 15).
+"""The operator workflows, step 7: the rollout cordons a restarting node in Scalelite (the Scalelite cordon).
 
 Cordon, drain, restart, the node's check, enable; a failed restart keeps the node cordoned and the next run
 restarts it, back to ``clean_state``; a node unknown to Scalelite stops the rollout before any change. The last

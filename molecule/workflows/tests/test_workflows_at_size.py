@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The workflows proxy at production size (issue 29): the operator's checks answer as on the small cluster.
+"""The workflows proxy at production size: the operator's checks answer as on the small cluster.
 
 The proxy already serves other sites of the operator's beside the cluster (prepare.yml: hundreds of KiB of server
 blocks). Here the cluster grows by IDLE pinned, idle node names, as an operator's proxy of hundreds of nodes has

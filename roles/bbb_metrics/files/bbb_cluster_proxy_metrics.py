@@ -2,7 +2,10 @@
 """Prometheus textfile metrics of a BigBlueButton node or of the cluster proxy (role bbb.cluster_proxy.bbb_metrics).
 
 Run by bbb-cluster-proxy-metrics.service (a timer, every 5 minutes by default) as
-``python3 bbb_cluster_proxy_metrics.py /etc/bbb-cluster-proxy/metrics.json``. Standard library only.
+``python3 bbb_cluster_proxy_metrics.py /etc/bbb-cluster-proxy/metrics.json``. Standard library only. The role
+installs beside it the collection's measuring code that the health playbook's modules run too (plugins/module_utils:
+recordings.py, disk.py, certificates.py), so both measure a fact the same way; this file counts logs, keeps state
+between runs and writes the output.
 
 What it reads, and where upstream writes it:
 
@@ -19,12 +22,14 @@ What it reads, and where upstream writes it:
 - recordings{state}, recording_oldest_unprocessed_age_seconds: the markers
   /var/bigbluebutton/recording/status/{recorded,archived,sanity,processed,published}/<id>[-<format>].{done,fail,norecord}.
   Upstream: bbb-web (recorded/<id>.done at the meeting's end); record-and-playback's archive_worker.rb,
-  sanity_worker.rb, process_worker.rb, publish_worker.rb.
+  sanity_worker.rb, process_worker.rb, publish_worker.rb. Read by recordings.scan, counted by recordings.last_steps.
 - proxy_requests_total{node}, proxy_responses_5xx_total{node,code}: the proxy's access log, format
   ``bbb_cluster_proxy`` (combined + `` node=<host> upstream=<addr> rt= urt= cache=``,
   roles/bbb_proxy/templates/bbb-cluster-proxy.conf.j2).
-- disk_*_bytes, disk_growth_bytes_per_day: statvfs of the disk path; the growth from samples in the state file.
-- certificate_expiry_timestamp_seconds{certificate}: the certificates nginx's ``ssl_certificate`` directives name.
+- disk_*_bytes, disk_growth_bytes_per_day: statvfs of the disk path (disk.disk_usage); the growth from samples in
+  the state file.
+- certificate_expiry_timestamp_seconds{certificate}: the certificates nginx's ``ssl_certificate`` directives name
+  (their notAfter: certificates.not_after).
 - selfheal_failed: whether the self-heal marker file exists (written by the self-heal part of the collection).
 
 Logs are read incrementally (inode and offset in the state file); after a rotation the rest of the rotated file
@@ -40,10 +45,14 @@ import glob
 import json
 import os
 import re
-import ssl
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# installed next to this script: the collection's plugins/module_utils files of the same names
+from certificates import not_after  # noqa: E402
+from disk import disk_usage  # noqa: E402
+from recordings import STATES, last_steps  # noqa: E402
 
 PREFIX = "bbb_cluster_proxy_"
 
@@ -58,7 +67,6 @@ API_ERROR_REASONS = {
     "You must provide your name": "missingParamFullName",
     "The meeting has been forcibly ended": "meetingForciblyEnded",
 }
-STATES = ("recorded", "archived", "sanity", "processed", "published", "failed", "norecord")
 # the bbb_cluster_proxy log format: combined, then node= upstream= rt= urt= cache=
 PROXY_LINE = re.compile(
     r'^\S+ \S+ \S+ \[[^\]]*\] "(?:[^"\\]|\\.)*" (?P<status>\d{3}) \S+ "(?:[^"\\]|\\.)*" "(?:[^"\\]|\\.)*"'
@@ -195,88 +203,7 @@ def count_proxy(lines, counters):
     return counters
 
 
-# ---- recordings ---------------------------------------------------------------------------------------------------
-
-
-def recordings(status_dir, now):
-    """(count per state, age in seconds of the oldest recording not processed yet) from the status markers.
-
-    rap-starter.rb deletes status/recorded/<id>.done as soon as it has queued the recording (and created raw/<id>/),
-    so a recording queued but not archived yet has only its raw directory: it counts as "recorded", its age from that
-    directory; an archived one from its archived marker (module_utils/recordings.py reads the same markers)."""
-    ids = {}
-
-    def rec(base):
-        return ids.setdefault(base, {"steps": set(), "fail": False, "norecord": False, "since": None})
-
-    def mark(step, name, mtime):
-        base, _dot, ext = name.rpartition(".")
-        if step in ("processed", "published"):
-            if base.endswith("-sender"):  # Scalelite's post_publish transfer marker, not a format
-                return
-            base = base.rsplit("-", 1)[0] if "-" in base else base  # <id>-<format>
-        entry = rec(base)
-        if ext == "fail":
-            entry["fail"] = True
-        elif ext == "norecord":
-            entry["norecord"] = True
-        elif ext == "done":
-            entry["steps"].add(step)
-            if step in ("recorded", "archived"):
-                entry["since"] = mtime if entry["since"] is None else min(entry["since"], mtime)
-
-    raw_dir = os.path.join(os.path.dirname(os.path.normpath(status_dir)), "raw")
-    try:
-        raw = os.listdir(raw_dir)
-    except OSError:
-        raw = []
-    for name in raw:
-        try:
-            mtime = os.stat(os.path.join(raw_dir, name)).st_mtime
-        except OSError:
-            continue
-        entry = rec(name)
-        entry["queued"] = mtime
-    for step in STATES[:5]:
-        directory = os.path.join(status_dir, step)
-        try:
-            names = os.listdir(directory)
-        except OSError:
-            continue
-        for name in names:
-            if name.endswith((".done", ".fail", ".norecord")):
-                try:
-                    mtime = os.stat(os.path.join(directory, name)).st_mtime
-                except OSError:
-                    continue
-                mark(step, name, mtime)
-    counts = dict.fromkeys(STATES, 0)
-    oldest = 0.0
-    for entry in ids.values():
-        if entry["fail"]:
-            state = "failed"
-        elif entry["norecord"]:
-            state = "norecord"
-        else:
-            state = next((s for s in reversed(STATES[:5]) if s in entry["steps"]), None)
-            if state is None and "queued" in entry:
-                state = "recorded"  # queued by rap-starter, not archived yet
-            if state is None:
-                continue
-        counts[state] += 1
-        since = entry["since"] if entry["since"] is not None else entry.get("queued")
-        if state in ("recorded", "archived", "sanity") and since is not None:
-            oldest = max(oldest, now - since)
-    return counts, oldest
-
-
 # ---- disk ---------------------------------------------------------------------------------------------------------
-
-
-def disk_usage(path):
-    st = os.statvfs(path)
-    size = st.f_blocks * st.f_frsize
-    return {"size": size, "used": size - st.f_bfree * st.f_frsize, "available": st.f_bavail * st.f_frsize}
 
 
 def disk_growth(samples, now, used, window):
@@ -303,23 +230,6 @@ def nginx_certificates(patterns):
                 continue
             found.update(p for p in SSL_CERTIFICATE.findall(text) if "$" not in p)
     return sorted(found)
-
-
-def certificate_not_after(path):
-    """notAfter of a PEM certificate as seconds since the epoch, or None when it cannot be read."""
-    decode = getattr(getattr(ssl, "_ssl", None), "_test_decode_cert", None)
-    if decode is not None:
-        try:
-            return ssl.cert_time_to_seconds(decode(path)["notAfter"])
-        except (OSError, ValueError, KeyError, ssl.SSLError):
-            return None
-    try:  # pragma: no cover - a Python without the decoder
-        out = subprocess.run(
-            ["openssl", "x509", "-noout", "-enddate", "-in", path], capture_output=True, text=True, check=True
-        ).stdout
-        return ssl.cert_time_to_seconds(out.strip().split("=", 1)[1])
-    except (OSError, subprocess.CalledProcessError, IndexError, ValueError):
-        return None
 
 
 # ---- output -------------------------------------------------------------------------------------------------------
@@ -388,7 +298,9 @@ def collect(config, state, now):
                 [(host, counters.get("join_failures", 0))],
             ),
         ]
-        counts, oldest = recordings(config["recording_status_dir"], now)
+        status_dir = config["recording_status_dir"]
+        raw_dir = os.path.join(os.path.dirname(os.path.normpath(status_dir)), "raw")  # rap-starter's raw/<id>/
+        counts, oldest = last_steps(status_dir, raw_dir, now)
         families += [
             (
                 "recordings",
@@ -466,7 +378,7 @@ def collect(config, state, now):
             "certificate_expiry_timestamp_seconds",
             "gauge",
             "When the TLS certificate that nginx serves expires (notAfter; 0: unreadable).",
-            [(dict(host, certificate=path), float(certificate_not_after(path) or 0)) for path in certificates],
+            [(dict(host, certificate=path), float(not_after(path) or 0)) for path in certificates],
         )
     )
     marker = config.get("selfheal_marker")

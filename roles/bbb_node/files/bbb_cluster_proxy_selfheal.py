@@ -31,6 +31,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bbb_release import installed_version as read_version  # noqa: E402  (installed next to this script)
 from nginx_copy import CopyError, render  # noqa: E402  (installed next to this script)
 
 TAG = "bbb-cluster-proxy-selfheal"
@@ -67,10 +68,10 @@ def write_atomically(path, text, mode=0o644):
 
 
 def installed_version(cfg):
-    """The installed release as the role's facts find it: the release file, else the package version (dpkg)."""
+    """The installed release as the role's facts find it (bbb_release.py, the same code): the release file, else
+    the package version (dpkg)."""
     try:
-        match = re.search(r"BIGBLUEBUTTON_RELEASE=([0-9][^\s]*)", read_text(cfg["release_file"]))
-        return match.group(1) if match else ""
+        return read_version(read_text(cfg["release_file"]))
     except OSError:
         pass
     try:
@@ -82,8 +83,7 @@ def installed_version(cfg):
         ).stdout
     except OSError:
         return ""
-    match = re.match(r"^(?:[0-9]+:)?([0-9]+\.[0-9]+)", out)
-    return match.group(1) if match else ""
+    return read_version(None, out)
 
 
 def nginx_test():

@@ -1,31 +1,48 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The metrics script of the role bbb_metrics: log counting, recordings, disk growth, certificates, the output.
+"""The metrics script of the role bbb_metrics: log counting, disk growth, the nginx files' certificates, the output.
 
+The script is loaded as the role installs it: beside the collection's module_utils files it imports (the role's
+__bbb_metrics_modules), whose own tests are in tests/unit/plugins/module_utils (recordings, disk, certificates).
 Fixtures are written here, in the formats upstream writes (bbb-web's logback pattern, the record-and-playback
 status markers) and the proxy's own bbb_cluster_proxy log format.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 from ansible_collections.bbb.cluster_proxy.tests import prom_text
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 
 ROOT = Path(__file__).resolve().parents[3]
 SOURCE = ROOT / "roles/bbb_metrics/files/bbb_cluster_proxy_metrics.py"
+MODULES = yaml.safe_load((ROOT / "roles/bbb_metrics/vars/main.yml").read_text())["__bbb_metrics_modules"]
 P = "bbb_cluster_proxy_"
 
 
+def install(directory):
+    """The script and the module_utils files it imports, in one directory, as roles/bbb_metrics installs them."""
+    for name in MODULES:
+        shutil.copy(ROOT / "plugins/module_utils" / name, directory / name)
+    shutil.copy(SOURCE, directory / SOURCE.name)
+    return directory / SOURCE.name
+
+
 def load():
-    spec = importlib.util.spec_from_file_location("bbb_cluster_proxy_metrics", SOURCE)
+    directory = Path(tempfile.mkdtemp(prefix="bbb-metrics-lib-"))
+    atexit.register(shutil.rmtree, directory, True)
+    spec = importlib.util.spec_from_file_location("bbb_cluster_proxy_metrics", install(directory))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -152,62 +169,6 @@ def _marker(status, step, name, age, now):
     os.utime(path, (now - age, now - age))
 
 
-def test_recordings_by_state_and_oldest_unprocessed(tmp_path):
-    now = time.time()
-    status = tmp_path / "status"
-    # waiting for archive for 2 h, archived and sane for 1 h, published, failed in processing, without marks
-    _marker(status, "recorded", "m1-1700000000001.done", 7200, now)
-    for step in ("recorded", "archived", "sanity"):
-        _marker(status, step, "m2-1700000000002.done", 3600, now)
-    for step, name in (
-        ("recorded", "m3-1700000000003.done"),
-        ("archived", "m3-1700000000003.done"),
-        ("sanity", "m3-1700000000003.done"),
-        ("processed", "m3-1700000000003-presentation.done"),
-        ("published", "m3-1700000000003-presentation.done"),
-    ):
-        _marker(status, step, name, 9000, now)
-    _marker(status, "recorded", "m4-1700000000004.done", 99999, now)
-    _marker(status, "archived", "m4-1700000000004.done", 99999, now)
-    _marker(status, "processed", "m4-1700000000004-presentation.fail", 99999, now)
-    _marker(status, "recorded", "m5-1700000000005.done", 50000, now)
-    _marker(status, "archived", "m5-1700000000005.norecord", 50000, now)
-    counts, oldest = M.recordings(str(status), now)
-    assert counts == {
-        "recorded": 1,
-        "archived": 0,
-        "sanity": 1,
-        "processed": 0,
-        "published": 1,
-        "failed": 1,
-        "norecord": 1,
-    }
-    assert oldest == pytest.approx(7200, abs=1)
-    assert M.recordings(str(tmp_path / "none"), now) == (dict.fromkeys(M.STATES, 0), 0.0)
-
-
-def test_recordings_as_rap_starter_leaves_them(tmp_path):
-    """rap-starter.rb deletes recorded/<id>.done as soon as it queued the recording and made raw/<id>/: a recording
-    queued but not archived is only that directory, an archived one has no recorded marker; both wait, aged from
-    what they have. Scalelite's published/<id>-sender.done is not a format."""
-    now = time.time()
-    status = tmp_path / "recording" / "status"
-    raw = tmp_path / "recording" / "raw" / "q1-1700000000001"
-    raw.mkdir(parents=True)
-    os.utime(raw, (now - 10800, now - 10800))
-    _marker(status, "archived", "a2-1700000000002.done", 5000, now)
-    _marker(status, "sanity", "a2-1700000000002.done", 4000, now)
-    for step in ("archived", "sanity"):
-        _marker(status, step, "p3-1700000000003.done", 9000, now)
-    for step in ("processed", "published"):
-        _marker(status, step, "p3-1700000000003-presentation.done", 8000, now)
-    _marker(status, "published", "p3-1700000000003-sender.done", 8000, now)
-    counts, oldest = M.recordings(str(status), now)
-    assert (counts["recorded"], counts["sanity"], counts["published"]) == (1, 1, 1)
-    assert sum(counts.values()) == 3
-    assert oldest == pytest.approx(10800, abs=1)
-
-
 def test_disk_growth_from_the_oldest_sample_in_the_window():
     growth, seconds, kept = M.disk_growth([], 1000.0, 5000, 3600)
     assert (growth, seconds, kept) == (0.0, 0.0, [[1000.0, 5000]])
@@ -231,8 +192,8 @@ def _certificate(tmp_path, days):
     return cert
 
 
-def test_certificates_from_nginx_files_and_their_end(tmp_path):
-    cert = _certificate(tmp_path, 30)
+def test_certificates_from_nginx_files(tmp_path):
+    cert = tmp_path / "cert.pem"
     site = tmp_path / "site"
     site.write_text(
         f"server {{\n    ssl_certificate {cert};\n    ssl_certificate_key /k.pem;\n"
@@ -240,9 +201,6 @@ def test_certificates_from_nginx_files_and_their_end(tmp_path):
     )
     (tmp_path / "other.conf").write_text(f"ssl_certificate  {cert} ;\n")
     assert M.nginx_certificates([str(site), str(tmp_path / "*.conf")]) == [str(cert)]
-    end = M.certificate_not_after(str(cert))
-    assert (end - time.time()) / 86400 == pytest.approx(30, abs=0.01)
-    assert M.certificate_not_after(str(tmp_path / "missing.pem")) is None
 
 
 def _config(tmp_path, kind, **extra):
@@ -347,16 +305,36 @@ def test_render_escapes_labels_and_the_strict_parser_rejects_bad_text():
 
 
 def test_the_script_reads_no_bbb_configuration():
-    source = SOURCE.read_text()
-    for word in ("bbb-web.properties", "securitySalt", "bigbluebutton.properties", "secret ="):
-        assert word not in source
+    for path in [SOURCE] + [ROOT / "plugins/module_utils" / name for name in MODULES]:
+        source = path.read_text()
+        for word in ("bbb-web.properties", "securitySalt", "bigbluebutton.properties", "secret ="):
+            assert word not in source, path
+
+
+def test_installed_it_runs_on_the_standard_library_alone(tmp_path):
+    """As on a host: python3 with no site-packages (-I -S: no Ansible to import), the module_utils files beside it."""
+    script = install(tmp_path)
+    (tmp_path / "site").write_text("")
+    path, config = _config(tmp_path, "node")
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(script), str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert prom_text.value(_read(config)[1], P + "recordings", state="recorded") == 0
+    lonely = tmp_path / "alone"
+    lonely.mkdir()
+    shutil.copy(SOURCE, lonely / SOURCE.name)  # without them it cannot start: the role installs them first
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(lonely / SOURCE.name), str(path)], capture_output=True, check=False
+    )
+    assert done.returncode != 0 and b"ModuleNotFoundError" in done.stderr
 
 
 def test_a_busy_proxy_s_first_run_streams_its_access_log_and_gives_the_same_counts(tmp_path):
-    """Issue 29, at production size: the first run on a busy proxy (state empty) reads a day's access log of hundreds
+    """At production size: the first run on a busy proxy (state empty) reads a day's access log of hundreds
     of nodes from its start. The counts are exact, a line still being written is left for the next run, and the log
-    is read line by line (it was read whole, then decoded and split: ~3x its size in memory, a few GiB on a busy day);
-    thousands of recordings' status markers are counted exactly."""
+    is read line by line (it was read whole, then decoded and split: ~3x its size in memory, a few GiB on a busy day).
+    (Thousands of recordings' status markers: tests/unit/plugins/module_utils/test_recordings.py.)"""
     import tracemalloc
 
     nodes = [f"bbb-{n:03d}.lab.test" for n in range(300)]
@@ -386,18 +364,3 @@ def test_a_busy_proxy_s_first_run_streams_its_access_log_and_gives_the_same_coun
     assert peak < 2**20, f"peak {peak / 2**20:.1f} MiB reading {size / 2**20:.1f} MiB"
     assert elapsed < 20
     assert M.read_new(str(log), {})[1] == end  # the list form agrees
-
-    status, now = tmp_path / "status", time.time()
-    for n in range(3000):
-        steps = ("recorded", "archived", "sanity", "processed", "published")[: 1 + n % 5]
-        for step in steps:
-            name = f"{n:040x}-{1700000000000 + n}" + ("-presentation" if step in ("processed", "published") else "")
-            _marker(status, step, name + ".done", 100 + n, now)
-    started = time.monotonic()
-    counts, oldest = M.recordings(str(status), now)
-    assert time.monotonic() - started < 10
-    assert counts == {"recorded": 600, "archived": 600, "sanity": 600, "processed": 600, "published": 600} | {
-        "failed": 0,
-        "norecord": 0,
-    }
-    assert oldest == pytest.approx(100 + 2997, abs=1)  # the oldest of those stopped before processing (n % 5 < 3)

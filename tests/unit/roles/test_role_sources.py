@@ -140,7 +140,7 @@ def test_each_node_setting_is_set_in_one_place():
 # A reader that stops at its first match or line (grep -q/-m/-l, head, sed ...q, awk ...exit, openssl x509 reading
 # one certificate) leaves its writer to die of SIGPIPE once the output is larger than a pipe buffer (64 KiB); under
 # `set -o pipefail` (which ansible-lint's risky-shell-pipe asks of every piped shell task) the pipeline then fails,
-# depending on the size of the output (issue 29: drift's `nginx -T | grep -q`).
+# depending on the size of the output (as drift's `nginx -T | grep -q` did at production size).
 EARLY_EXIT = re.compile(
     r"\|\s*(?:"
     r"grep\b[^|\n]*\s(?:-[a-zA-Z]*[qlm]|--quiet|--silent|--max-count|--files-with-matches)"

@@ -87,6 +87,7 @@ def node(request, tmp_path):
     lib = tmp_path / "usr/local/lib/bbb-cluster-proxy"
     lib.mkdir(parents=True)
     shutil.copy(ROOT / "plugins" / "plugin_utils" / "nginx_copy.py", lib / "nginx_copy.py")
+    shutil.copy(ROOT / "plugins" / "plugin_utils" / "bbb_release.py", lib / "bbb_release.py")
     shutil.copy(ROLE / "files" / "bbb_cluster_proxy_selfheal.py", lib / "bbb_cluster_proxy_selfheal.py")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -213,7 +213,7 @@ def test_socket_errors_leave_the_rate_targets_unjudged(run_env):
 def test_the_targets_come_from_the_baselines(run_env, monkeypatch):
     data = baselines.load()
     data.assets.min_proxied_rate = 0.75
-    data.rollout.before_issue_13 = SimpleNamespace(commit="abc1234", noop_s_per_batch=20.0)
+    data.rollout.before_one_model = SimpleNamespace(commit="abc1234", noop_s_per_batch=20.0)
     monkeypatch.setattr(baselines, "get", lambda: data)
     info, results = small_run()
     rows = targets_table(report.report(info, results, started=0))
@@ -227,13 +227,13 @@ def test_the_targets_come_from_the_baselines(run_env, monkeypatch):
 def test_the_baselines_file_loads_and_is_checked(tmp_path):
     b = baselines.load()
     assert (b.assets.min_proxied_rate, b.cache500.min_cached_rate, b.scale.max_role_s) == (0.45, 0.95, 10)
-    assert (b.scale.before_issue_14.commit, b.rollout.before_issue_13.commit) == ("cd41b4f", "0fd2760")
+    assert (b.scale.before_tls_contexts.commit, b.rollout.before_one_model.commit) == ("cd41b4f", "0fd2760")
     text = baselines.BASELINES_FILE.read_text()
     for broken, message in [
         (text.replace("  max_node_cpu_ratio: 2\n", ""), r"assets: missing \['max_node_cpu_ratio'\]"),
         (text.replace("linear_tolerance:", "linear_tolerence:"), r"unknown \['linear_tolerence'\]"),
         (text.replace("max_role_s: 10", "max_role_s: ten"), r"scale\.max_role_s: want a positive number, got 'ten'"),
-        (text.replace('commit: "0fd2760"', "commit: 1234567"), r"before_issue_13\.commit: want a quoted string"),
+        (text.replace('commit: "0fd2760"', "commit: 1234567"), r"before_one_model\.commit: want a quoted string"),
         ("- not a mapping\n", r"want a mapping of assets, cache500, scale, rollout"),
     ]:
         path = tmp_path / "baselines.yml"

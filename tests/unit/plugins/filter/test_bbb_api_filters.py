@@ -2,7 +2,7 @@
 """bbb_api_url and bbb_api_answer: every API call the roles make is signed and read in one place.
 
 Signed URLs are checked against the lab's bbb-web double, which accepts and refuses checksums as bbb-common-web's
-GetChecksumValidator does (tests/unit/lab_doubles/test_bbb_web_double.py); answers are built in the shapes of
+GetChecksumValidator does (tests/unit/lab_doubles/test_bbb_web_api.py); answers are built in the shapes of
 bbb-web's ApiController responses (getMeetings, the API root, a FAILED answer) and of what a proxy in between
 answers instead."""
 

@@ -303,7 +303,7 @@ HAND_MADE_PROXY = (
 
 
 def test_a_production_nginx_tree_gives_the_same_findings_as_a_small_one(node, run_module):
-    """Issue 29: the lab shows adopt a bare nginx. A proxy host that serves hundreds of other sites (hundreds of KiB of
+    """At production size: the lab shows adopt a bare nginx. A proxy host that serves hundreds of other sites (hundreds of KiB of
     server blocks) gives exactly the findings of the hand-made file alone, none from the other sites, in bounded time."""
     import time
 

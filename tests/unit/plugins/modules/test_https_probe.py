@@ -158,6 +158,20 @@ def test_a_certificate_of_an_untrusted_ca_is_a_tls_problem_unless_verify_is_off(
     assert found["status"] == 302
 
 
+def test_the_certificate_s_end_is_read_also_where_it_does_not_verify(pki, serve):
+    """The health playbook's days to expiry (verify off): the notAfter of the certificate presented, read by
+    module_utils/certificates.py as the metrics script reads certificate files; 0 without a handshake."""
+    server = serve("rogue.test")
+    end = x509.load_pem_x509_certificate(pki["rogue.test"].read_bytes()).not_valid_after_utc.timestamp()
+    target = [{"name": "n1", "hostname": "rogue.test", "addresses": ["127.0.0.1"]}]
+    [found] = probe(pki, server.server_address[1], target, verify=False)
+    assert found["certificate_expiry"] == int(end) and isinstance(found["certificate_expiry"], int)
+    [found] = probe(pki, server.server_address[1], target)  # verified: the handshake fails, nothing was presented
+    assert found["status"] == -1 and found["certificate_expiry"] == 0
+    [found] = probe(pki, _free_port(), target, verify=False)
+    assert found["certificate_expiry"] == 0
+
+
 def test_a_refused_connection_is_not_a_tls_problem(pki):
     [found] = probe(pki, _free_port(), [{"name": "n1", "hostname": "node.test", "addresses": ["127.0.0.1"]}])
     assert found["status"] == -1 and not found["tls_problem"] and "refused" in found["msg"].lower()

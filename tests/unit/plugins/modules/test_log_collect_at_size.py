@@ -1,6 +1,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""log_collect at production size (issue 29): a busy node's journal of a day, its large rotated and gzipped
+"""log_collect at production size: a busy node's journal of a day, its large rotated and gzipped
 bbb-web logs, the proxy's access log of hundreds of nodes, thousands of meetings. The answer is the one the small lab
 gives - exactly the window's lines, exactly the meeting asked for, every secret redacted - in bounded time, and a
 large file is read line by line, not held whole.

@@ -4,7 +4,7 @@
 
 The drift check this module replaced piped ``nginx -T`` into ``grep -q`` under ``pipefail``: once the dump was
 larger than a pipe buffer (64 KiB) the writer got SIGPIPE and the proxy's file was reported as not loaded at random
-(issue 29). These tests give the module a dump of several MiB with the cluster's file first, where that pipeline
+at production size. These tests give the module a dump of several MiB with the cluster's file first, where that pipeline
 failed, and expect the same answer as on the small tree.
 """
 

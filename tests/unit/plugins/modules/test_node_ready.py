@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """node_ready, the check after `bbb-conf --restart`: units from a fake systemd (systemctl show and journalctl as
 systemd 252 prints them), the API and the graphql websocket of the lab's bbb-web double (which answers and refuses
-as bbb-web and bbb-graphql-middleware do: tests/unit/lab_doubles/test_bbb_web_double.py)."""
+as bbb-web and bbb-graphql-middleware do: tests/unit/lab_doubles/test_bbb_web_api.py and
+test_bbb_web_graphql.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/plugin_utils/drift.py: the drift messages the node_files action returns (through node_model) and that
-the deprecated filters properties, settings_drift and drift_report wrap."""
+"""plugins/plugin_utils/drift.py: the drift messages the node_files action returns (through node_model), the proxy's
+drift messages (proxy_drift, through the filter of that name), and what the deprecated filters properties,
+settings_drift and drift_report wrap."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import (
     drift_report,
     parse_properties,
+    proxy_drift,
     settings_drift,
 )
 
@@ -163,3 +165,102 @@ def test_a_hand_edit_of_the_roles_drop_in_is_reported_once_by_the_file_check():
     assert message.startswith(
         "/etc/systemd/system/bbb-web.service.d/cluster-proxy.conf: JDK_JAVA_OPTIONS is '-Dedited'"
     )
+
+
+# The proxy: the messages' wording is what the molecule workflows tests assert on; keep it byte-identical.
+CONF = "/etc/nginx/conf.d/bbb-cluster-proxy.conf"
+PROXY = "proxy.example.com"
+LOADED = {"valid": True, "error": "", "included": True, "conflicts": [], "stale": False}
+
+
+def _conf(*labels, extra=""):
+    return "".join(f"location /{label}/html5client/ {{ proxy_pass https://{label}; }}\n" for label in labels) + extra
+
+
+WANTED = _conf("bbb-01", "bbb-02")
+
+
+def _proxy(live_text=WANTED, wanted_text=WANTED, labels=None, loaded=None):
+    labels = ["bbb-01", "bbb-02"] if labels is None else labels
+    return proxy_drift(CONF, live_text, wanted_text, labels, LOADED if loaded is None else loaded, PROXY)
+
+
+def test_proxy_drift_none_where_the_proxy_is_as_the_inventory_says():
+    assert _proxy() == []
+
+
+def test_proxy_drift_missing_file_and_nginx_not_asked():
+    skipped = {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"}
+    assert _proxy(live_text=None, loaded=skipped) == [
+        f"{CONF} is missing: no node is served through the proxy. Run bbb.cluster_proxy.site."
+    ]
+    assert proxy_drift(CONF, None, _conf("bbb-01"), ["bbb-01"], None, PROXY) == [
+        f"{CONF} is missing: no node is served through the proxy. Run bbb.cluster_proxy.site."
+    ]
+
+
+def test_proxy_drift_locations_of_nodes_not_in_the_inventory_sorted():
+    assert _proxy(live_text=_conf("room-b", "bbb-01", "bbb-02", "room-a")) == [
+        "locations for nodes not in the inventory: room-a, room-b (their paths still reach those hosts)."
+        " Run bbb.cluster_proxy.site to remove them."
+    ]
+
+
+def test_proxy_drift_no_location_for_nodes_in_the_inventory():
+    assert _proxy(live_text=_conf("bbb-01"), labels=["bbb-03", "bbb-01", "bbb-02"]) == [
+        "no location for bbb-02, bbb-03 (in the inventory): their clients answer 404 on the proxy."
+        " Run bbb.cluster_proxy.site."
+    ]
+
+
+def test_proxy_drift_file_differs_otherwise():
+    assert _proxy(live_text=_conf("bbb-01", "bbb-02", extra="proxy_cache_valid 200 1h;\n")) == [
+        f"{CONF} differs from what the inventory gives (the address of a node changed in DNS, or TLS or cache"
+        " settings were changed by hand or by another tool). See how with:"
+        " ansible-playbook bbb.cluster_proxy.site --check --diff"
+    ]
+
+
+def test_proxy_drift_nginx_test_fails():
+    error = 'nginx: [emerg] unknown directive "proxy_passs" in /etc/nginx/conf.d/bbb-cluster-proxy.conf:12'
+    loaded = {"valid": False, "error": error, "included": False, "conflicts": [], "stale": False}
+    assert _proxy(loaded=loaded) == [
+        f"nginx -t fails, so nginx cannot load the configuration: {error}."
+        " Fix it before any reload (nginx keeps running the old one)."
+    ]
+
+
+def test_proxy_drift_file_not_loaded_by_nginx():
+    assert _proxy(loaded=dict(LOADED, included=False)) == [
+        f"{CONF} is not part of what nginx loads (nginx -T does not list it): no node is served through the proxy."
+        " Include /etc/nginx/conf.d/*.conf in the http block of nginx.conf."
+    ]
+
+
+def test_proxy_drift_another_server_block_claims_the_name():
+    warning = f'nginx: [warn] conflicting server name "{PROXY}" on 0.0.0.0:443, ignored'
+    assert _proxy(loaded=dict(LOADED, conflicts=[warning, warning.replace("443", "80")])) == [
+        f"another server block also claims {PROXY} and nginx ignores one of them ({warning}):"
+        " requests may not reach the cluster-proxy locations. Remove the other server block for that name."
+    ]
+
+
+def test_proxy_drift_nginx_runs_an_older_configuration():
+    assert _proxy(loaded=dict(LOADED, stale=True)) == [
+        f"nginx runs a configuration older than {CONF} (its workers started before the file changed):"
+        " the change is not live. Reload nginx (systemctl reload nginx) after nginx -t."
+    ]
+
+
+def test_proxy_drift_messages_in_order_and_the_differs_message_only_with_the_inventorys_locations():
+    loaded = {"valid": True, "error": "", "included": False, "conflicts": ["warn"], "stale": True}
+    messages = _proxy(live_text=_conf("bbb-01", "old"), loaded=loaded)
+    assert [m.split(" ")[0] for m in messages] == ["locations", "no", CONF, "another", "nginx"]
+    assert not any("differs from" in m for m in messages)
+
+
+def test_proxy_drift_needs_a_result_and_a_list():
+    with pytest.raises(TypeError, match="nginx_info"):
+        proxy_drift(CONF, "", "", [], "skipped", PROXY)
+    with pytest.raises(TypeError, match="list of node labels"):
+        proxy_drift(CONF, "", "", "bbb-01", LOADED, PROXY)
