@@ -116,11 +116,11 @@ class LookupModule(LookupBase):
         return self._computed(variables)
 
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        variables = variables or {}
         terms = terms or ["nodes"]
         if len(terms) != 1 or terms[0] not in TERMS:
             raise AnsibleLookupError(f"bbb.cluster_proxy.cluster: give one of {', '.join(TERMS)}, not {terms}")
+        self.set_options(var_options=variables, direct=kwargs)
+        variables = variables or {}
         term = terms[0]
         if term in ("nodes", "computed"):
             return self._nodes(variables) if term == "nodes" else self._computed(variables)

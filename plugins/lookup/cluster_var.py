@@ -50,17 +50,19 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import resolve
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import DEFAULTS, resolve
 
 display = Display()
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        if len(terms) != 1 or terms[0] not in DEFAULTS:
+            raise AnsibleLookupError(
+                f"bbb.cluster_proxy.cluster_var: give one setting's name ({', '.join(sorted(DEFAULTS))}), not {terms}"
+            )
         self.set_options(var_options=variables, direct=kwargs)
         variables = variables or {}
-        if len(terms) != 1:
-            raise AnsibleLookupError(f"bbb.cluster_proxy.cluster_var: give one setting's name, not {terms}")
 
         def value(name):
             raw = variables[name]

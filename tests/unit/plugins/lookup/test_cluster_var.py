@@ -43,7 +43,7 @@ def test_every_alias_has_a_default_and_no_name_is_two_facts():
 
 
 def test_an_unknown_setting_is_refused():
-    with pytest.raises(Exception, match="no cluster-wide setting"):
+    with pytest.raises(Exception, match="give one setting's name"):
         plugin.LookupModule().run(["bbb_cluster_everything"], variables={})
 
 

@@ -116,17 +116,19 @@ def test_the_deprecated_family_alone_maps_to_its_capabilities(walked, family, ca
     failed, result, _raw, params = walked(a_node(family=family))
     assert not failed, result
     assert params["nodes"][0]["capabilities"] == capabilities
-    ((message, version, collection),) = deprecations(result)
-    assert "nodes[].family is deprecated (given for n)" in message
-    assert (version, collection) == ("1.0.0", "bbb.cluster_proxy")
+    # ansible-core before 2.19 keeps deprecations in a process-wide list: earlier tests' may be there too
+    assert any(
+        "nodes[].family is deprecated (given for n)" in message
+        and (version, collection) == ("1.0.0", "bbb.cluster_proxy")
+        for message, version, collection in deprecations(result)
+    )
 
 
 def test_the_deprecated_family_is_ignored_beside_capabilities(walked):
     failed, result, _raw, params = walked(a_node(family="3.0", capabilities={"graphql": False}))
     assert not failed, result
     assert params["nodes"][0]["capabilities"] == {"graphql": False}
-    ((message, _version, _collection),) = deprecations(result)
-    assert "Where both are given, family is ignored" in message
+    assert any("Where both are given, family is ignored" in message for message, _v, _c in deprecations(result))
 
 
 def test_the_deprecated_family_takes_no_new_name(walked):
