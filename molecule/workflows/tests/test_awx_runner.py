@@ -121,7 +121,7 @@ def test_acceptance_job_with_survey_answers_as_strings(job):
 
 
 def test_preflight_job_records_the_survey_operator_in_a_timestamped_rollback_point(job):
-    runner, artifacts = job("preflight", bbb_cluster_operator="awx-survey-operator")
+    runner, artifacts = job("preflight", bbb_rollback_operator="awx-survey-operator")
     assert runner.status == "successful", runner.stdout.read()[-3000:]
     for name in HOSTS:
         found = host(name).run(

@@ -31,7 +31,7 @@ def test_health_reports_and_fails_over_thresholds():
             "-e",
             "bbb_health_disk_percent=1",
             "-e",
-            "bbb_health_certificate_days=40",
+            "bbb_cluster_certificate_days=40",
         )
     finally:
         node.run(
