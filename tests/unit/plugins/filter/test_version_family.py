@@ -40,21 +40,7 @@ def test_a_family_file_without_versions_is_refused(tmp_path):
         load_families(tmp_path)
 
 
-FAKE = textwrap.dedent(
-    """\
-    ---
-    # A fake family, added as data only: nothing else of the collection changes.
-    __bbb_node_family:
-      name: "9.9"
-      versions: ["9.9"]
-      capabilities: {join_suffix: "enter", proxy_api_location: true, graphql: true, guest_lobby_on_node: true}
-    __bbb_node_family_files:
-      - path: /etc/bigbluebutton/bbb-web.properties
-        format: properties
-        settings:
-          futureKey: "{{ __bbb_node_origin }}/future"
-    """
-)
+FAKE = (Path(__file__).resolve().parents[2] / "data" / "family_9.9.yml").read_text()
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils import walkthrough_steps as steps
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_steps import NodeWalk, Step
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import load_families
 
 CLIENT = "https://proxy.lab.test/room-a/html5client/"
 GRAPHQL = "wss://room-a.lab.test/graphql"
@@ -83,8 +85,9 @@ def teacher_in(walk, sockets=()):
     return joins
 
 
-# A family made up from data: a client that speaks graphql, and a capability the walk-through does not read.
-FAKE_FAMILY = {"graphql": True, "teleport": True}
+# The made-up family of the version-family test (tests/unit/data/family_9.9.yml), read as the cluster reads family
+# data, plus a capability the walk-through does not read: its client speaks graphql.
+FAKE_FAMILY = dict(load_families(Path(__file__).resolve().parents[2] / "data")["9.9"]["capabilities"], teleport=True)
 
 
 def test_the_teacher_of_a_graphql_client_must_open_a_websocket(tmp_path):
