@@ -109,11 +109,10 @@ class LookupModule(LookupBase):
         if given:
             return list(given)
         hostvars = variables.get("hostvars") or {}
-        if "localhost" in hostvars and "bbb_cluster_nodes" in hostvars["localhost"]:
-            published = hostvars["localhost"]["bbb_cluster_nodes"]
-            if published:
-                return list(published)
-        return self._computed(variables)
+        # hostvars['localhost'] computes localhost's variables each time it is asked: ask once
+        local = hostvars["localhost"] if "localhost" in hostvars else {}
+        published = local["bbb_cluster_nodes"] if "bbb_cluster_nodes" in local else None
+        return list(published) if published else self._computed(variables)
 
     def run(self, terms, variables=None, **kwargs):
         terms = terms or ["nodes"]
