@@ -12,18 +12,16 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import ansible_collections
 import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 from ansible_collections.bbb.cluster_proxy.tests.proxy_render import PROXY_RENDER_PLAY
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 # The collections path this test runs from (.build/collections: ansible_collections/bbb/cluster_proxy links here).
-COLLECTIONS = next(Path(p).parent for p in ansible_collections.__path__ if (Path(p) / "bbb" / "cluster_proxy").is_dir())
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NODES = {
     "bbb-01.example.com": {"bbb_node_version": "3.0.30"},
@@ -62,23 +60,16 @@ def render(tmp_path, pins, extra=None, **proxy_vars):
     playbook = tmp_path / "render.yml"
     playbook.write_text(PROXY_RENDER_PLAY)
     out = tmp_path / "proxy.conf"
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-        ANSIBLE_STDOUT_CALLBACK="default",
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        OUT=str(out),
-        TEMPLATE=str(ROOT / "roles" / "bbb_proxy" / "templates" / "bbb-cluster-proxy.conf.j2"),
-    )
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), str(playbook)]
-        + (["-e", json.dumps(extra)] if extra else []),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
+    run = ansible_cli(
+        "ansible-playbook",
+        "-i",
+        inventory,
+        playbook,
+        *(["-e", json.dumps(extra)] if extra else []),
+        env={
+            "OUT": str(out),
+            "TEMPLATE": str(ROOT / "roles" / "bbb_proxy" / "templates" / "bbb-cluster-proxy.conf.j2"),
+        },
     )
     return run.returncode, run.stdout + run.stderr, out.read_text() if out.exists() else ""
 

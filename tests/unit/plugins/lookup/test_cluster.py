@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.lookup import cluster as plugin
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
 
 INVENTORY = {
     "all": {
@@ -58,28 +55,7 @@ PLAYBOOK = """\
 def run(tmp_path, inventory, *extra):
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))
     (tmp_path / "play.yml").write_text(PLAYBOOK)
-    collections = Path(plugin.__file__).parents[5]
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            str(tmp_path / "inventory.yml"),
-            str(tmp_path / "play.yml"),
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=240,
-        env=dict(
-            os.environ,
-            ANSIBLE_COLLECTIONS_PATH=str(collections),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_STDOUT_CALLBACK="default",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ),
-    )
-    return done
+    return ansible_cli("ansible-playbook", "-i", tmp_path / "inventory.yml", tmp_path / "play.yml", *extra)
 
 
 def said(done, what):

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.lookup import cluster_var as plugin
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import ALIASES, DEFAULTS, resolve
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
 
 
 def _resolve(name, variables):
@@ -48,29 +46,17 @@ def test_an_unknown_setting_is_refused():
 
 
 def test_through_ansible_a_former_name_warns_of_its_removal(tmp_path):
-    collections = Path(plugin.__file__).parents[5]
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible"),
-            "localhost",
-            "-m",
-            "ansible.builtin.debug",
-            "-e",
-            "bbb_metrics_disk_path=/srv/old",
-            "-a",
-            "msg=DISK={{ lookup('bbb.cluster_proxy.cluster_var', 'bbb_cluster_disk_path') }}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = ansible_cli(
+        "ansible",
+        "localhost",
+        "-m",
+        "ansible.builtin.debug",
+        "-e",
+        "bbb_metrics_disk_path=/srv/old",
+        "-a",
+        "msg=DISK={{ lookup('bbb.cluster_proxy.cluster_var', 'bbb_cluster_disk_path') }}",
+        env={"ANSIBLE_DEPRECATION_WARNINGS": "1"},
         timeout=120,
-        env=dict(
-            os.environ,
-            ANSIBLE_COLLECTIONS_PATH=str(collections),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_DEPRECATION_WARNINGS="1",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "DISK=/srv/old" in done.stdout

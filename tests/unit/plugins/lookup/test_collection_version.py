@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible_collections.bbb.cluster_proxy.plugins.lookup import collection_version as plugin
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -22,13 +20,15 @@ def test_source_checkout_reads_galaxy_yml():
 def test_the_lookup_as_a_playbook_loads_it():
     """Through Ansible's plugin loader, as a playbook's lookup() gets it (ansible-core 2.16 gives the plugin
     what it needs for set_options only there, so calling LookupModule() directly proves less)."""
-    collections = Path(plugin.__file__).parents[5]  # the collections path the plugin was imported from
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible"), "localhost", "-m", "ansible.builtin.debug",
-         "-a", "msg={{ lookup('bbb.cluster_proxy.collection_version') }}"],
-        capture_output=True, text=True, check=False,
-        env=dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1"),
-    )  # fmt: skip
+    done = ansible_cli(
+        "ansible",
+        "localhost",
+        "-m",
+        "ansible.builtin.debug",
+        "-a",
+        "msg={{ lookup('bbb.cluster_proxy.collection_version') }}",
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f'"msg": "{plugin.collection_version()}"' in done.stdout
 

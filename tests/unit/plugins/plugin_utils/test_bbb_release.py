@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils import bbb_release
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.bbb_release import installed_version
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -38,25 +35,13 @@ def test_the_role_and_the_hook_read_it_with_this_code():
 
 
 def test_the_filter_through_ansible():
-    collections = Path(bbb_release.__file__).parents[5]  # the collections path the code was imported from
-    done = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "ansible"),
-            "localhost",
-            "-m",
-            "ansible.builtin.debug",
-            "-a",
-            "msg=V={{ none | bbb.cluster_proxy.installed_version('1:2.7.12-5') }}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    done = ansible_cli(
+        "ansible",
+        "localhost",
+        "-m",
+        "ansible.builtin.debug",
+        "-a",
+        "msg=V={{ none | bbb.cluster_proxy.installed_version('1:2.7.12-5') }}",
         timeout=120,
-        env=dict(
-            os.environ,
-            ANSIBLE_COLLECTIONS_PATH=str(collections),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        ),
     )
     assert done.returncode == 0 and "V=2.7" in done.stdout, done.stdout + done.stderr
