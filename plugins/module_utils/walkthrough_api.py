@@ -117,10 +117,11 @@ def end_meetings(created):
             pass
 
 
-def ca_bundle(ca_file):
-    """A PEM file of the system's CAs and ``ca_file``, in a directory of its own (open_url trusts only its ca_path)."""
+def ca_bundle(ca_file, directory):
+    """A PEM file of the system's CAs and ``ca_file`` in a directory of its own below ``directory`` (the caller's,
+    removed with it: open_url trusts only its ca_path)."""
     system = ssl.get_default_verify_paths().cafile
-    bundle = os.path.join(tempfile.mkdtemp(prefix="bbb-walk-ca-"), "bundle.pem")
+    bundle = os.path.join(tempfile.mkdtemp(prefix="bbb-walk-ca-", dir=directory), "bundle.pem")
     with open(bundle, "w", encoding="utf-8") as out:
         for path in filter(None, (system, ca_file)):
             with open(path, encoding="utf-8") as handle:

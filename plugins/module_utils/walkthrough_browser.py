@@ -45,12 +45,13 @@ def run_walkthrough(module, params):
     report_dir = params["report_dir"]
     os.makedirs(os.path.join(report_dir, "screenshots"), exist_ok=True)
     extra_ca = params.get("ca_file")  # for Chromium's NSS database
-    if extra_ca:
-        params["ca_file"] = ca_bundle(extra_ca)
     results = {}
-    placed, created = place_meetings(params)
+    created = []
     home = tempfile.mkdtemp(prefix="bbb-walk-")
     try:
+        if extra_ca:  # removed with home (a meeting that cannot be placed must not leave it behind)
+            params["ca_file"] = ca_bundle(extra_ca, home)
+        placed, created = place_meetings(params)
         args = ["--use-fake-device-for-media-stream"]
         if params["hosts"]:
             rules = ", ".join(f"MAP {name} {address}" for name, address in params["hosts"].items())
@@ -71,7 +72,5 @@ def run_walkthrough(module, params):
     finally:
         end_meetings(created)
         shutil.rmtree(home, ignore_errors=True)
-        if extra_ca:
-            shutil.rmtree(os.path.dirname(params["ca_file"]), ignore_errors=True)
     hostname = {node["name"]: node["hostname"] for node in params.get("nodes") or []}
     return results, write_report(report_dir, results, hostname)

@@ -6,6 +6,7 @@ name mapping, the CA bundle."""
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import xml.etree.ElementTree as ET
 
@@ -44,7 +45,8 @@ def test_lab_names_resolve_to_the_given_addresses(monkeypatch):
 def test_the_ca_bundle_holds_the_extra_ca(tmp_path):
     extra = tmp_path / "ca.pem"
     extra.write_text("-----BEGIN CERTIFICATE-----\nlab\n-----END CERTIFICATE-----\n\n")
-    bundle = walkthrough_api.ca_bundle(str(extra))
+    bundle = walkthrough_api.ca_bundle(str(extra), str(tmp_path))
+    assert os.path.dirname(os.path.dirname(bundle)) == str(tmp_path)
     assert (
         open(bundle, encoding="utf-8").read().endswith("-----BEGIN CERTIFICATE-----\nlab\n-----END CERTIFICATE-----\n")
     )
