@@ -29,7 +29,7 @@ from .workflows_lab import (
 
 
 def test_drift_reports_nothing_on_a_converged_cluster(clean_state):
-    rc, output = playbook("bbb.cluster_proxy.drift")
+    rc, output = playbook("bbb.cluster_proxy.drift", "-vvv")  # also the secret check at -vvv (test_workflows_8)
     assert rc == 0, output[-3000:]
     assert "No drift: the proxy and every node agree with the inventory." in output
 
@@ -43,6 +43,7 @@ def test_preflight_checks_and_records_a_rollback_point(clean_state):
         rc, output = playbook(
             "bbb.cluster_proxy.preflight",
             *("-e", f"bbb_cluster_rollback_id={POINT}", "-e", "bbb_cluster_operator=lab-ci", *lb_args()),
+            "-vvv",  # also the secret check at -vvv (test_workflows_8), the load balancer's secret too
         )
     finally:
         assert host(ROOM_B).run(f"mv /root/scalelite_post_publish.rb {script}").rc == 0

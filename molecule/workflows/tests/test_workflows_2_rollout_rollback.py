@@ -39,7 +39,7 @@ def test_rollback_restores_the_point_byte_identical_and_restarts_once(clean_stat
     assert managed_snapshot() != clean_state
     counts = {name: restarts(name) for name in NODES}
 
-    rc, output = playbook("bbb.cluster_proxy.rollback", "-e", f"bbb_rollback_id={POINT}")
+    rc, output = playbook("bbb.cluster_proxy.rollback", "-e", f"bbb_rollback_id={POINT}", "-vvv")  # test_workflows_8
     assert rc == 0, output[-3000:]
     assert managed_snapshot() == clean_state
     for name in NODES:

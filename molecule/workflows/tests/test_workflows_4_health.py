@@ -12,7 +12,7 @@ from .workflows_lab import PROXY, ROOM_B
 
 
 def test_health_reports_and_fails_over_thresholds():
-    rc, output = playbook("bbb.cluster_proxy.health")
+    rc, output = playbook("bbb.cluster_proxy.health", "-vvv")  # also the secret check at -vvv (test_workflows_8)
     assert rc == 0, flat(output)[-3000:]
     assert "'api': 'ok'" in output.replace('"', "'")
     node = host(ROOM_B)

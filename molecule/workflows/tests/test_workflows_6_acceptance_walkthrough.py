@@ -103,7 +103,7 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
     """The API walk, then the browser's. On 3.0 the client settings are read as the client reads them: the
     x-session-token header and the node's JSESSIONID from the join (checkGraphqlAuthorization refuses a
     ?sessionToken= query, which 82b2c61 sent)."""
-    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
+    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path), "-vvv")  # test_workflows_8 too
     text = flat(output)
     assert rc == 0, text[-3000:]
     for name in NODES:

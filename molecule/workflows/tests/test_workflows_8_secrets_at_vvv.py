@@ -1,0 +1,18 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Every operator playbook ran at -vvv in this session, and none printed a node's shared secret.
+
+The runs are the sequence's own (drift and preflight in 1, rollback in 2, health in 4, acceptance with the
+walk-through in 6, site after the failed restart in 7; validate and collect in test_security.py): playbook()
+fails the run's test if a secret is in its output, and records the runs that were at -vvv. This file sorts after
+the sequence and before test_workflows_at_size.py; run alone (-k), it fails: the runs it counts are the others'.
+"""
+
+from __future__ import annotations
+
+from lab_runs import VERBOSE_RUNS
+
+OPERATOR_PLAYBOOKS = {"validate", "site", "drift", "health", "preflight", "rollback", "acceptance", "collect"}
+
+
+def test_every_operator_playbook_ran_at_vvv_without_printing_a_secret():
+    assert OPERATOR_PLAYBOOKS - VERBOSE_RUNS == set(), f"ran at -vvv: {sorted(VERBOSE_RUNS)}"
