@@ -73,7 +73,7 @@ def test_bbb_web_properties_keeps_secret_server_url_and_operator_keys(host, node
     assert text.startswith("#\n# Overrides for /usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties\n")
 
 
-def test_bbb_html5_yml_merged(host, node_name, label):
+def test_bbb_html5_yml_merged(host, node_name, label, family):
     """docs/versions.md, Node side: the client keys merged, no yq (T6); maps merge, lists replace, operator keys kept (T11)."""
     settings = yaml.safe_load(host.file("/etc/bigbluebutton/bbb-html5.yml").content_string)
     public = settings["public"]
@@ -86,7 +86,10 @@ def test_bbb_html5_yml_merged(host, node_name, label):
     assert public["presentation"]["uploadEndpoint"] == f"https://{node_name}/bigbluebutton/presentation/upload"
     assert public["pads"]["url"] == f"https://{node_name}/pad"
     assert "note" not in public  # only for 2.4 (docs/versions.md, Stale values of the upstream guide)
-    assert "livekit" not in public["media"]
+    if family == "3.0":  # LiveKit's URL on the node wherever the client can use LiveKit, never left to the proxy
+        assert public["media"]["livekit"] == {"url": f"wss://{node_name}/livekit"}
+    else:
+        assert "livekit" not in public["media"]
     assert "graphqlUrl" not in public["app"]  # superseded key (docs/versions.md, Stale values of the upstream guide)
     # the operator's own key survives the merge
     assert public["app"]["appName"] == "BBB Lab"

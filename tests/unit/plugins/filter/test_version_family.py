@@ -76,7 +76,10 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
                             "hosts": {"proxy.example.com": None},
                             "vars": {"bbb_proxy_node_addresses": {"bbb-01.example.com": ["192.0.2.11"]}},
                         },
-                        "bbb_nodes": {"hosts": {"bbb-01.example.com": {"bbb_node_version": "9.9.1"}}},
+                        # bbb_node_livekit: deprecated, ignored, and said so
+                        "bbb_nodes": {
+                            "hosts": {"bbb-01.example.com": {"bbb_node_version": "9.9.1", "bbb_node_livekit": False}}
+                        },
                     },
                 }
             }
@@ -94,7 +97,8 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
             - ansible.builtin.include_vars: "{{ lookup('ansible.builtin.env', 'ROLE_VARS') }}/{{ __bbb_node_self.vars_file }}"
             - ansible.builtin.debug:
                 msg: "MODEL {{ (__bbb_node_files | selectattr('format', 'equalto', 'properties') | map(attribute='settings')
-                      | combine) | to_json }} CAPS {{ __bbb_node_self.capabilities | to_json }}"
+                      | combine) | to_json }} CAPS {{ __bbb_node_self.capabilities | to_json }} HTML5 {{ (__bbb_node_files
+                      | selectattr('path', 'equalto', '/etc/bigbluebutton/bbb-html5.yml') | first).settings | to_json }}"
             # acceptance's joins and its graphql branch, from the same entry (no family name anywhere)
             - ansible.builtin.include_vars: "{{ lookup('ansible.builtin.env', 'ACCEPTANCE_VARS') }}"
             - ansible.builtin.debug:
@@ -129,6 +133,9 @@ def test_a_family_added_as_data_reaches_the_roles(collection_with_a_fake_family,
     assert '"futureKey": "https://bbb-01.example.com/future"' in out
     assert '"defaultHTML5ClientUrl": "https://proxy.example.com/bbb-01/html5client/enter"' in out
     assert '"proxy_api_location": true' in out
+    assert '"livekit": {"url": "wss://bbb-01.example.com/livekit"}' in out  # from the capability, not a family name
+    assert "[DEPRECATED] Host bbb-01.example.com: bbb_node_livekit is ignored" in out
+    assert "(set here: wss://bbb-01.example.com/livekit)" in " ".join(out.split())
     assert "JOIN https://proxy.example.com/bbb-01/html5client/enter?sessionToken=" in out
     assert "GUEST https://bbb-01.example.com/bbb-01/html5client/guestWait?sessionToken=" in out
     assert "GRAPHQL True" in out
