@@ -55,6 +55,18 @@ class Api:
         return ""
 
 
+# A meeting on LiveKit, as upstream's own browser tests create one (bigbluebutton-tests playwright: all three bridges).
+LIVEKIT_BRIDGES = {"audioBridge": "livekit", "cameraBridge": "livekit", "screenShareBridge": "livekit"}
+
+
+def on_livekit(params, node):
+    """Whether ``node``'s meeting is created on LiveKit: the node has it and, through a load balancer (which picks
+    the node), every node has it."""
+    if params.get("load_balancer"):
+        return bool(params["nodes"]) and all(n.get("livekit") for n in params["nodes"])
+    return bool(node.get("livekit"))
+
+
 def fetch(url, ca_file, **kwargs):
     """open_url with the walk-through's CA (None: the system's) and timeout."""
     return open_url(url, timeout=30, ca_path=ca_file or None, **kwargs)
@@ -89,11 +101,14 @@ def place_meetings(params):
         for node in params["nodes"]:
             api = node_api(node, params)
             meeting = f"bbb-cluster-proxy-browser-{node['hostname'].split('.')[0]}-{run}"
-            answer = api.call("create", body, meetingID=meeting, **create)
+            bridges = LIVEKIT_BRIDGES if on_livekit(params, node) else {}
+            answer = api.call("create", body, meetingID=meeting, **create, **bridges)
             placed[node["name"]] = (api, meeting, text(answer, "returncode"))
             created.append((api, meeting))
         return placed, created
     api = Api(lb["url"], lb["secret"], params.get("ca_file"), params["checksum_algorithm"])
+    if on_livekit(params, None):
+        create.update(LIVEKIT_BRIDGES)
     by_host = {node["hostname"]: node["name"] for node in params["nodes"]}
     attempts = int(lb.get("attempts") or 3 * len(by_host))
     for attempt in range(1, attempts + 1):

@@ -18,7 +18,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.stun_turn import ice_host
-from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import fetch, node_api, text
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import fetch, node_api, on_livekit, text
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -126,6 +126,7 @@ class NodeWalk:
         self.timeout = params["timeout"]
         self.graphql = node["capabilities"]["graphql"]
         self.sockets, self.requests, self.routes = [], [], []
+        self.answered = set()  # the URLs of the websockets that received a frame from their server
         self.addresses = set()
         self.page = None
 
@@ -134,10 +135,14 @@ class NodeWalk:
         if self.params["media"]:
             self.addresses = {info[4][0] for info in socket.getaddrinfo(self.host, 443)}
         self.page = self.context.new_page()
-        self.page.on("websocket", lambda ws: self.sockets.append((time.monotonic(), ws.url)))
+        self.page.on("websocket", self.noted)
         self.page.route_web_socket(lambda url: True, self.through)
         # Playwright keeps state on a handler: a Python function, not a bound builtin such as list.append
         self.page.on("requestfinished", lambda request: self.requests.append(request))  # pylint: disable=unnecessary-lambda
+
+    def noted(self, websocket):
+        self.sockets.append((time.monotonic(), websocket.url))
+        websocket.on("framereceived", lambda _payload: self.answered.add(websocket.url))
 
     def through(self, route):
         """Every websocket of the client passes here to its server, so the walk-through can drop it."""
@@ -198,11 +203,44 @@ def teacher(walk):
     ]
     if wrong:
         raise Step("not from the proxy under the node's path: " + "; ".join(wrong[:5]))
-    away = [url for _t, url in sockets if urllib.parse.urlsplit(url).hostname != walk.host]
+    away = [url for _t, url in sockets if urllib.parse.urlsplit(url).hostname != walk.host and not signalling(url)]
     if away:
         raise Step("websockets not to the node: " + ", ".join(away))
     walk.shot(page, "teacher")
     return f"client from {node['client_url']}; websockets: {', '.join(sorted({u for _t, u in sockets})) or 'none'}"
+
+
+def signalling(url):
+    """A LiveKit signalling websocket: livekit-client opens ``<url>/rtc?access_token=...`` (src/api/utils.ts)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.path.endswith("/rtc") and "access_token=" in parts.query
+
+
+def livekit(walk):
+    """Where the node has LiveKit (its meeting uses it), the client's LiveKit signalling goes to the node and is
+    answered there; without the node's public.media.livekit.url the client dials the page's host, the proxy."""
+    if not walk.node.get("livekit"):
+        return "not used: no LiveKit on the node, its meeting uses bbb-webrtc-sfu"
+    if not on_livekit(walk.params, walk.node):
+        return "not checked: the load balancer may place a meeting on a node without LiveKit, so none uses it"
+    walk.wait(
+        walk.page,
+        lambda: any(signalling(u) for _t, u in walk.sockets),
+        lambda: f"no LiveKit signalling websocket {walk.timeout} s after the join of a meeting on LiveKit",
+    )
+    urls = sorted({u.split("?")[0] for _t, u in walk.sockets if signalling(u)})
+    away = [u for u in urls if urllib.parse.urlsplit(u).hostname != walk.host]
+    if away:
+        raise Step(
+            f"LiveKit signalling to {', '.join(away)}, not to the node {walk.host}: without public.media.livekit.url "
+            "in the node's bbb-html5.yml the client dials the page's host (drift names it, site sets it)"
+        )
+    walk.wait(
+        walk.page,
+        lambda: any(signalling(u) for u in walk.answered),
+        lambda: f"the node's LiveKit did not answer {', '.join(urls)} within {walk.timeout} s",
+    )
+    return f"LiveKit signalling to the node: {', '.join(urls)}, answered"
 
 
 def media(walk):
@@ -376,6 +414,7 @@ def recording(walk):
 # The steps in the teacher's page, in order (after create; recording, with recordings, after the page closed).
 PAGE_STEPS = (
     ("teacher", teacher),
+    ("livekit", livekit),
     ("media", media),
     ("ice", ice),
     ("presentation", presentation),

@@ -108,6 +108,18 @@ options:
             whether a recording the load balancer does not list was published there.
         type: str
         default: ""
+      livekit:
+        description:
+          - LiveKit is installed on the node (bbb-livekit's C(/usr/share/bigbluebutton/nginx/livekit.nginx); role
+            P(bbb.cluster_proxy.bbb_acceptance#role) looks). Its meeting is created with C(audioBridge),
+            C(cameraBridge) and C(screenShareBridge) set to V(livekit), and the C(livekit) step checks that the
+            client's LiveKit signalling websocket (C(<url>/rtc)) goes to the node and is answered there, never to the
+            proxy (where the client's C(public.media.livekit.url) is missing, it dials the page's host).
+          - Through O(load_balancer), the meetings use LiveKit only when every node has it (the load balancer picks
+            the node).
+        type: bool
+        default: false
+        version_added: 0.2.0
       recording_transfer:
         description:
           - With O(load_balancer) and O(recordings), what keeps the node from handing its recordings to the load
@@ -291,6 +303,7 @@ def main():
         "api_secret": {"type": "str", "default": "", "no_log": True},
         "ice_servers": {"type": "list", "elements": "str", "default": []},
         "recording_transfer": {"type": "str", "default": ""},
+        "livekit": {"type": "bool", "default": False},
     }
     module = AnsibleModule(
         argument_spec={

@@ -84,7 +84,7 @@ def walkthrough(tmp_path, *extra):
     return ["-e", json.dumps(options), *extra]
 
 
-WALKED = "create, teacher, media, ice, presentation, guest, reconnect"
+WALKED = "create, teacher, livekit, media, ice, presentation, guest, reconnect"
 
 
 def steps_seen(report_dir):
@@ -116,11 +116,14 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
     assert "Check the STUN/TURN servers the client gets" in text
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
-    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 7 for suite in report)
+    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 8 for suite in report)
     html = (tmp_path / "report" / "index.html").read_text()
     assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
     # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
     seen = steps_seen(tmp_path / "report")
+    # room-a has LiveKit (bbb-livekit): its meeting is on LiveKit, and the client signals to the node's LiveKit
+    assert seen[ROOM_A]["livekit"] == f"LiveKit signalling to the node: wss://{ROOM_A}/livekit/rtc, answered"
+    assert seen[ROOM_B]["livekit"] == "not used: no LiveKit on the node, its meeting uses bbb-webrtc-sfu"
     assert seen[ROOM_A]["guest"] == "the guest waited in the lobby and entered after the moderator's approval"
     assert seen[ROOM_B]["guest"].startswith("the guest waits in the node's lobby")
     dropped = "after the walk-through dropped its websocket the client opened"
@@ -194,24 +197,46 @@ def test_browser_walkthrough_through_scalelite_with_recordings(tmp_path):
         assert "<state>published</state>" in answer and f"<url>https://{LB}/playback/presentation/2.3/" in answer
 
 
+HTML5 = "/etc/bigbluebutton/bbb-html5.yml"
+# room-a's client settings as 0.1.0 left them on a node with LiveKit (bbb_node_livekit defaulted to false): no
+# public.media.livekit.url
+WITHOUT_LIVEKIT_URL = (
+    "python3 -c \"import yaml; p = '/etc/bigbluebutton/bbb-html5.yml'; d = yaml.safe_load(open(p)); "
+    "d['public']['media'].pop('livekit'); yaml.safe_dump(d, open(p, 'w'))\""
+)
+
+
 def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
-    """The node refuses the proxy's origin for its API (accessControlAllowOrigin): the 2.x client's enter is
-    blocked by CORS, so the client never starts."""
+    """room-b refuses the proxy's origin for its API (accessControlAllowOrigin): the 2.x client's enter is blocked
+    by CORS, so the client never starts. room-a lacks the client's LiveKit URL (as 0.1.0 left a node with LiveKit):
+    its client, in a meeting on LiveKit, dials the proxy's LiveKit, which does not exist; drift names the key."""
     original = edit(
         ROOM_B, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#"
     )
+    settings = host(ROOM_A).file(HTML5).content_string
     try:
+        assert host(ROOM_A).run(WITHOUT_LIVEKIT_URL).rc == 0
         host(ROOM_B).run("systemctl restart bbb-web")
         rc, output = playbook(
             "bbb.cluster_proxy.acceptance", *walkthrough(tmp_path, "-e", "bbb_acceptance_browser_timeout=10")
         )
+        drift_rc, drift = playbook("bbb.cluster_proxy.drift")
     finally:
         restore(ROOM_B, PROPERTIES, original)
+        restore(ROOM_A, HTML5, settings)
         host(ROOM_B).run("systemctl restart bbb-web")
     text = flat(output)
     assert rc != 0
     assert "; browser walk-through: FAIL at 'teacher': after 10 s the node counts 0 users" in result_of(text, ROOM_B)
-    assert "Acceptance failed on: room-b.lab.test" in text
+    assert result_of(text, ROOM_A).endswith(
+        f"browser walk-through: FAIL at 'livekit': LiveKit signalling to wss://{PROXY}/livekit/rtc, not to the node "
+        f"{ROOM_A}: without public.media.livekit.url in the node's bbb-html5.yml the client dials the page's host "
+        "(drift names it, site sets it)"
+    ), result_of(text, ROOM_A)
+    assert "Acceptance failed on: room-a.lab.test, room-b.lab.test" in text
+    drift = flat(drift)
+    assert drift_rc != 0 and "public.media.livekit.url" in drift, drift[-3000:]
+    assert "the client dials wss://<proxy>/livekit" in drift
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     failed = [
         case.get("name")

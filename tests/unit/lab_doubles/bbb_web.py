@@ -26,8 +26,10 @@ def start_bbb_web(
     graphql_env="",
     properties="",
     turn_config=None,
+    livekit_keys="keys:\n  room-a-lab-key: room-a-lab-livekit-secret\n",
 ):
-    """turn_config: the text of /etc/bigbluebutton/turn-stun-servers.xml (None: no such file)."""
+    """turn_config: the text of /etc/bigbluebutton/turn-stun-servers.xml (None: no such file); livekit_keys: the text
+    of /etc/bigbluebutton/livekit.yaml (bbb-livekit's keys)."""
     package = tmp_path / "bigbluebutton.properties"
     package.write_text(
         "bigbluebutton.web.serverURL=http://bigbluebutton.example.com\n"
@@ -61,6 +63,7 @@ def start_bbb_web(
     (tmp_path / "middleware-override.yml").write_text(graphql_override)
     (tmp_path / "middleware.env").write_text(graphql_env)
     (tmp_path / "graphql-server.env").write_text(f'HASURA_GRAPHQL_CORS_DOMAIN="{PROXY}"\n')
+    (tmp_path / "livekit.yaml").write_text(livekit_keys)
     if turn_config is not None:
         (tmp_path / "turn-stun-servers.xml").write_text(turn_config)
     server = load().make_server(
@@ -74,6 +77,7 @@ def start_bbb_web(
             "--post-scripts-dir", str(tmp_path / "post_publish"),
             "--graphql-server-env", str(tmp_path / "none.env"), str(tmp_path / "graphql-server.env"),
             "--log-file", str(tmp_path / "log/bbb-web.log"), "--turn-config", str(tmp_path / "turn-stun-servers.xml"),
+            "--livekit-keys", str(tmp_path / "livekit.yaml"),
         ]
     )  # fmt: skip
     port = serve(server, servers)

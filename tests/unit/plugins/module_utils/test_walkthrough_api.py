@@ -86,6 +86,25 @@ def test_without_a_load_balancer_each_node_gets_its_meeting_with_the_pdf(monkeyp
     ((call, with_body, params),) = apis[0].calls
     assert call == "create" and with_body
     assert params["guestPolicy"] == "ASK_MODERATOR" and params["autoStartRecording"] == "true"
+    assert "audioBridge" not in params  # no LiveKit on room-a
+
+
+def test_a_node_with_livekit_gets_a_meeting_on_livekit(monkeypatch):
+    apis = []
+    monkeypatch.setattr(walkthrough_api, "Api", lambda *a: apis.append(FakeApi(*a)) or apis[-1])
+    nodes = [dict(PARAMS["nodes"][0], livekit=True), PARAMS["nodes"][1]]
+    walkthrough_api.place_meetings(dict(PARAMS, nodes=nodes))
+    bridges = [{k: v for k, v in api.calls[0][2].items() if k.endswith("Bridge")} for api in apis]
+    assert bridges == [dict.fromkeys(("audioBridge", "cameraBridge", "screenShareBridge"), "livekit"), {}]
+
+
+def test_through_a_load_balancer_meetings_use_livekit_only_where_every_node_has_it():
+    lb = {"url": "https://lb.lab.test/bigbluebutton/api", "secret": "lb"}
+    one = [dict(PARAMS["nodes"][0], livekit=True), PARAMS["nodes"][1]]
+    both = [dict(node, livekit=True) for node in PARAMS["nodes"]]
+    assert not walkthrough_api.on_livekit(dict(PARAMS, nodes=one, load_balancer=lb), one[0])
+    assert walkthrough_api.on_livekit(dict(PARAMS, nodes=both, load_balancer=lb), both[1])
+    assert walkthrough_api.on_livekit(dict(PARAMS, nodes=one), one[0])
 
 
 def test_through_a_load_balancer_meetings_are_created_until_every_node_has_one(monkeypatch):

@@ -5,6 +5,7 @@ capabilities only, so a family made up here from data runs through them; the ord
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -120,6 +121,49 @@ def test_a_join_that_leads_elsewhere_fails_the_teacher(tmp_path):
         steps.teacher(walk)
 
 
+LIVEKIT_NODE = "wss://room-a.lab.test/livekit/rtc?access_token=t0k3n&auto_subscribe=1&sdk=js"
+LIVEKIT_PROXY = "wss://proxy.lab.test/livekit/rtc?access_token=t0k3n&auto_subscribe=1&sdk=js"
+
+
+def test_the_teacher_leaves_livekit_s_signalling_to_its_own_step(tmp_path):
+    walk = a_walk(tmp_path, FAKE_FAMILY, Page(CLIENT))
+    walk.page = walk.context.new_page()
+    walk.page.joins = teacher_in(walk, [GRAPHQL, LIVEKIT_PROXY])
+    assert steps.teacher(walk).startswith(f"client from {CLIENT}; websockets: ")
+
+
+def test_livekit_is_not_looked_for_where_the_node_has_none(tmp_path):
+    walk = a_walk(tmp_path, FAKE_FAMILY)
+    assert steps.livekit(walk) == "not used: no LiveKit on the node, its meeting uses bbb-webrtc-sfu"
+    walk.node["livekit"] = True  # but a load balancer that may place the meeting on a node without it
+    walk.params.update(load_balancer={"url": "https://lb.lab.test/bigbluebutton/api"}, nodes=[walk.node, {}])
+    assert steps.livekit(walk).startswith("not checked: the load balancer may place a meeting on a node without")
+
+
+@pytest.mark.parametrize(
+    ("sockets", "answered", "message"),
+    [
+        ([GRAPHQL, LIVEKIT_PROXY], [LIVEKIT_PROXY], "LiveKit signalling to wss://proxy.lab.test/livekit/rtc, not to "
+         "the node room-a.lab.test: without public.media.livekit.url in the node's bbb-html5.yml"),
+        ([GRAPHQL], [], "no LiveKit signalling websocket 0 s after the join of a meeting on LiveKit"),
+        ([GRAPHQL, LIVEKIT_NODE], [], "the node's LiveKit did not answer wss://room-a.lab.test/livekit/rtc"),
+        ([GRAPHQL, LIVEKIT_NODE], [LIVEKIT_NODE], None),
+    ],
+    ids=["to-the-proxy", "none", "unanswered", "to-the-node"],
+)  # fmt: skip
+def test_livekit_signalling_goes_to_the_node_and_is_answered_there(tmp_path, sockets, answered, message):
+    walk = a_walk(tmp_path, FAKE_FAMILY)
+    walk.node["livekit"] = True
+    walk.page = Page(CLIENT)
+    walk.sockets.extend((0.0, url) for url in sockets)
+    walk.answered.update(answered)
+    if message is None:
+        assert steps.livekit(walk) == "LiveKit signalling to the node: wss://room-a.lab.test/livekit/rtc, answered"
+    else:
+        with pytest.raises(Step, match=re.escape(message)):
+            steps.livekit(walk)
+
+
 def test_without_graphql_the_guest_waits_and_nobody_lets_it_in(tmp_path):
     guest = Page(CLIENT)
     walk = a_walk(tmp_path, {"graphql": False}, guest)
@@ -221,8 +265,8 @@ def walk_node(tmp_path, placed=True, recordings=True):
 def test_every_step_in_order_and_the_recording_after_the_page(tmp_path, recorded):
     ran, _fail = recorded
     results, page = walk_node(tmp_path)
-    assert ran == ["create", "teacher", "media", "ice", "presentation", "guest", "reconnect", "recording"]
-    assert [r["status"] for r in results] == ["pass"] * 8 and results[1]["message"] == "teacher seen"
+    assert ran == ["create", "teacher", "livekit", "media", "ice", "presentation", "guest", "reconnect", "recording"]
+    assert [r["status"] for r in results] == ["pass"] * 9 and results[1]["message"] == "teacher seen"
     assert page.closed
 
 
@@ -230,7 +274,7 @@ def test_a_failed_step_is_recorded_and_the_walk_goes_on(tmp_path, recorded):
     ran, fail = recorded
     fail.add("ice")
     results, _page = walk_node(tmp_path, recordings=False)
-    assert ran[-1] == "reconnect" and results[3] == {**results[3], "status": "fail", "message": "ice failed"}
+    assert ran[-1] == "reconnect" and results[4] == {**results[4], "status": "fail", "message": "ice failed"}
 
 
 def test_a_failed_teacher_ends_the_nodes_walk_with_a_screenshot(tmp_path, recorded):

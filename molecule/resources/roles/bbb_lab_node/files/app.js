@@ -11,7 +11,12 @@
 //      mutation userJoinMeeting with user_current's authToken), the current slide (pres_page_curr.svgUrl,
 //      loaded from the node), the join parameters (userMetadata: userdata-bbb_auto_join_audio,
 //      bbb_auto_share_webcam) -> getUserMedia, and the STUN/TURN servers of public.media.stunTurnServersFetchAddress
-//      (?sessionToken=) for an RTCPeerConnection (the media is not negotiated: the lab has no SFU).
+//      (?sessionToken=) for an RTCPeerConnection (the media is not negotiated: the lab has no SFU);
+//   5. where the meeting's bridges use LiveKit (graphql meeting { audioBridge cameraBridge screenShareBridge }), the
+//      LiveKit signalling websocket to public.media.livekit.url, else to wss://<the page's host>/livekit
+//      (imports/ui/components/livekit/component.tsx: shouldUseLiveKit, `url || wss://${window.location.hostname}/livekit`),
+//      with the user's token (user_current.livekit.livekitToken) as livekit-client sends it (src/api/utils.ts
+//      createRtcUrl: <url>/rtc?access_token=...); prepareConnection's warm-up request is left out.
 // Lab simplification: a graphql subscription is answered once, so the stand-in asks again where the real
 // client would wait for a push (the guest's status).
 window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 };
@@ -38,9 +43,24 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
   const serverPathPrefix = window.location.pathname.split("/html5client")[0];
   let graphqlWebsocketUrl = "";
   let opened = 0;
+  let livekitToken = "";
 
   function graphql(socket, id, query, variables) {
     socket.send(JSON.stringify({ id, type: "subscribe", payload: { query, variables: variables || {} } }));
+  }
+
+  function livekit(settings, token) {
+    const url = ((settings.media || {}).livekit || {}).url || `wss://${window.location.hostname}/livekit`;
+    const signal = new WebSocket(`${url.replace(/\/$/, "")}/rtc?access_token=${encodeURIComponent(token || "")}&auto_subscribe=1&sdk=js`);
+    lab.livekit = "connecting";
+    signal.onopen = () => {
+      lab.livekit = "open";
+      log(`livekit: signalling to ${new URL(url).host}`);
+    };
+    signal.onerror = () => {
+      lab.livekit = "error";
+      log(`livekit error: ${new URL(url).host}`);
+    };
   }
 
   async function media(metadata, settings) {
@@ -77,13 +97,13 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
       if (data.type === "connection_ack") {
         opened += 1;
         if (opened > 1) lab.reconnects += 1;
-        graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata } }");
+        graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata livekit { livekitToken } } }");
       } else if (data.type === "next" && data.id === "user") {
         const user = data.payload.data.user_current[0];
         if (user.guestStatus === "WAIT") {
           lab.state = "lobby";
           show();
-          setTimeout(() => graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata } }"), 1000);
+          setTimeout(() => graphql(socket, "user", "subscription { user_current { userId authToken guestStatus joined userMetadata livekit { livekitToken } } }"), 1000);
           return;
         }
         if (user.guestStatus !== "ALLOW") {
@@ -100,11 +120,19 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
         }
         if (!started) {
           started = true;
+          livekitToken = (user.livekit || {}).livekitToken || "";
           graphql(socket, "slide", "subscription { pres_page_curr { presentationId svgUrl } }");
+          graphql(socket, "meeting", "subscription { meeting { audioBridge cameraBridge screenShareBridge } }");
           media(user.userMetadata || {}, settings);
         }
         lab.state = "in meeting";
         show();
+      } else if (data.type === "next" && data.id === "meeting") {
+        const bridges = data.payload.data.meeting[0];
+        lab.bridges = bridges;
+        if ([bridges.audioBridge, bridges.cameraBridge, bridges.screenShareBridge].includes("livekit")) {
+          livekit(settings, livekitToken);
+        }
       } else if (data.type === "next" && data.id === "slide") {
         const page = data.payload.data.pres_page_curr[0];
         const image = new Image();

@@ -108,6 +108,7 @@ def make_server(argv=None):
     )
     parser.add_argument("--log-file", default="/var/log/bigbluebutton/bbb-web.log", help="'' for none")
     parser.add_argument("--graphql-config", default="/usr/share/bbb-graphql-middleware/config.yml")
+    parser.add_argument("--livekit-keys", default="/etc/bigbluebutton/livekit.yaml", help="bbb-livekit's keys")
     parser.add_argument("--graphql-override", default="/etc/bigbluebutton/bbb-graphql-middleware.yml")
     parser.add_argument("--graphql-env", default="/etc/default/bbb-graphql-middleware")
     parser.add_argument(

@@ -5,9 +5,11 @@ lab's client uses (answered as bbb-graphql-server and bbb-graphql-actions would)
 from __future__ import annotations
 
 import json
+import re
 import sys
 from urllib.parse import urlparse
 
+from bbb_lab.livekit import make_token, read_keys
 from bbb_lab.websocket import read_frames, upgrade, websocket_frame
 
 from bbb_web_lab import LOCK
@@ -63,6 +65,9 @@ def selection(query, field):
         names.append(word)
     return list(dict.fromkeys(names))
 
+
+# What of v_meeting the lab's client selects (the bridges of bbb-graphql-server's meeting table, 3.0 with LiveKit).
+MEETING_COLUMNS = ("meetingId", "name", "audioBridge", "cameraBridge", "screenShareBridge")
 
 # bbb-graphql-middleware internal/websrv/connhandler.go, connectionInitHandler: payload.headers must hold these, each a
 # JSON string (Go's `.(string)` ok-form: another type counts as missing), checked in this order.
@@ -218,6 +223,15 @@ class Graphql:
                 "guestStatus": attendee["guestStatus"],
                 "joined": user["present"],
                 "userMetadata": user["userdata"],
+                # v_user_current's livekit (user_livekit): the token akka-apps signs for a meeting whose bridges use
+                # LiveKit, null otherwise (imports/ui/components/livekit/component.tsx reads u.livekit.livekitToken)
+                "livekit": {
+                    "livekitToken": make_token(
+                        read_keys(self.state.args.livekit_keys), meeting["internal"], user["internalUserID"]
+                    )
+                }
+                if "livekit" in meeting["bridges"].values()
+                else None,
             }
             return {"user_current": [current]}, None
         if "pres_page_curr" in query:
@@ -225,4 +239,12 @@ class Graphql:
             pres = meeting.get("presentation") or "default"
             url = f"{base}/bigbluebutton/presentation/{meeting['internal']}/{meeting['internal']}/{pres}/svg/1"
             return {"pres_page_curr": [{"presentationId": pres, "num": 1, "svgUrl": url}]}, None
+        if re.search(r"\bmeeting\s*[({]", query):
+            # v_meeting's bridges, as the client's useMeeting selects them (livekit/component.tsx)
+            fields = selection(query, "meeting")
+            unknown = [f for f in fields if f not in MEETING_COLUMNS]
+            if unknown:
+                return None, f"field '{unknown[0]}' not found in type: 'meeting'"
+            row = {"meetingId": meeting["internal"], "name": meeting["name"], **meeting["bridges"]}
+            return {"meeting": [{field: row[field] for field in fields}]}, None
         return None, "unsupported operation in the lab double"

@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from bbb_web_lab.api import xml
 from bbb_web_lab.log import analytics
 
+BRIDGES = ("audioBridge", "cameraBridge", "screenShareBridge")
+
 
 class Meetings:
     """The Handler's meeting calls (call_<name> as the API names them)."""
@@ -80,6 +82,11 @@ class Meetings:
             },
             **self.presentation_from(getattr(self, "body", b"")),
             "guestPolicy": params.get("guestPolicy", config.get("defaultGuestPolicy", "ALWAYS_ACCEPT")),
+            # 3.0: create's audioBridge, cameraBridge, screenShareBridge (ApiParams), else the bbb-web properties of
+            # the same names, else bbb-webrtc-sfu (LiveKit only where asked: the 3.0 LiveKit notes, and upstream's own
+            # tests create with all three set to bbb-webrtc-sfu or to livekit); stored as given, to the client's
+            # meeting (graphql meeting.audioBridge ...)
+            "bridges": {name: params.get(name) or config.get(name) or "bbb-webrtc-sfu" for name in BRIDGES},
             "attendees": [],
         }
         self.state.meetings[meeting_id] = meeting
