@@ -38,8 +38,7 @@ $(STAMP): requirements-test.txt
 	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	  find $(VENV) -mindepth 1 -maxdepth 1 ! -name matrix -exec rm -rf {} + 2>/dev/null || true; \
 	  $(PYTHON) -m venv $(VENV); fi
-	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt 2>&1 | grep -v '^WARNING: Location' || true
+	bash tools/pip-install.sh $(VENV) -r requirements-test.txt
 	$(BIN)/python -c 'import ansible, molecule, testinfra, playwright'
 	bash tools/matrix.sh awx $(VENV)
 	rm -f $(VENV)/.installed-* && touch $@

@@ -81,7 +81,7 @@ venv() {
   if [[ ! -e "$stamp" ]]; then
     rm -rf "$dir"
     "$py" -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$req" 2>&1 | grep -v '^WARNING: Location' || true
+    bash "$root/tools/pip-install.sh" "$dir" -r "$req"
     "$dir/bin/python" -c 'import ansible, molecule, testinfra' # the install worked
     awx "$dir"
     touch "$stamp"
