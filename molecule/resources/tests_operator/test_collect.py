@@ -148,7 +148,9 @@ def test_a_meeting_s_bundle(meeting, tmp_path):
 def test_a_window_s_bundle_holds_the_window_only(meeting, tmp_path):
     since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(meeting["since"]))
     until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(meeting["until"]))
-    members, output = _collect(tmp_path, "-e", f"since={since}", "-e", f"until={until}")
+    # at -vvv: neither the output (playbook()) nor the bundle (bundle()) holds a node's secret
+    members, output = _collect(tmp_path, "-e", f"since={since}", "-e", f"until={until}", "-vvv")
+    assert "ESTABLISH" in output  # connection details show only at -vvv
     manifest = _check_timeline_and_manifest(members)
     assert set(manifest["hosts"]) == {PROXY, *NODES}
     assert manifest["window"]["since_iso"] == since.replace("Z", ".000Z")

@@ -1,10 +1,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Secrets stay secret at -vvv, and the proxy is no open proxy.
 
-Every operator playbook runs at -vvv against the lab (validate and collect here,
-the others where the workflows need them: test_workflows_8_*.py checks that
-all did); no node's shared secret may appear in the output, in any file on the
-proxy, or in any page, asset or API answer the proxy serves. Then requests that try to use the proxy for
+Every operator playbook runs at -vvv against the lab where the workflows need it
+anyway (test_workflows_8_*.py checks that all did; collect's bundle at -vvv is
+the default scenario's, tests_operator/test_collect.py); no node's shared secret
+may appear in the output, in any file on the proxy, or in any page, asset or
+API answer the proxy serves. Then requests that try to use the proxy for
 something else than a node's client (absolute URIs, Host header tricks, dot
 segments and encoded slashes, labels of nodes not in the inventory, paths into
 other services of a node) are sent to it; each must end at the proxy's 404 or
@@ -13,10 +14,8 @@ at the client of the node the path names.
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from lab_runs import NODES, PROXIES, SECRETS, bundle, flat, host, playbook
+from lab_runs import NODES, PROXIES, SECRETS, host
 
 PROXY = PROXIES[0]
 LABELS = {name: name.split(".", 1)[0] for name in NODES}
@@ -26,27 +25,6 @@ NODE30 = next(
     if "BIGBLUEBUTTON_RELEASE=3." in host(name).file("/etc/bigbluebutton/bigbluebutton-release").content_string
 )
 L30 = LABELS[NODE30]
-
-
-def test_no_secret_in_the_output_of_validate_at_vvv():
-    """The other operator playbooks run at -vvv where the sequence needs them anyway (test_workflows_8_*.py checks
-    that every one of them did, each without a secret in its output); validate runs nowhere else on its own."""
-    rc, output = playbook("bbb.cluster_proxy.validate", "-vvv")  # playbook() fails the test if a secret is printed
-    assert rc == 0, flat(output)[-3000:]
-    assert "ESTABLISH" in output, "the run was not at -vvv"  # connection details only show at -vvv
-
-
-def test_no_secret_in_a_log_bundle_at_vvv(tmp_path):
-    """The last hour's bundle of every host: neither its output nor any file of its archive holds a secret."""
-    now = int(time.time())
-    rc, output = playbook(
-        "bbb.cluster_proxy.collect", "-vvv", "-e", f"since=@{now - 3600}", "-e", f"until=@{now + 5}",
-        "-e", f"bbb_logs_dest={tmp_path}",
-    )  # fmt: skip
-    assert rc == 0, flat(output)[-3000:]
-    (archive,) = tmp_path.glob("*.tar.gz")
-    members = bundle(archive)  # bundle() fails the test if a node's secret is in any member
-    assert members["timeline.log"] and "manifest.json" in members
 
 
 def test_no_secret_in_any_file_on_the_proxy():
