@@ -29,3 +29,10 @@ def ansible_cli(tool, *args, env=None, timeout=240):
             **(env or {}),
         ),
     )
+
+
+def ansible_debug(msg, *args, env=None, timeout=120):
+    """``ansible localhost -m ansible.builtin.debug -a msg=<msg>`` (and ``args``, such as ``-e`` options): a template
+    rendered with the collection's plugins loaded as a playbook loads them; the finished process."""
+    return ansible_cli("ansible", "localhost", "-m", "ansible.builtin.debug", *args, "-a", f"msg={msg}", env=env,
+                       timeout=timeout)  # fmt: skip

@@ -7,11 +7,9 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import urllib.error
-import urllib.request
 
 import pytest
-from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web_client import api, graphql, session_of
+from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web_client import api, get, graphql, session_of
 from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.programs import NODE_FILES, load, serve
 
 KEYS = {"room-a-lab-key": "room-a-lab-livekit-secret"}
@@ -61,11 +59,9 @@ def livekit_server(tmp_path):
 
 
 def status_of(port, path):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    """(status, body) of a GET (bbb_web_client.get)."""
+    status, _headers, body = get(port, path)
+    return status, body
 
 
 def upgrade(port, path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.lookup import cluster_var as plugin
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.cluster_vars import ALIASES, DEFAULTS, resolve
-from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_debug
 
 
 def _resolve(name, variables):
@@ -46,17 +46,10 @@ def test_an_unknown_setting_is_refused():
 
 
 def test_through_ansible_a_former_name_warns_of_its_removal(tmp_path):
-    done = ansible_cli(
-        "ansible",
-        "localhost",
-        "-m",
-        "ansible.builtin.debug",
-        "-e",
-        "bbb_metrics_disk_path=/srv/old",
-        "-a",
-        "msg=DISK={{ lookup('bbb.cluster_proxy.cluster_var', 'bbb_cluster_disk_path') }}",
+    done = ansible_debug(
+        "DISK={{ lookup('bbb.cluster_proxy.cluster_var', 'bbb_cluster_disk_path') }}",
+        *("-e", "bbb_metrics_disk_path=/srv/old"),
         env={"ANSIBLE_DEPRECATION_WARNINGS": "1"},
-        timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "DISK=/srv/old" in done.stdout

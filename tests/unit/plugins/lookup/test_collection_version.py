@@ -8,7 +8,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleLookupError
 from ansible_collections.bbb.cluster_proxy.plugins.lookup import collection_version as plugin
-from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_debug
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -20,15 +20,7 @@ def test_source_checkout_reads_galaxy_yml():
 def test_the_lookup_as_a_playbook_loads_it():
     """Through Ansible's plugin loader, as a playbook's lookup() gets it (ansible-core 2.16 gives the plugin
     what it needs for set_options only there, so calling LookupModule() directly proves less)."""
-    done = ansible_cli(
-        "ansible",
-        "localhost",
-        "-m",
-        "ansible.builtin.debug",
-        "-a",
-        "msg={{ lookup('bbb.cluster_proxy.collection_version') }}",
-        timeout=120,
-    )
+    done = ansible_debug("{{ lookup('bbb.cluster_proxy.collection_version') }}")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f'"msg": "{plugin.collection_version()}"' in done.stdout
 

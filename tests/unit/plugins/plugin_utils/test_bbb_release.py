@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.bbb_release import installed_version
-from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_cli
+from ansible_collections.bbb.cluster_proxy.tests.unit.ansible_cli import ansible_debug
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -35,13 +35,5 @@ def test_the_role_and_the_hook_read_it_with_this_code():
 
 
 def test_the_filter_through_ansible():
-    done = ansible_cli(
-        "ansible",
-        "localhost",
-        "-m",
-        "ansible.builtin.debug",
-        "-a",
-        "msg=V={{ none | bbb.cluster_proxy.installed_version('1:2.7.12-5') }}",
-        timeout=120,
-    )
+    done = ansible_debug("V={{ none | bbb.cluster_proxy.installed_version('1:2.7.12-5') }}")
     assert done.returncode == 0 and "V=2.7" in done.stdout, done.stdout + done.stderr

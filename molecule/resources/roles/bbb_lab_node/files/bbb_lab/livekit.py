@@ -34,6 +34,11 @@ def _unb64(text):
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _signature(secret, header, body):
+    """HS256 over the JWT's signing input."""
+    return hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+
+
 def read_keys(path=DEFAULT_KEYS_FILE):
     """{API key: secret} of a livekit.yaml's ``keys:`` map (``key: secret`` lines indented below it); {} without."""
     try:
@@ -55,8 +60,7 @@ def make_token(keys, room, identity, ttl=6 * 3600, now=None):
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     claims = {"iss": key, "sub": identity, "nbf": now, "exp": now + ttl, "video": {"room": room, "roomJoin": True}}
     body = _b64(json.dumps(claims).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
-    return f"{header}.{body}.{_b64(signature)}"
+    return f"{header}.{body}.{_b64(_signature(secret, header, body))}"
 
 
 def check_token(keys, token, now=None):
@@ -71,7 +75,7 @@ def check_token(keys, token, now=None):
     secret = keys.get(claims.get("iss", ""))
     if not secret:
         return None, f"invalid API key: {claims.get('iss', '')}"
-    wanted = hmac.new(secret.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    wanted = _signature(secret, header, body)
     now = int(time.time() if now is None else now)
     try:
         valid = hmac.compare_digest(_unb64(signature), wanted)
