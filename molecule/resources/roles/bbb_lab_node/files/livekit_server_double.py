@@ -10,7 +10,8 @@ plus ``rtc``) reaches ``/rtc`` here. What it mirrors of livekit/livekit:
   error's text where it does not verify; ``/rtc`` then takes the websocket and sends the join (as JSON, as for a
   client that asks for JSON; the lab's client only notes that the signalling connection opened), ``/rtc/validate``
   answers 200.
-- ``/``: "OK" (the health answer that livekit-client's prepareConnection fetches).
+- every other path: "OK" (pkg/service/server.go: ``mux.HandleFunc("/", s.healthCheck)``, and Go's ServeMux sends
+  every path no other pattern matches to "/"; a node that is up answers 200 "OK").
 The keys are those of /etc/bigbluebutton/livekit.yaml, read at each request (a restart-free lab).
 """
 
@@ -40,11 +41,8 @@ class Handler(httpd.Handler):
 
     def do_GET(self):  # noqa: N802 (http.server API)
         url = urlparse(self.path)
-        if url.path == "/":
-            self.send(200, "OK")
-            return
         if url.path not in ("/rtc", "/rtc/validate"):
-            self.send(404, "404 page not found")
+            self.send(200, "OK")
             return
         header = self.headers.get("Authorization", "")
         if header and not header.startswith("Bearer "):
