@@ -18,6 +18,7 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model impor
     normalise,
     plan,
     report,
+    select,
     selfheal_files,
 )
 
@@ -46,13 +47,8 @@ class ActionModule(ActionBase):
         read = self._module(
             {"phase": "read", "files": read_requests(files, reporting), "probe": probes, "marker": marker}, task_vars
         )
-        active = [
-            f
-            for f in files
-            if (not f.get("if_exists") or read["probe"][f["if_exists"]])
-            and (not f.get("unless_exists") or not read["probe"][f["unless_exists"]])
-        ]
         try:
+            active = select(files, read["probe"])
             if reporting:
                 result.update(changed=False, drift=report(active, read["files"], args.get("hints") or {}))
                 return result
@@ -121,11 +117,14 @@ def read_requests(files, reporting=False):
     ``reporting`` (the drift report): also, per unit of a drop-in (not a template unit, ``name@.service``), what its
     process runs with, keyed by the unit's name; a rollout does not ask for it (one systemctl call per unit).
     """
-    requests, units = [], {}
+    requests, units, keys_of = [], {}, {}
     for f in files:
         fmt = f["format"]
-        if fmt == "properties":
-            requests.append({"path": f["path"], "format": fmt, "keys": sorted(set(f["settings"]) | set(f["remove"]))})
+        if fmt == "properties":  # one request per file: the keys of its entries under every condition
+            keys = keys_of.setdefault(f["path"], set())
+            if not keys:
+                requests.append({"path": f["path"], "format": fmt, "keys": keys})
+            keys.update(f["settings"], f["remove"])
         else:
             requests.append({"path": f["path"], "format": "absent" if fmt == "absent" else "text"})
         if fmt == "nginx":
@@ -139,4 +138,10 @@ def read_requests(files, reporting=False):
                 units.setdefault(f["unit"], set()).update(keys)
     for unit, keys in units.items():
         requests.append({"path": unit, "format": "unit_environment", "unit": unit, "keys": sorted(keys)})
-    return requests
+    unique = {}  # one request per path (the read phase answers by path); a file's text also says whether it exists
+    for request in requests:
+        if isinstance(request.get("keys"), set):
+            request["keys"] = sorted(request["keys"])
+        if unique.get(request["path"], {}).get("format") in (None, "absent"):
+            unique[request["path"]] = request
+    return list(unique.values())

@@ -29,12 +29,14 @@ author:
 options:
   files:
     description:
-      - The wanted state, one entry per file. Entries for the same path are one file (their settings merged).
+      - The wanted state, one entry per file. Entries for the same path are one file (their settings merged), once the
+        conditions C(if_exists) and C(unless_exists) have chosen among them.
       - C(path) (absolute) and C(format), one of V(properties), V(yaml), V(json), V(dropin), V(nginx), V(text),
         V(absent).
       - C(settings), the keys and values to set; for V(dropin) the environment variables, for V(nginx) the nginx
         variables set at server level.
-      - C(remove) (V(properties) only), keys removed only while they still have the given value; C(create)
+      - C(remove) (V(properties), V(yaml), V(json); nested for the last two), keys removed only while they still have
+        the given value and no entry sets them; a V(yaml) or V(json) file left with nothing goes. C(create)
         (V(properties) only), create a missing file.
       - C(content) (V(text)); C(env_file) (V(dropin)), the unit's environment file, which must not set the same
         variables; C(source), C(basename), C(drop_named) and C(append) (V(nginx)).

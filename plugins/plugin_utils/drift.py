@@ -27,21 +27,21 @@ def parse_properties(text):
     return values
 
 
-def _flatten(value, prefix=""):
+def flatten(value, prefix=""):
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
     else:
         yield prefix, value
 
 
-_MISSING = object()
+MISSING = object()
 
 
-def _lookup(data, dotted):
+def lookup(data, dotted):
     for part in dotted.split("."):
         if not isinstance(data, dict) or part not in data:
-            return _MISSING
+            return MISSING
         data = data[part]
     return data
 
@@ -55,9 +55,9 @@ def settings_drift(actual, expected):
         raise TypeError("expected must be a mapping")
     actual = actual if isinstance(actual, dict) else {}
     drift = []
-    for key, want in _flatten(expected):
-        have = actual[key] if key in actual else _lookup(actual, key)
-        if have is _MISSING:
+    for key, want in flatten(expected):
+        have = actual[key] if key in actual else lookup(actual, key)
+        if have is MISSING:
             drift.append({"key": key, "actual": None, "expected": want})
             continue
         differs = have != want if isinstance(want, (list, dict)) else str(have) != str(want)
@@ -308,7 +308,8 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
                 + (f": {hint}" if hint else "")
             )
         for key, value in (check.get("unwanted") or {}).items():
-            if key in current and str(current[key]) == str(value):
+            have = current[key] if key in current else lookup(current, key)
+            if have is not MISSING and str(have) == str(value):
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")

@@ -15,7 +15,7 @@ import re
 
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import DEFAULT_SECRET_KEYS, MASK, as_text
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import drift_report
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import MISSING, drift_report, flatten, lookup
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import HEADER, CopyError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import render as render_nginx
 
@@ -33,28 +33,38 @@ def _text(value):
     return text
 
 
+def _condition(entry):
+    return entry.get("if_exists") or None, entry.get("unless_exists") or None
+
+
+def _combine(entries, key):
+    """Entries of the same ``key`` as one: a later entry's settings and removals are merged into the earlier's, its
+    other keys win."""
+    combined = {}
+    for index, raw in enumerate(entries):
+        name = key(raw) if isinstance(raw, dict) and raw.get("path") else f"#{index}"
+        if name in combined:
+            first = combined[name]
+            merged = merge(first, {k: v for k, v in raw.items() if k not in ("settings", "remove")})
+            for part in ("settings", "remove"):
+                merged[part] = merge(first.get(part) or {}, raw.get(part) or {})
+            combined[name] = merged
+        else:
+            combined[name] = dict(raw) if isinstance(raw, dict) else raw
+    return list(combined.values())
+
+
 def normalise(files, host):
     """Check the entries of the model and fill in what follows from them (a drop-in's unit, directory and name).
 
-    Entries for the same path are one file: a later entry's settings are merged into the earlier's (the common
-    files of every version, then the family's), its other keys win.
+    Entries for the same path and the same condition (``if_exists``, ``unless_exists``) are one entry: a later
+    entry's settings are merged into the earlier's (the common files of every version, then the family's), its other
+    keys win. Entries of one path under different conditions stay apart until ``select`` has the node's answers.
     """
     if not isinstance(files, list):
         raise ModelError(f"Host {host}: node_files: files must be a list of entries, not {type(files).__name__}")
-    by_path = {}
-    for index, raw in enumerate(files):
-        if isinstance(raw, dict) and raw.get("path") in by_path:
-            first = by_path[raw["path"]]
-            combined = merge(first, {k: v for k, v in raw.items() if k not in ("settings", "remove")})
-            for key in ("settings", "remove"):
-                combined[key] = merge(first.get(key) or {}, raw.get(key) or {})
-            by_path[raw["path"]] = combined
-        elif isinstance(raw, dict) and raw.get("path"):
-            by_path[raw["path"]] = dict(raw)
-        else:
-            by_path[f"#{index}"] = raw
     out = []
-    for index, raw in enumerate(by_path.values()):
+    for index, raw in enumerate(_combine(files, lambda raw: (raw["path"], *_condition(raw)))):
         where = f"Host {host}: node_files entry {index}"
         if not isinstance(raw, dict) or not str(raw.get("path", "")).startswith("/"):
             raise ModelError(f"{where}: each entry needs an absolute path (got {raw!r})")
@@ -73,6 +83,10 @@ def normalise(files, host):
                 entry["remove"] = {str(k): _text(v) for k, v in (entry.get("remove") or {}).items()}
             except ModelError as exc:
                 raise ModelError(f"{where} ({entry['path']}): {exc}") from exc
+        elif entry.get("remove") and entry["format"] not in ("yaml", "json"):
+            raise ModelError(f"{where} ({entry['path']}): remove is for properties, yaml and json entries")
+        elif not isinstance(entry.get("remove") or {}, dict):
+            raise ModelError(f"{where} ({entry['path']}): remove must be a mapping")
         entry["settings"] = settings
         if entry["format"] == "dropin":
             entry["dir"], entry["name"] = posixpath.split(entry["path"])
@@ -89,6 +103,17 @@ def normalise(files, host):
             entry["mode"] = f"{int(mode, 8):04o}"
         out.append(entry)
     return out
+
+
+def select(files, probe):
+    """The entries of ``files`` (normalised) that apply on the node, per ``probe`` (path -> exists), one per path."""
+    active = [
+        f
+        for f in files
+        if (not f.get("if_exists") or probe[f["if_exists"]])
+        and (not f.get("unless_exists") or not probe[f["unless_exists"]])
+    ]
+    return _combine(active, lambda entry: entry["path"])
 
 
 def merge(base, extra):
@@ -143,6 +168,12 @@ def render(entry, content, sources):
                     " Fix the file or move it away."
                 )
         merged = merge(current, settings)
+        if entry.get("remove"):
+            merged = _without(merged, _plain(entry["remove"]), settings)
+            if not settings and merged == current:
+                return content  # nothing to remove: the file stays as it is, or missing
+            if not merged and not settings:
+                return None  # nothing of the file is left: it goes (plan)
         if fmt == "json":
             return json.dumps(merged, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         body = yaml.safe_dump(
@@ -171,6 +202,29 @@ def render(entry, content, sources):
         except CopyError as exc:
             raise ModelError(f"{entry['source']}: {'; '.join(exc.problems)}") from exc
     return str(entry.get("content") or "")
+
+
+def _same(have, value):
+    return have == value if isinstance(value, (list, dict)) else str(have) == str(value)
+
+
+def _without(data, remove, keep):
+    """``data`` without each key of ``remove`` (nested) that still has the value given there and that ``keep`` does
+    not set (T12: only what an earlier version of the model wrote goes); maps emptied by it go too."""
+    out = dict(data)
+    for key, value in remove.items():
+        if key not in out:
+            continue
+        inner_keep = keep.get(key) if isinstance(keep, dict) else None
+        if isinstance(value, dict) and isinstance(out[key], dict):
+            rest = _without(out[key], value, inner_keep if isinstance(inner_keep, dict) else {})
+            if rest or not out[key]:
+                out[key] = rest
+            else:
+                del out[key]
+        elif inner_keep is None and _same(out[key], value):
+            del out[key]
+    return out
 
 
 def selfheal_files(files):
@@ -266,6 +320,14 @@ def plan(files, found, host, pending=()):
                 text = render(entry, before, sources)
             except ModelError as exc:
                 raise ModelError(f"Host {host}: {exc}") from exc
+            if text is None:  # a file whose last keys the model removes (T12)
+                step.update(
+                    changed=have.get("exists", False),
+                    write={"path": path, "format": "absent"},
+                    diff={"before_header": path, "before": before or "", "after_header": path, "after": "(absent)\n"},
+                )
+                steps.append(step)
+                continue
             mode = entry.get("mode")
             have_mode = have.get("mode")  # the read phase gives it for a file that exists
             step["changed"] = before != text or (mode is not None and have_mode not in (None, mode))
@@ -342,7 +404,18 @@ def report(files, found, hints):
         elif fmt == "dropin":
             dropins.append({"item": {"unit": entry["unit"], "environment": entry["settings"]}, "content": content})
         elif fmt in ("yaml", "json"):
-            checks.append({"path": path, "format": "yaml", "content": content, "wanted": _plain(entry["settings"])})
+            unwanted = dict(flatten(_plain(entry.get("remove") or {})))
+            if content is None and not entry["settings"]:
+                continue  # a file the model only removes keys from: nothing to say where it is not
+            checks.append(
+                {
+                    "path": path,
+                    "format": "yaml",
+                    "content": content,
+                    "wanted": _plain(entry["settings"]),
+                    "unwanted": {k: v for k, v in unwanted.items() if lookup(_plain(entry["settings"]), k) is MISSING},
+                }
+            )
         else:
             try:
                 wanted = render(entry, _decode(have), sources)

@@ -49,7 +49,7 @@ def model():
     entries = []
     for path in sorted((ROLES / "bbb_node" / "vars").rglob("*.yml")):
         data = yaml.safe_load(path.read_text()) or {}
-        for name in ("__bbb_node_common_files", "__bbb_node_family_files"):
+        for name in ("__bbb_node_common_files", "__bbb_node_graphql_files", "__bbb_node_family_files"):
             entries += [dict(entry, source=path.name) for entry in data.get(name) or []]
     return entries
 
@@ -94,7 +94,7 @@ def test_package_owned_and_conffiles_are_never_written_on_the_proxy():
 def test_properties_are_edited_key_by_key():
     """T3: bbb-web.properties holds serverURL and the secret; the model edits it only key by key."""
     entries = [e for e in model() if e["path"] == "/etc/bigbluebutton/bbb-web.properties"]
-    assert len(entries) == 3  # the keys of every version, and each family's
+    assert len(entries) == 4  # the keys of every version, of the React client's families, and two families' own
     assert {e["format"] for e in entries} == {"properties"}
     keys = [k for e in entries for k in e.get("settings", {})]
     assert "securitySalt" not in keys and "serverURL" not in keys

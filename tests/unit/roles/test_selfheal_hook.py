@@ -21,6 +21,7 @@ import jinja2
 import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model import normalise, plan, selfheal_files
+from ansible_collections.bbb.cluster_proxy.tests.unit.role_model import files as role_files
 
 ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "bbb_node"
@@ -56,19 +57,15 @@ def templated(value):
 
 
 def nginx_entries(family, source, dest):
-    """The role's nginx entries of a family (vars/main/model.yml + vars/family_<family>.yml), normalised as the action does."""
+    """The role's nginx entries of a family (tests/unit/role_model.py), normalised as the action does."""
     entries = []
-    for name, key in (
-        ("main/model.yml", "__bbb_node_common_files"),
-        (f"family_{family}.yml", "__bbb_node_family_files"),
-    ):
-        for entry in yaml.safe_load((ROLE / "vars" / name).read_text())[key]:
-            if entry["format"] == "nginx":
-                entry = templated(entry)
-                entry["path"] = str(dest)
-                if "source" in entry:
-                    entry["source"] = str(source)
-                entries.append(entry)
+    for entry in role_files(family):
+        if entry["format"] == "nginx":
+            entry = templated(entry)
+            entry["path"] = str(dest)
+            if "source" in entry:
+                entry["source"] = str(source)
+            entries.append(entry)
     return normalise(entries, "bbb-01")
 
 

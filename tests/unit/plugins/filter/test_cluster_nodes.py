@@ -115,6 +115,7 @@ def test_family_and_capabilities_from_the_given_or_the_detected_version():
         "proxy_api_location": False,
         "graphql": False,
         "livekit": False,
+        "sip_audio": True,
         "guest_lobby_on_node": True,
     }
     assert result[1]["capabilities"]["proxy_api_location"] is True

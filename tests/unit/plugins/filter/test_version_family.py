@@ -26,12 +26,22 @@ def test_registered_under_its_name():
 
 @pytest.mark.parametrize(
     ("version", "family"),
-    [("2.6", "2.x"), ("2.7.12", "2.x"), ("3.0", "3.0"), ("3.0.30", "3.0"), ("3.1", None), ("", None), (None, None)],
+    [
+        ("2.6", "2.x"),
+        ("2.7.12", "2.x"),
+        ("3.0", "3.0"),
+        ("3.0.30", "3.0"),
+        ("3.1", None),
+        ("4.0.0-rc.1", "4.0"),
+        ("4.1", None),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_family_of_a_version(version, family):
     found = version_family(version)
     assert found["name"] == family
-    assert found["supported"] == ["2.6", "2.7", "3.0"]
+    assert found["supported"] == ["2.6", "2.7", "3.0", "4.0"]
 
 
 def test_a_family_file_without_versions_is_refused(tmp_path):

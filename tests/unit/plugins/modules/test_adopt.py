@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.modules.adopt import main
+from ansible_collections.bbb.cluster_proxy.tests.unit.role_model import adopt_checks
 
 ROOT = Path(__file__).resolve().parents[4]
 VARS = ROOT / "roles" / "bbb_node" / "vars"
@@ -19,15 +20,11 @@ LAB_FILES = ROOT / "molecule" / "resources" / "roles" / "bbb_lab_node" / "files"
 
 
 def role_checks(family, root):
-    """The role's checks of a family (common + family), their paths moved below ``root``."""
+    """The role's checks of a family (tests/unit/role_model.py), their paths moved below ``root``."""
     common = yaml.safe_load((VARS / "main" / "adopt.yml").read_text())
     location = common["__bbb_node_adopt_location"]
-    checks = (
-        common["__bbb_node_adopt_common"]
-        + yaml.safe_load((VARS / f"family_{family}.yml").read_text())["__bbb_node_family_adopt"]
-    )
     out = []
-    for check in checks:
+    for check in adopt_checks(family):
         check = dict(check, path=f"{root}{check['path']}")
         check["match"] = [m.replace("{{ __bbb_node_adopt_location }}", location) for m in check["match"]]
         out.append(check)

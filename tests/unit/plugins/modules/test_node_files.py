@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.action.node_files import read_requests
 from ansible_collections.bbb.cluster_proxy.plugins.modules import node_files as node_files_module
 from ansible_collections.bbb.cluster_proxy.plugins.modules.node_files import main
@@ -22,6 +23,7 @@ from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.node_model impor
     normalise,
     plan,
     report,
+    select,
 )
 
 SECRET = "s3cr3t-node-secret-do-not-leak"
@@ -97,13 +99,7 @@ def node(tmp_path, run_module, units):
         )
         assert not failed, result
         assert SECRET not in raw
-        active = [
-            f
-            for f in files
-            if (not f.get("if_exists") or result["probe"][f["if_exists"]])
-            and (not f.get("unless_exists") or not result["probe"][f["unless_exists"]])
-        ]
-        return active, result
+        return select(files, result["probe"]), result
 
     def apply(entries, check=False, restart=True):
         """The action's steps; restart=False as the action with ``restart: false`` (no marker)."""
@@ -219,6 +215,59 @@ def test_drift_reports_what_a_rollout_would_change(node):
     assert f"{etc}/bbb/etherpad.json is missing: the node runs with the package defaults there" in messages
     assert len(messages) == 2
     assert SECRET not in json.dumps(messages)
+
+
+def optional_component(etc):
+    """Settings of an optional component (Etherpad from BBB 4.0) where it is installed, removed (T12) where not: entries
+    of the same paths under opposite conditions, as roles/bbb_node/vars/main/model.yml has them."""
+    installed = f"{etc}/pad/settings.json"
+    pads = {"public": {"pads": {"url": "https://node/pad"}}}
+    proxies = {"cluster_proxies": ["https://proxy"]}
+    return [
+        {"path": f"{etc}/bbb/html5.yml", "format": "yaml", "settings": {"public": {"app": {"basename": "/a"}}}},
+        {"path": f"{etc}/bbb/html5.yml", "format": "yaml", "if_exists": installed, "settings": pads},
+        {"path": f"{etc}/bbb/html5.yml", "format": "yaml", "unless_exists": installed, "remove": pads},
+        {"path": f"{etc}/bbb/etherpad.json", "format": "json", "if_exists": installed, "settings": proxies},
+        {"path": f"{etc}/bbb/etherpad.json", "format": "json", "unless_exists": installed, "remove": proxies},
+    ]
+
+
+def test_an_optional_component_s_keys_are_set_where_it_is_installed_and_removed_where_not(node):
+    etc, _marker, apply, drift = node
+    (etc / "pad").mkdir()
+    (etc / "pad" / "settings.json").write_text("{}")
+    assert sorted(apply(optional_component(etc))) == [f"{etc}/bbb/etherpad.json", f"{etc}/bbb/html5.yml"]
+    html5 = yaml.safe_load((etc / "bbb" / "html5.yml").read_text())
+    assert html5["public"]["pads"] == {"url": "https://node/pad"} and html5["public"]["app"]["operatorKey"] == "mine"
+    assert drift(optional_component(etc)) == [] and apply(optional_component(etc)) == []
+
+    # the component goes (a BBB upgrade that no longer installs it): what the model wrote goes, the rest stays
+    (etc / "pad" / "settings.json").unlink()
+    messages = drift(optional_component(etc))
+    assert messages == [
+        f"{etc}/bbb/html5.yml: public.pads.url still has the value only an earlier BBB version needs (T12)",
+        f"{etc}/bbb/etherpad.json: cluster_proxies still has the value only an earlier BBB version needs (T12)",
+    ]
+    assert sorted(apply(optional_component(etc))) == [f"{etc}/bbb/etherpad.json", f"{etc}/bbb/html5.yml"]
+    html5 = yaml.safe_load((etc / "bbb" / "html5.yml").read_text())
+    assert "pads" not in html5["public"] and html5["public"]["app"] == {"operatorKey": "mine", "basename": "/a"}
+    assert not (etc / "bbb" / "etherpad.json").exists()  # nothing of it was left
+    assert [p.name.startswith("etherpad.json.") for p in (etc / "bbb").iterdir()].count(True) == 1  # backed up
+    assert drift(optional_component(etc)) == [] and apply(optional_component(etc)) == []
+
+
+def test_a_key_removed_under_t12_stays_where_the_operator_gave_it_another_value(node):
+    etc, _marker, apply, drift = node
+    (etc / "bbb" / "etherpad.json").write_text('{"cluster_proxies": ["https://other"], "port": 9001}')
+    (etc / "bbb" / "html5.yml").write_text("public:\n  pads:\n    url: https://elsewhere/pad\n    extra: 1\n")
+    assert apply(optional_component(etc)) == [f"{etc}/bbb/html5.yml"]  # the basename only
+    html5 = yaml.safe_load((etc / "bbb" / "html5.yml").read_text())
+    assert html5["public"]["pads"] == {"url": "https://elsewhere/pad", "extra": 1}
+    assert json.loads((etc / "bbb" / "etherpad.json").read_text()) == {
+        "cluster_proxies": ["https://other"],
+        "port": 9001,
+    }
+    assert drift(optional_component(etc)) == []
 
 
 @pytest.mark.parametrize("where", ["env_file", "later_dropin"])
