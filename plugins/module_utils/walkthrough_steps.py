@@ -243,6 +243,48 @@ def livekit(walk):
     return f"LiveKit signalling to the node: {', '.join(urls)}, answered"
 
 
+# The audio processor's files (BBBA, "Musician Mode") as its loader fetches them: the server path prefix taken from
+# the page's path, not from public.app.basename (bigbluebutton-html5 imports/ui/components/audio/audio-processor/
+# providers/bbba.js, loadFiles, 4.0.0-rc.1; bigbluebutton #24857). Chromium has WebAssembly SIMD: no -nosimd files.
+AUDIO_PROCESSOR = """async () => {
+  const pathMatch = window.location.pathname.match('^(.*)/html5client/?$');
+  const serverPathPrefix = pathMatch ? pathMatch[1] : '';
+  const basepath = `${serverPathPrefix}/html5client/wasm/`;
+  const files = [];
+  for (const name of ['BBBA-mapi.wasm', 'BBBA-mapi.js', 'mapi-proc.js']) {
+    try {
+      const response = await fetch(`${basepath}${name}`);
+      files.push({url: response.url, status: response.status});
+    } catch (error) {
+      files.push({url: new URL(`${basepath}${name}`, window.location.href).href, status: 0, error: String(error)});
+    }
+  }
+  return {path: window.location.pathname, files};
+}"""
+
+
+def audio_processor(walk):
+    """Where the node's client loads the audio processor from the page's path (capability audio_processor), its files
+    come through the proxy under the node's path: upstream builds their path without public.app.basename (#24857)."""
+    if not walk.node["capabilities"].get("audio_processor"):
+        return "not used: the node's client has no audio processor that loads by the page's path"
+    seen = walk.page.evaluate(AUDIO_PROCESSOR)
+    base = walk.node["client_url"] + "wasm/"
+    outside = [f["url"].split("?")[0] for f in seen["files"] if not f["url"].startswith(base)]
+    if outside:
+        raise Step(
+            f"the audio processor's files are fetched from {', '.join(outside)}, outside the node's path {base}: the "
+            f"client takes the prefix from the page's path ({seen['path']}), which must end in /html5client/ "
+            "(bigbluebutton #24857); keep defaultHTML5ClientUrl ending in /html5client/"
+        )
+    failed = [
+        f"{f['url'].split('?')[0]} ({f.get('error') or f['status']})" for f in seen["files"] if f["status"] != 200
+    ]
+    if failed:
+        raise Step(f"the audio processor's files did not load through the proxy: {', '.join(failed)}")
+    return f"audio processor files from {base}: {', '.join(f['url'].rsplit('/', 1)[1] for f in seen['files'])}"
+
+
 def media(walk):
     """Microphone and camera opened, on the proxy's origin: the one grant served this node."""
     page = walk.page
@@ -415,6 +457,7 @@ def recording(walk):
 PAGE_STEPS = (
     ("teacher", teacher),
     ("livekit", livekit),
+    ("audio_processor", audio_processor),
     ("media", media),
     ("ice", ice),
     ("presentation", presentation),

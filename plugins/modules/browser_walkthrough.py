@@ -25,6 +25,10 @@ description:
     from the proxy under the node's path. Every websocket goes to the node, and where the node's client speaks
     graphql (capability C(graphql)) there is at least one.
     The API shows the teacher in the meeting.
+  - (C(livekit)) where the node has LiveKit (O(nodes[].livekit)), the client's LiveKit signalling websocket goes to
+    the node and is answered there.
+  - (C(audio_processor)) where the node's client loads its audio processor by the page's path (capability
+    C(audio_processor)), its files, fetched as the client fetches them, come from the proxy under the node's path.
   - (C(media)) the microphone and camera of the join parameters were opened, and the page's origin is the proxy's.
     So the single grant served this node.
   - (C(ice)) the client's peer connections have ICE servers, none on the cluster proxy (nothing answers STUN or
@@ -77,6 +81,10 @@ options:
           - "C(graphql) (bool, default V(false)): the client speaks graphql over a websocket to its node. The
             C(teacher) step then requires at least one websocket, and the C(guest) step lets the waiting guest in
             over it."
+          - "C(audio_processor) (bool, default V(false)): the client loads its audio processor (BBBA, Musician Mode)
+            from C(<prefix>/html5client/wasm/), the prefix taken from the page's path (BBB 4.0; bigbluebutton #24857).
+            The C(audio_processor) step fetches its files as the client does and requires them from the proxy under
+            the node's path."
           - The family's other capabilities (C(join_suffix), C(proxy_api_location), C(livekit),
             C(guest_lobby_on_node), and any a new family declares) are accepted and not read.
           - One of O(nodes[].capabilities) and O(nodes[].family) is required.

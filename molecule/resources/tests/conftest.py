@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import testinfra.utils.ansible_runner
+import yaml
 
 # tests/lab_nginx.py of this checkout, shared with the operator tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests"))
@@ -44,6 +45,20 @@ def family_of(host):
     return ".".join(version.split(".")[:2])
 
 
+FAMILIES = Path(__file__).resolve().parents[3] / "roles" / "bbb_node" / "vars"
+
+
+def capabilities_of(host):
+    """What the node's version family can do (roles/bbb_node/vars/family_*.yml, the data the roles read): the suite
+    expects by capability, never by a family's name."""
+    version = family_of(host)
+    for path in FAMILIES.glob("family_*.yml"):
+        family = yaml.safe_load(path.read_text())["__bbb_node_family"]
+        if version in family["versions"]:
+            return family["capabilities"]
+    raise AssertionError(f"no family covers BigBlueButton {version}")
+
+
 def fetch(host, url, *extra):
     """GET ``url`` from inside ``host`` with real DNS and the lab CA; return (status, headers, body)."""
     args = " ".join(extra)
@@ -69,6 +84,11 @@ def label(node_name):
 @pytest.fixture
 def family(host):
     return family_of(host)
+
+
+@pytest.fixture
+def caps(host):
+    return capabilities_of(host)
 
 
 @pytest.fixture

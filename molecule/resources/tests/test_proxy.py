@@ -7,7 +7,7 @@ import re
 import uuid
 
 import pytest
-from conftest import PROXY, family_of, fetch, inventory, node_names, node_secrets, reload_nginx
+from conftest import PROXY, capabilities_of, fetch, inventory, node_names, node_secrets, reload_nginx
 
 testinfra_hosts = ["ansible://bbb_proxy"]
 NODES = node_names()
@@ -39,7 +39,7 @@ def node_host(host, node):
 @pytest.mark.parametrize("node", NODES)
 def test_client_assets_come_through_the_proxy(host, node):
     label = node.split(".")[0]
-    if family_of(node_host(host, node)) == "3.0":
+    if capabilities_of(node_host(host, node))["graphql"]:
         status, _unused, body = fetch(host, f"https://{PROXY}/{label}/html5client/static/app.js")
         assert status == 200
         assert "window.bbbLab" in body
@@ -49,11 +49,11 @@ def test_client_assets_come_through_the_proxy(host, node):
 
 
 @pytest.mark.parametrize("node", NODES)
-def test_api_location_only_for_bbb30_nodes(host, node):
-    """docs/versions.md, Proxy side: 3.0 adds /<label>/bigbluebutton/api; 2.x has none."""
+def test_api_location_only_where_the_client_asks_its_node_s_api_under_the_proxy(host, node):
+    """docs/versions.md, Proxy side: 3.0 and 4.0 add /<label>/bigbluebutton/api; 2.x has none."""
     label = node.split(".")[0]
     status, _unused, body = fetch(host, f"https://{PROXY}/{label}/bigbluebutton/api")
-    if family_of(node_host(host, node)) == "3.0":
+    if capabilities_of(node_host(host, node))["proxy_api_location"]:
         assert status == 200
         assert "<returncode>SUCCESS</returncode>" in body
     else:
@@ -154,13 +154,13 @@ def test_one_exact_location_set_per_node_and_no_catch_all(host):
     for node in NODES:
         label = node.split(".")[0]
         assert conf.count(f"location /{label}/html5client/ {{") == 1
-        is_30 = family_of(node_host(host, node)) == "3.0"
-        assert conf.count(f"set $bbb_cluster_proxy_label {label};") == 1 + int(ASSET_CACHE) + int(is_30)
+        api_location = capabilities_of(node_host(host, node))["proxy_api_location"]
+        assert conf.count(f"set $bbb_cluster_proxy_label {label};") == 1 + int(ASSET_CACHE) + int(api_location)
         assert f"    {label} {node};\n" in conf  # Host, SNI and verification name
         upstream = re.search(rf"^upstream bbb_cluster_proxy_{label} \{{\n(.*?)^\}}", conf, re.M | re.S).group(1)
         assert f"server {node_address(host, node)}:443;" in upstream
         assert "keepalive 16;" in upstream
-        if is_30:
+        if api_location:
             assert conf.count(f"location /{label}/bigbluebutton/api {{") == 1
             named.append("api")
         else:
@@ -245,8 +245,8 @@ def test_a_name_that_stops_resolving_does_not_stop_the_proxy(host):
 
 def test_asset_cache(host):
     """Off by default; when on, a 3.0 node's script is served from the proxy's cache after three requests."""
-    nodes_30 = [n for n in NODES if family_of(node_host(host, n)) == "3.0"]
-    url = f"https://{PROXY}/{nodes_30[0].split('.')[0]}/html5client/static/app.js"
+    react_nodes = [n for n in NODES if capabilities_of(node_host(host, n))["graphql"]]
+    url = f"https://{PROXY}/{react_nodes[0].split('.')[0]}/html5client/static/app.js"
     states = [fetch(host, url)[1].lower() for _attempt in range(4)]
     if not ASSET_CACHE:
         assert all("x-cache-status" not in headers for headers in states)

@@ -96,7 +96,7 @@ CASES = {
         None,
         [
             f"Host {N0}: BigBlueButton version '4.2' (from bbb_node_version) is not supported",
-            "Supported: 2.6, 2.7, 3.0",
+            "Supported: 2.6, 2.7, 3.0, 4.0",
         ],
     ),
     "non-boolean-flag": (

@@ -6,7 +6,9 @@ mirrors (read in bigbluebutton/bigbluebutton: 15b0e11 of the 2.7 line, 0001331 a
 Faults are made beneath the double, as on a real node: a component's program is taken away (its unit fails, or
 bbb-web's Restart=always keeps it in auto-restart); the double's answers are never told what to say.
 
-Runs in the mixed scenario (BBB 2.6, 2.7 and 3.0 nodes), after its other tests; it leaves every node running.
+Runs in the mixed scenario (BBB 2.7, 3.0 and 4.0 nodes), after its other tests; it leaves every node running. The
+listing is checked on the 2.7 and 3.0 nodes: 4.0's bbb-conf could not be read (docs/versions.md, "4.0"), so the double
+lists there what the 3.0 code lists, and nothing here claims that is 4.0's list.
 """
 
 from __future__ import annotations
@@ -68,7 +70,10 @@ def bring_back(node):
     assert all(state == "active" for state in states(status(node)).values()), status(node)
 
 
-@pytest.mark.parametrize("node", NODES)
+READ = [n for n in NODES if RUNNER.get_variables(n).get("bbb_lab_node_version", "3.0") in ("2.6", "2.7", "3.0")]
+
+
+@pytest.mark.parametrize("node", READ)
 def test_display_bigbluebutton_status_lists_the_installed_components_in_order(node):
     text = status(node)
     version = RUNNER.get_variables(node).get("bbb_lab_node_version", "3.0")

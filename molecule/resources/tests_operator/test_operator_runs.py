@@ -58,7 +58,7 @@ def test_unsupported_version_stops_before_any_change(untouched):
     for node in NODES:
         assert (
             f"Host {node}: BigBlueButton version '3.1' (from bbb_node_version) is not supported. "
-            "Supported: 2.6, 2.7, 3.0." in " ".join(output.split())
+            "Supported: 2.6, 2.7, 3.0, 4.0." in " ".join(output.split())
         )
     assert "PLAY [Configure the cluster proxy]" not in output
 

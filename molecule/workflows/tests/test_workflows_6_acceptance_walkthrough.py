@@ -84,7 +84,7 @@ def walkthrough(tmp_path, *extra):
     return ["-e", json.dumps(options), *extra]
 
 
-WALKED = "create, teacher, livekit, media, ice, presentation, guest, reconnect"
+WALKED = "create, teacher, livekit, audio_processor, media, ice, presentation, guest, reconnect"
 
 
 def steps_seen(report_dir):
@@ -116,7 +116,7 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
     assert "Check the STUN/TURN servers the client gets" in text
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
-    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 8 for suite in report)
+    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 9 for suite in report)
     html = (tmp_path / "report" / "index.html").read_text()
     assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
     # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby

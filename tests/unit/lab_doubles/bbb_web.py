@@ -37,7 +37,7 @@ def start_bbb_web(
         "defaultGuestWaitURL=${bigbluebutton.web.serverURL}/html5client/guestWait\n"
         "defaultGuestPolicy=ALWAYS_ACCEPT\nsecuritySalt=package-default\n"
     )
-    suffix = "" if family == "3.0" else "join"
+    suffix = "join" if family == "2.x" else ""
     override = tmp_path / "bbb-web.properties"
     override.write_text(
         "bigbluebutton.web.serverURL=https://room-a.lab.test\n"
@@ -48,7 +48,7 @@ def start_bbb_web(
         "graphqlWebsocketUrl=wss://room-a.lab.test/graphql\n" + properties
     )
     release = tmp_path / "release"
-    release.write_text("BIGBLUEBUTTON_RELEASE=3.0.30\n" if family == "3.0" else "BIGBLUEBUTTON_RELEASE=2.7.12\n")
+    release.write_text(f"BIGBLUEBUTTON_RELEASE={ {'2.x': '2.7.12', '3.0': '3.0.30', '4.0': '4.0.0-rc.1'}[family] }\n")
     html5 = tmp_path / "bbb-html5.yml"
     html5.write_text(
         "public:\n  app:\n    basename: /room-a/html5client\n  kurento:\n    wsUrl: wss://room-a.lab.test/bbb-webrtc-sfu\n"

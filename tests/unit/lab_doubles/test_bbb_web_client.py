@@ -40,6 +40,21 @@ def test_userJoinMeeting_not_connection_init_puts_the_user_in_the_meeting(node):
     assert "<participantCount>1</participantCount>" in api(port, "getMeetingInfo", meetingID="j")[2]
 
 
+def test_4_0_serves_the_settings_as_meeting_static_data_only(node):
+    """4.0's graphql.nginx has no /api/rest/clientSettings (PR #24829); the client reads meetingStaticData
+    (bigbluebutton-html5 imports/ui/components/settings-loader/component.tsx)."""
+    port = node("4.0")
+    api(port, "create", meetingID="m")
+    headers = api(port, "join", meetingID="m", fullName="T", role="MODERATOR")[1]
+    browser = {"x-session-token": token_of(headers["Location"]), "Cookie": cookie_of(headers), "Origin": PROXY}
+    assert get(port, "/api/rest/clientSettings/", browser)[0] == 404
+    status, _answer, body = get(port, "/api/rest/meetingStaticData/", browser)
+    assert status == 200
+    assert json.loads(body)["meeting"][0]["clientSettings"]["clientSettingsJson"]["public"]["app"]["basename"] == (
+        "/room-a/html5client"
+    )
+
+
 def test_client_settings_merge_the_override(node):
     port = node()
     api(port, "create", meetingID="m")

@@ -164,6 +164,39 @@ def test_livekit_signalling_goes_to_the_node_and_is_answered_there(tmp_path, soc
             steps.livekit(walk)
 
 
+WASM = CLIENT + "wasm/"
+
+
+@pytest.mark.parametrize(
+    ("path", "files", "message"),
+    [
+        ("/room-a/html5client/", [{"url": WASM + n, "status": 200} for n in ("BBBA-mapi.wasm", "BBBA-mapi.js", "mapi-proc.js")],
+         None),
+        ("/room-a/html5client/join", [{"url": "https://proxy.lab.test/html5client/wasm/BBBA-mapi.wasm", "status": 404}],
+         "the audio processor's files are fetched from https://proxy.lab.test/html5client/wasm/BBBA-mapi.wasm, outside "
+         "the node's path https://proxy.lab.test/room-a/html5client/wasm/: the client takes the prefix from the page's "
+         "path (/room-a/html5client/join), which must end in /html5client/ (bigbluebutton #24857)"),
+        ("/room-a/html5client/", [{"url": WASM + "mapi-proc.js", "status": 404}],
+         "the audio processor's files did not load through the proxy: https://proxy.lab.test/room-a/html5client/wasm/"
+         "mapi-proc.js (404)"),
+    ],
+)  # fmt: skip
+def test_the_audio_processor_s_files_come_from_the_node_s_path(tmp_path, path, files, message):
+    page = Page(CLIENT, answers={steps.AUDIO_PROCESSOR: {"path": path, "files": files}})
+    walk = a_walk(tmp_path, dict(FAKE_FAMILY, audio_processor=True), page)
+    walk.open = None
+    walk.page = page
+    if message is None:
+        assert steps.audio_processor(walk) == (
+            f"audio processor files from {WASM}: BBBA-mapi.wasm, BBBA-mapi.js, mapi-proc.js"
+        )
+    else:
+        with pytest.raises(Step, match=re.escape(message)):
+            steps.audio_processor(walk)
+    walk.node["capabilities"] = FAKE_FAMILY  # a family whose client has none: nothing fetched
+    assert steps.audio_processor(walk).startswith("not used:")
+
+
 def test_without_graphql_the_guest_waits_and_nobody_lets_it_in(tmp_path):
     guest = Page(CLIENT)
     walk = a_walk(tmp_path, {"graphql": False}, guest)
@@ -265,8 +298,11 @@ def walk_node(tmp_path, placed=True, recordings=True):
 def test_every_step_in_order_and_the_recording_after_the_page(tmp_path, recorded):
     ran, _fail = recorded
     results, page = walk_node(tmp_path)
-    assert ran == ["create", "teacher", "livekit", "media", "ice", "presentation", "guest", "reconnect", "recording"]
-    assert [r["status"] for r in results] == ["pass"] * 9 and results[1]["message"] == "teacher seen"
+    assert ran == [
+        "create", "teacher", "livekit", "audio_processor", "media", "ice", "presentation", "guest", "reconnect",
+        "recording",
+    ]  # fmt: skip
+    assert [r["status"] for r in results] == ["pass"] * 10 and results[1]["message"] == "teacher seen"
     assert page.closed
 
 
@@ -274,7 +310,7 @@ def test_a_failed_step_is_recorded_and_the_walk_goes_on(tmp_path, recorded):
     ran, fail = recorded
     fail.add("ice")
     results, _page = walk_node(tmp_path, recordings=False)
-    assert ran[-1] == "reconnect" and results[4] == {**results[4], "status": "fail", "message": "ice failed"}
+    assert ran[-1] == "reconnect" and results[5] == {**results[5], "status": "fail", "message": "ice failed"}
 
 
 def test_a_failed_teacher_ends_the_nodes_walk_with_a_screenshot(tmp_path, recorded):

@@ -3,7 +3,9 @@
 // would see with the real client. What it mirrors (bigbluebutton/bigbluebutton, bigbluebutton-html5):
 //   1. the API root through its own origin and path prefix, for graphqlApiUrl / graphqlWebsocketUrl
 //      (imports/ui/components/settings-loader/component.tsx: `https://${hostname}${serverPathPrefix}/bigbluebutton/api`);
-//   2. `${graphqlApiUrl}/clientSettings` with credentials and the x-session-token header (same file);
+//   2. `${graphqlApiUrl}/meetingStaticData` with credentials and the x-session-token header, the settings in
+//      meeting[0].clientSettings.clientSettingsJson (imports/ui/components/settings-loader/component.tsx; 3.0.x on,
+//      4.0 has no other: graphql.nginx lost /api/rest/clientSettings in PR #24829);
 //   3. the graphql websocket (graphql-transport-ws) with connection_init { headers: { X-Session-Token, X-ClientSessionUUID,
 //      X-ClientType, X-ClientIsMobile } } as bigbluebutton-html5's connection-manager sends it
 //      (imports/ui/core/graphql/...: the client's ApolloClient/graphql-ws link), reconnecting when it drops;
@@ -159,7 +161,7 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
       const xml = new DOMParser().parseFromString(root, "text/xml");
       const graphqlApiUrl = xml.querySelector("graphqlApiUrl").textContent;
       graphqlWebsocketUrl = xml.querySelector("graphqlWebsocketUrl").textContent;
-      const response = await fetch(`${graphqlApiUrl}/clientSettings`, {
+      const response = await fetch(`${graphqlApiUrl}/meetingStaticData`, {
         credentials: "include",
         headers: { "x-session-token": sessionToken },
       });
@@ -167,7 +169,7 @@ window.bbbLab = { asset: "app.js", state: "starting", events: [], reconnects: 0 
         lab.state = `settings refused: HTTP ${response.status}`;
         return;
       }
-      const settings = (await response.json()).meeting_clientSettings[0].clientSettingsJson.public;
+      const settings = (await response.json()).meeting[0].clientSettings.clientSettingsJson.public;
       connect(settings);
     } catch (error) {
       lab.state = `error: ${error.message}`;

@@ -44,9 +44,9 @@ class Api:
         self.send(302, "", "text/plain", {"Location": target})
 
     def api_root(self):
-        """BBB 3.0's API root also tells the client where graphql is (graphqlWebsocketUrl, graphqlApiUrl)."""
+        """From BBB 3.0 the API root also tells the client where graphql is (graphqlWebsocketUrl, graphqlApiUrl)."""
         fields = {"returncode": "SUCCESS", "version": "2.0"}
-        if self.state.family() == "3.0":
+        if self.state.graphql():
             config = self.state.config()
             for key in ("graphqlWebsocketUrl", "graphqlApiUrl"):
                 if key in config:

@@ -59,7 +59,7 @@ class Handler(Api, Meetings, RecordingCalls, ClientStart, Graphql, StunTurn, Bbb
     def do_GET(self):  # noqa: N802
         url = urlparse(self.path)
         path = url.path.rstrip("/")
-        if path == "/graphql" and self.state.family() == "3.0":
+        if path == "/graphql" and self.state.graphql():
             self.graphql_websocket()
             return
         with LOCK:
@@ -81,7 +81,10 @@ class Handler(Api, Meetings, RecordingCalls, ClientStart, Graphql, StunTurn, Bbb
                 self.enter(dict(parse_qsl(url.query)).get("sessionToken", "").strip())
             elif path.startswith("/bigbluebutton/api/"):
                 self.api(path.rsplit("/", 1)[1], url.query)
-            elif path in ("/api/rest/clientSettings", "/api/rest/meetingStaticData") and self.state.family() == "3.0":
+            elif (path == "/api/rest/meetingStaticData" and self.state.graphql()) or (
+                # 4.0 removed the deprecated clientSettings location (graphql.nginx, PR #24829)
+                path == "/api/rest/clientSettings" and self.state.family() == "3.0"
+            ):
                 # nginx's auth_request to checkGraphqlAuthorization: the token comes from the header only
                 self.client_settings(self.headers.get("x-session-token", ""), path.rsplit("/", 1)[1])
             else:

@@ -5,6 +5,7 @@ and what it reads on each request (the properties, the release)."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from bbb_web_lab.config import read_properties
@@ -53,8 +54,16 @@ class State(RecordingPipeline):
             meeting["marks"] = True  # a RecordStatusEvent (recording started)
 
     def family(self):
+        """The release file's major.minor (2.x for the meteor releases); 3.0 where there is none."""
         try:
             with open(self.args.release_file, encoding="utf-8") as handle:
-                return "3.0" if "BIGBLUEBUTTON_RELEASE=3." in handle.read() else "2.x"
+                found = re.search(r"BIGBLUEBUTTON_RELEASE=([0-9]+)\.([0-9]+)", handle.read())
         except OSError:
             return "3.0"
+        if not found or found.group(1) == "2":
+            return "2.x"
+        return f"{found.group(1)}.{found.group(2)}"
+
+    def graphql(self):
+        """The React client's releases (3.0 on): graphql, its REST settings, the API root's graphql URLs."""
+        return self.family() != "2.x"
