@@ -7,16 +7,13 @@ proxy under the node's path."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 # molecule/resources/tests_operator/lab_runs.py of this checkout, shared with the other scenarios' operator tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "tests_operator"))
-from lab_runs import NODES, PROXIES, RUNNER, address, flat, playbook, require  # noqa: E402
+from lab_runs import NODES, PROXIES, RUNNER, flat, playbook, walkthrough  # noqa: E402
 
 PROXY = PROXIES[0]
 
@@ -26,19 +23,7 @@ def version(name):
 
 
 def test_each_node_is_walked_through_as_its_family_can(tmp_path):
-    require(
-        "browser",
-        [tool for tool in ("chromium", "certutil") if shutil.which(tool) is None],
-        "apt-get install chromium libnss3-tools",
-    )
-    options = {
-        "bbb_acceptance_browser": True,
-        "bbb_acceptance_browser_media": False,  # the lab has no SFU/media server: ICE servers are checked, not media
-        "bbb_acceptance_browser_hosts": {name: address(name) for name in [*NODES, PROXY]},
-        "bbb_acceptance_ca_file": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"),
-        "bbb_acceptance_report_dir": str(tmp_path / "report"),
-    }
-    rc, output = playbook("bbb.cluster_proxy.acceptance", "-e", json.dumps(options))
+    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path))
     assert rc == 0, flat(output)[-3000:]
     seen = {
         suite.get("name"): {case.get("name"): case.find("system-out").text for case in suite}

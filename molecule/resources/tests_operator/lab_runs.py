@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -163,6 +164,24 @@ def restarts(name):
 def address(name):
     """The lab host's address on the lab network."""
     return host(name).run("hostname -I").stdout.split()[0]
+
+
+def walkthrough(tmp_path, *extra, hosts=()):
+    """-e options of acceptance with the browser walk-through in the lab: the lab's names (the nodes, the proxy and
+    ``hosts``) and CA, no media server; fails with what to install where Chromium or certutil is missing."""
+    require(
+        "browser",
+        [tool for tool in ("chromium", "certutil") if shutil.which(tool) is None],
+        "apt-get install chromium libnss3-tools",
+    )
+    options = {
+        "bbb_acceptance_browser": True,
+        "bbb_acceptance_browser_media": False,  # the lab has no SFU/media server: ICE servers are checked, not media
+        "bbb_acceptance_browser_hosts": {name: address(name) for name in [*NODES, *PROXIES, *hosts]},
+        "bbb_acceptance_ca_file": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"),
+        "bbb_acceptance_report_dir": str(tmp_path / "report"),
+    }
+    return ["-e", json.dumps(options), *extra]
 
 
 def api_url(node, call, **params):

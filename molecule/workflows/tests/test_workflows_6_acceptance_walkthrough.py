@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import time
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from urllib.parse import urlencode
 
-from lab_runs import NODES, address, edit, flat, host, playbook, require, restore
+from lab_runs import NODES, edit, flat, host, playbook, restore
+from lab_runs import walkthrough as lab_walkthrough
 
 from .workflows_lab import LB, PROPERTIES, PROXY, ROOM_A, ROOM_B, lb_secret, scalelite_pool_settled
 
@@ -68,20 +66,8 @@ def test_acceptance_through_scalelite_names_the_node_it_could_not_reach():
 
 
 def walkthrough(tmp_path, *extra):
-    """-e options of the browser walk-through in the lab: the lab's names and CA, no media server."""
-    require(
-        "browser",
-        [tool for tool in ("chromium", "certutil") if shutil.which(tool) is None],
-        "apt-get install chromium libnss3-tools",
-    )
-    options = {
-        "bbb_acceptance_browser": True,
-        "bbb_acceptance_browser_media": False,  # the lab has no SFU/media server: ICE servers are checked, not media
-        "bbb_acceptance_browser_hosts": {name: address(name) for name in [*NODES, PROXY, LB]},
-        "bbb_acceptance_ca_file": str(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "pki" / "ca.crt"),
-        "bbb_acceptance_report_dir": str(tmp_path / "report"),
-    }
-    return ["-e", json.dumps(options), *extra]
+    """-e options of the browser walk-through in the lab (lab_runs.walkthrough), the load balancer's name too."""
+    return lab_walkthrough(tmp_path, *extra, hosts=[LB])
 
 
 WALKED = "create, teacher, livekit, audio_processor, media, ice, presentation, guest, reconnect"
