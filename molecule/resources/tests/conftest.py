@@ -97,6 +97,6 @@ def host_vars(node_name):
 
 
 def pytest_collection_modifyitems(items):
-    """Run the operator runs (tests_operator/, some scenarios only) after the shared suite: they restart nodes,
-    and the shared suite counts the restarts of converge alone."""
-    items.sort(key=lambda item: "tests_operator" in str(item.path))
+    """Run the operator runs (tests_operator/ and a scenario's own tests) after the shared suite: they restart nodes
+    or call bbb-conf, and the shared suite counts the restarts (and bbb-conf calls) of converge alone."""
+    items.sort(key=lambda item: Path(item.path).parent != Path(__file__).parent)

@@ -265,7 +265,8 @@ def test_bbb_services_running_after_restart(host, caps):
     units = ["nginx", "bbb-web"] + (["bbb-graphql-server", "bbb-graphql-middleware"] if caps["graphql"] else [])
     for unit in units:
         assert host.service(unit).is_running, unit
-    # every component the node's bbb-conf lists (about 20), none down; in a UTF-8 locale as an operator's shell (in
+    # every component the node's bbb-conf lists (15 to 20: 4.0 without the optional Etherpad has the fewest), none down;
+    # in a UTF-8 locale as an operator's shell (in
     # the C locale bbb-conf's ${line:N} cuts its arrow by bytes, which is not UTF-8)
     status = host.run("LC_ALL=C.UTF-8 bbb-conf --status")
-    assert status.rc == 0 and status.stdout.count("[✔ - active]") >= 17 and "[✘" not in status.stdout, status.stdout
+    assert status.rc == 0 and status.stdout.count("[✔ - active]") >= 15 and "[✘" not in status.stdout, status.stdout
