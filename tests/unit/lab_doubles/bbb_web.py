@@ -17,6 +17,9 @@ def load():
     return load_program(SOURCE)
 
 
+RELEASES = {"2.x": "2.7.12", "3.0": "3.0.30", "4.0": "4.0.0-rc.1"}  # the release file of a double per family
+
+
 def start_bbb_web(
     tmp_path,
     monkeypatch,
@@ -48,7 +51,7 @@ def start_bbb_web(
         "graphqlWebsocketUrl=wss://room-a.lab.test/graphql\n" + properties
     )
     release = tmp_path / "release"
-    release.write_text(f"BIGBLUEBUTTON_RELEASE={ {'2.x': '2.7.12', '3.0': '3.0.30', '4.0': '4.0.0-rc.1'}[family] }\n")
+    release.write_text(f"BIGBLUEBUTTON_RELEASE={RELEASES[family]}\n")
     html5 = tmp_path / "bbb-html5.yml"
     html5.write_text(
         "public:\n  app:\n    basename: /room-a/html5client\n  kurento:\n    wsUrl: wss://room-a.lab.test/bbb-webrtc-sfu\n"
