@@ -121,10 +121,10 @@ def read_requests(files, reporting=False):
     for f in files:
         fmt = f["format"]
         if fmt == "properties":  # one request per file: the keys of its entries under every condition
-            keys = keys_of.setdefault(f["path"], set())
-            if not keys:
-                requests.append({"path": f["path"], "format": fmt, "keys": keys})
-            keys.update(f["settings"], f["remove"])
+            if f["path"] not in keys_of:
+                keys_of[f["path"]] = set()
+                requests.append({"path": f["path"], "format": fmt, "keys": keys_of[f["path"]]})
+            keys_of[f["path"]].update(f["settings"], f["remove"])
         else:
             requests.append({"path": f["path"], "format": "absent" if fmt == "absent" else "text"})
         if fmt == "nginx":

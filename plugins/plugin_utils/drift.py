@@ -46,6 +46,12 @@ def lookup(data, dotted):
     return data
 
 
+def same_value(have, want):
+    """Whether a file's value is the wanted one: lists and maps as they are, anything else by its text (a YAML number
+    or boolean against the model's string)."""
+    return have == want if isinstance(want, (list, dict)) else str(have) == str(want)
+
+
 def settings_drift(actual, expected):
     """Every leaf of ``expected`` (nested dicts) whose value in ``actual`` differs; lists compare whole.
 
@@ -60,8 +66,7 @@ def settings_drift(actual, expected):
         if have is MISSING:
             drift.append({"key": key, "actual": None, "expected": want})
             continue
-        differs = have != want if isinstance(want, (list, dict)) else str(have) != str(want)
-        if differs:
+        if not same_value(have, want):
             drift.append({"key": key, "actual": have, "expected": want})
     return drift
 
@@ -309,7 +314,7 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
             )
         for key, value in (check.get("unwanted") or {}).items():
             have = current[key] if key in current else lookup(current, key)
-            if have is not MISSING and str(have) == str(value):
+            if have is not MISSING and same_value(have, value):
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")

@@ -15,7 +15,13 @@ import re
 
 import yaml
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.properties import DEFAULT_SECRET_KEYS, MASK, as_text
-from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import MISSING, drift_report, flatten, lookup
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.drift import (
+    MISSING,
+    drift_report,
+    flatten,
+    lookup,
+    same_value,
+)
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import HEADER, CopyError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import render as render_nginx
 
@@ -204,10 +210,6 @@ def render(entry, content, sources):
     return str(entry.get("content") or "")
 
 
-def _same(have, value):
-    return have == value if isinstance(value, (list, dict)) else str(have) == str(value)
-
-
 def _without(data, remove, keep):
     """``data`` without each key of ``remove`` (nested) that still has the value given there and that ``keep`` does
     not set (T12: only what an earlier version of the model wrote goes); maps emptied by it go too."""
@@ -222,7 +224,7 @@ def _without(data, remove, keep):
                 out[key] = rest
             else:
                 del out[key]
-        elif inner_keep is None and _same(out[key], value):
+        elif inner_keep is None and same_value(out[key], value):
             del out[key]
     return out
 
