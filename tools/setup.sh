@@ -28,17 +28,19 @@ declare -A package=(
   [certutil]=libnss3-tools
   [git]=git
   [curl]=curl
+  [/usr/share/publicsuffix/public_suffix_list.dat]=publicsuffix
 )
 # A suite the user left out with BBB_TEST_SKIP (tests/prerequisites.py) needs nothing here.
 skipping() { [[ ",${BBB_TEST_SKIP:-}," == *",$1,"* || ",${BBB_TEST_SKIP:-}," == *",all,"* ]]; }
-wanted=(dockerd debootstrap git curl)
+# The Public Suffix List file: the fallback of the cluster's same-site check, tested beside the Python package
+wanted=(dockerd debootstrap git curl /usr/share/publicsuffix/public_suffix_list.dat)
 [[ "$what" == test ]] && ! skipping nginx && wanted+=(/usr/sbin/nginx)
 # The demo's check runs the default scenario's browser suite too.
 skipping browser || wanted+=(chromium certutil)
 
 need=()
 for cmd in "${wanted[@]}"; do
-  if [[ "$cmd" == /* ]]; then test -x "$cmd" && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+  if [[ "$cmd" == /* ]]; then test -e "$cmd" && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
   need+=("${package[$cmd]}")
 done
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)

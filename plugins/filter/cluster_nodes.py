@@ -14,6 +14,9 @@ description:
     the variable, the value and the fix. Checked are the proxy hostname (a bare lowercase FQDN), every node
     hostname, every label (lowercase letters, digits, inner dashes; not a reserved BBB path), unique labels,
     unique public hostnames, and that no node uses the proxy's hostname.
+  - Whether each node is the same site as the proxy (RV(_value.same_site)) is judged by the Public Suffix List, as
+    browsers judge it, from the Python package C(publicsuffixlist) on the controller, else the system's list file (Debian
+    and Ubuntu package C(publicsuffix)). With neither, the filter fails and names both.
   - The cluster lookup (P(bbb.cluster_proxy.cluster#lookup)), which every role and playbook asks, calls this filter, so
     the proxy and the nodes always agree on the paths.
 options:
@@ -31,6 +34,10 @@ options:
     type: str
     required: true
 positional: hostvars, proxy_hostname
+requirements:
+  - >-
+    On the controller, the Public Suffix List: the Python package C(publicsuffixlist) (C(pip install publicsuffixlist)),
+    else the system's C(/usr/share/publicsuffix/public_suffix_list.dat) (Debian/Ubuntu package C(publicsuffix)).
 author:
   - bbb.cluster_proxy maintainers
 """
@@ -80,13 +87,33 @@ _value:
       sample: https://proxy.example.com/bbb-01/html5client/
     same_site:
       description:
-        - Whether the node and the proxy are in the same registrable domain (same "site" for browser cookies),
-          judged from the last two labels of both hostnames, or the last three under a second-level label of a
-          country-code TLD (C(co.uk), C(ac.at), C(com.au) and the like).
+        - Whether the node and the proxy are the same "site" for browser cookies, that is the same registrable domain
+          ("eTLD+1") under the L(Public Suffix List,https://publicsuffix.org/), ICANN and PRIVATE sections both, as
+          browsers compute it. V(bbb-01.uni.ac.uk) and V(proxy.uni.ac.uk) are one site; two hosts under C(gouv.fr),
+          C(gob.mx), C(go.jp), C(k12.ca.us), C(nhs.uk), C(duckdns.org), C(ddns.net), C(github.io) or
+          C(compute.amazonaws.com) are two.
+        - A hostname without a registrable domain (an IP address, or a public suffix itself such as C(github.io)) is
+          its own site.
+        - The list is the Python package C(publicsuffixlist) on the controller, else the system's file
+          C(/usr/share/publicsuffix/public_suffix_list.dat) (Debian/Ubuntu package C(publicsuffix)); with neither,
+          the filter fails and names both.
         - Where this is false, the browser sends bbb-web's session cookie to the node only with C(SameSite=None; Secure)
-          (trap T9); the bbb_node role sets that unless C(bbb_node_cross_site_cookies) says otherwise.
+          (trap T9); the bbb_node role sets that unless C(bbb_node_session_cookie_same_site) says otherwise. Browsers
+          that block third-party cookies still fail the join; the bbb_cluster role's validation warns.
       type: bool
       sample: true
+    site:
+      description: The node's site, its registrable domain by the Public Suffix List (the hostname where it has none).
+      type: str
+      sample: example.com
+    proxy_site:
+      description: The proxy's site, its registrable domain by the Public Suffix List (the hostname where it has none).
+      type: str
+      sample: example.com
+    site_source:
+      description: Which Public Suffix List decided RV(_value.same_site), the package with its version or the system file.
+      type: str
+      sample: publicsuffixlist 1.1.2.20261023 (PyPI package)
     version:
       description: The node's C(bbb_node_version) as a string, or null when it is to be detected.
       type: str

@@ -163,6 +163,18 @@ def last_steps(status_dir, raw_dir, now):
     return counts, oldest
 
 
+def oldest_published(status_dir, raw_dir, now):
+    """Age in seconds of the oldest published recording, counted from its first published format (the
+    ``published/<id>-<format>.done`` marker the publish worker writes; Scalelite's ``-sender.done`` is none), 0.0
+    when there is none: what the collection's daily job (bbb_node_retention_published_days) deletes by."""
+    oldest = 0.0
+    for found in scan(status_dir, raw_dir).values():
+        published = found["done"].get("published")
+        if published:
+            oldest = max(oldest, now - min(published.values()))
+    return oldest
+
+
 TRANSFER_SCRIPT = "scalelite_post_publish.rb"
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.retention import problems as _retention_problems
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.families import family_of, load_families
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import CopyError
 from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.nginx_copy import prefix_locations as _prefix_locations
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.public_suffix import NoPublicSuffixList
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils.public_suffix import load as _load_public_suffix_list
 
 LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 HOST_LABEL_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -118,21 +121,6 @@ def node_label(hostname):
     return hostname.split(".", 1)[0]
 
 
-# Second-level labels under which a country-code TLD sells registrations (co.uk, ac.at, com.au ...).
-# A heuristic without the Public Suffix List: an operator whose domain it misjudges sets
-# bbb_node_session_cookie_same_site explicitly.
-_SECOND_LEVEL = frozenset(("ac", "co", "com", "edu", "gov", "gv", "ltd", "net", "or", "org", "plc", "sch"))
-
-
-def _registrable_domain(hostname):
-    """Return the registrable domain ("site") of a hostname: example.com for bbb-01.example.com, uni.ac.uk for bbb.uni.ac.uk."""
-    labels = hostname.rstrip(".").lower().split(".")
-    take = 2
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        take = 3
-    return ".".join(labels[-take:])
-
-
 def _get(hostvars, host, name):
     """Read one variable of one host from a dict or an Ansible HostVars object (None if unset)."""
     try:
@@ -214,6 +202,11 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
             problems.append(f"host {host}: bbb_node_version {problem}")
             continue
 
+        retention = _retention_problems(host, lambda name, host=host: _get(hostvars, host, name))
+        if retention:
+            problems.extend(retention)
+            continue
+
         if not proxy_problem and public.rstrip(".") == proxy_hostname.rstrip("."):
             problems.append(
                 f"host {host}: public hostname '{public}' is the proxy's hostname (bbb_cluster_proxy_hostname). "
@@ -245,6 +238,18 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
         raise ClusterError(problems)
 
     proxy = proxy_hostname.rstrip(".")
+    # Same site as the proxy (T9) by the Public Suffix List, as browsers judge it; without a list that is unknown.
+    try:
+        sites = _load_public_suffix_list()
+    except NoPublicSuffixList as exc:
+        hosts_text = ", ".join(sorted(n["host"] for n in nodes))
+        raise ClusterError(
+            [
+                f"controller: no Public Suffix List (tried {exc.tried_text}) to tell, as browsers do, whether the "
+                f"proxy '{proxy}' (bbb_cluster_proxy_hostname) and the nodes ({hosts_text}) are the same site, which "
+                f"decides bbb-web's session cookie (bbb_node_session_cookie_same_site: auto, trap T9). Fix: {exc.fix}"
+            ]
+        ) from exc
     result = []
     for node in sorted(nodes, key=lambda n: n["label"]):
         basename = "/{}/html5client".format(node["label"])
@@ -270,7 +275,11 @@ def cluster_nodes(hosts, hostvars, proxy_hostname, families=None):
                     if caps.get("guest_lobby_on_node")
                     else f"https://{proxy}{basename}/" + str(caps.get("join_suffix") or "")
                 ),
-                "same_site": _registrable_domain(node["public"]) == _registrable_domain(proxy),
+                # the registrable domains (sites) of node and proxy by the Public Suffix List, and which list
+                "same_site": sites.same_site(node["public"], proxy),
+                "site": sites.site(node["public"]),
+                "proxy_site": sites.site(proxy),
+                "site_source": sites.source,
                 "version": version,
                 "family": family.get("name"),
                 "capabilities": caps,

@@ -314,7 +314,13 @@ def drift_report(checks, hints=None, dropins=None, dropin_name="cluster-proxy.co
             )
         for key, value in (check.get("unwanted") or {}).items():
             have = current[key] if key in current else lookup(current, key)
-            if have is not MISSING and same_value(have, value):
+            if have is not MISSING and value is None:  # a key the inventory leaves to BigBlueButton's default
+                hint = hints.get(key)
+                messages.append(
+                    f"{path}: {key} is {_show(have)}, the inventory leaves it unset (BigBlueButton's default)"
+                    + (f": {hint}" if hint else "")
+                )
+            elif have is not MISSING and same_value(have, value):
                 messages.append(f"{path}: {key} still has the value only an earlier BBB version needs (T12)")
     for path in leftovers or []:
         messages.append(f"{path} is left from an earlier BBB version (T12)")

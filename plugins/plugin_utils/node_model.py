@@ -86,7 +86,10 @@ def normalise(files, host):
         if entry["format"] in ("properties", "dropin"):
             try:
                 settings = {str(k): _text(v) for k, v in settings.items()}
-                entry["remove"] = {str(k): _text(v) for k, v in (entry.get("remove") or {}).items()}
+                # a key to remove whatever its value: None (the operator's choice of upstream's default)
+                entry["remove"] = {
+                    str(k): None if v is None else _text(v) for k, v in (entry.get("remove") or {}).items()
+                }
             except ModelError as exc:
                 raise ModelError(f"{where} ({entry['path']}): {exc}") from exc
         elif entry.get("remove") and entry["format"] not in ("yaml", "json"):
@@ -99,6 +102,8 @@ def normalise(files, host):
             entry["unit"] = posixpath.basename(entry["dir"])[: -len(".d")]
         if entry["format"] == "nginx" and not (entry.get("source") and entry.get("basename")):
             raise ModelError(f"{where} ({entry['path']}): an nginx entry needs source and basename")
+        if entry["format"] == "absent":
+            entry.pop("mode", None)  # a file that goes has no mode
         if entry.get("mode") is not None:
             mode = entry["mode"]
             if entry["format"] != "text" or not isinstance(mode, str) or not re.fullmatch(r"0?[0-7]{3}", mode):
@@ -284,6 +289,9 @@ def plan(files, found, host, pending=()):
                 diff={"before_header": path, "before": "(present)\n", "after_header": path, "after": "(absent)\n"},
             )
         elif fmt == "properties":
+            if not have.get("exists") and not entry["settings"]:
+                steps.append(step)  # only keys to remove, from a file that is not there: nothing to do
+                continue
             if not have.get("exists") and not entry.get("create"):
                 raise ModelError(
                     f"Host {host}: {path} does not exist, so its keys cannot be set. Is BigBlueButton installed on this"
@@ -296,7 +304,9 @@ def plan(files, found, host, pending=()):
                 if (values.get(k) or "").lstrip() != v.lstrip() or values.get(k) is None
             }
             drops = {
-                k: v for k, v in entry["remove"].items() if values.get(k) is not None and values[k].strip() == v.strip()
+                k: v
+                for k, v in entry["remove"].items()
+                if values.get(k) is not None and (v is None or values[k].strip() == v.strip())
             }
             step["changed"] = bool(sets or drops) or not have.get("exists")
             step["write"] = {"path": path, "format": fmt, "settings": entry["settings"], "remove": entry["remove"]}
@@ -393,6 +403,8 @@ def report(files, found, hints):
             if have.get("exists"):
                 leftovers.append(path)
         elif fmt == "properties":
+            if not have.get("exists") and not entry["settings"]:
+                continue  # only keys to remove, from a file that is not there
             text = "".join(f"{k}={v}\n" for k, v in (have.get("values") or {}).items() if v is not None)
             checks.append(
                 {

@@ -33,7 +33,9 @@ HOSTS = PROXIES + NODES
 SECRETS = [RUNNER.get_variables(n)["bbb_lab_node_secret"] for n in NODES]
 CONVERGE = str(Path(__file__).resolve().parents[1] / "converge.yml")
 # Everything the roles write or read, and the restart record.
-WATCHED = "/etc/bigbluebutton /etc/systemd/system /etc/nginx /var/lib/bbb-conf-double"
+WATCHED = (
+    "/etc/bigbluebutton /etc/systemd/system /etc/nginx /var/lib/bbb-conf-double /etc/default/bigbluebutton-cron-config"
+)
 
 
 def host(name):

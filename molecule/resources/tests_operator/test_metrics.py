@@ -53,6 +53,8 @@ INSTALLED = [
     PROM,
 ]
 MARKER = "/var/lib/bbb-cluster-proxy/selfheal-failed"
+RETENTION = "/etc/default/bigbluebutton-cron-config"  # BigBlueButton's daily job's override file
+JOB = "/etc/cron.daily/bbb-cluster-proxy-recordings"  # the collection's, with bbb_node_retention_published_days
 P = "bbb_cluster_proxy_"
 
 
@@ -160,6 +162,38 @@ def test_a_recording_waiting_for_processing_and_its_age():
     samples = metrics(node)
     assert prom_text.value(samples, P + "recording_oldest_unprocessed_age_seconds", host=node) < 7200
     assert prom_text.value(samples, P + "recordings", host=node, state="published") >= 1
+
+
+def test_published_recordings_go_at_the_retention_and_the_metrics_measure_it():
+    """ops-a keeps published recordings 30 days and presentations and raw media 3 (bbb_node_retention_*,
+    molecule.yml): the converge wrote them into the override file of BigBlueButton's daily job and installed the
+    collection's daily job. The recording the test above published, its publish marker aged 40 days beneath the
+    double, goes with that job's bbb-record --delete, and bbb-web lists it no more; the metrics show the oldest
+    published recording against the policy before and after."""
+    node, status = host(ROOM_A), "/var/bigbluebutton/recording/status/published"
+    assert node.file(RETENTION).content_string == "history=3\nbbb_cluster_proxy_published_days=30\n"
+    assert node.file(JOB).mode == 0o755
+    assert JOB in node.run("run-parts --test /etc/cron.daily").stdout.split()  # a name cron's run-parts runs
+    record_id = node.run(f"ls {status} | sed -n 's/-presentation\\.done$//p' | head -n 1").stdout.strip()
+    assert record_id, f"no published recording on {ROOM_A} (test_a_recording_waiting_for_processing_and_its_age)"
+    assert node.run(f"touch -d '40 days ago' {status}/{record_id}-presentation.done").rc == 0
+    samples = metrics(ROOM_A)
+    assert prom_text.value(samples, P + "recording_oldest_published_age_seconds", host=ROOM_A) >= 40 * 86400
+    policy = {kind: prom_text.value(samples, P + "recording_retention_seconds", host=ROOM_A, kind=kind) / 86400
+              for kind in ("raw_media", "unpublished", "published_raw", "logs", "published")}  # fmt: skip
+    assert policy == {"raw_media": 3, "unpublished": 14, "published_raw": 14, "logs": 28, "published": 30}
+
+    done = node.run(JOB)  # as cron's run-parts runs it, as root
+    assert done.rc == 0, done.stdout + done.stderr
+    for gone in (f"{status}/{record_id}-presentation.done", f"/var/bigbluebutton/published/presentation/{record_id}",
+                 f"/var/bigbluebutton/recording/raw/{record_id}"):  # fmt: skip
+        assert not node.file(gone).exists, gone
+    journal = node.run("journalctl -t bbb-cluster-proxy-recordings --no-pager -o cat").stdout
+    assert f"deleting recording {record_id}: published more than 30 days ago" in journal
+    listed = host(PROXY).run(f"curl -s '{api_url(ROOM_A, 'getRecordings', recordID=record_id)}'").stdout
+    assert "<returncode>SUCCESS</returncode>" in listed and record_id not in listed
+    samples = metrics(ROOM_A)
+    assert prom_text.value(samples, P + "recording_oldest_published_age_seconds", host=ROOM_A) < 40 * 86400
 
 
 def test_5xx_through_the_proxy_are_counted_per_node():

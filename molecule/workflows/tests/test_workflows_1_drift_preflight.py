@@ -20,6 +20,7 @@ from .workflows_lab import (
     POINT,
     PROPERTIES,
     PROXY,
+    RETENTION,
     ROOM_A,
     ROOM_B,
     lb_args,
@@ -136,6 +137,7 @@ def test_preflight_stops_where_the_public_name_leads_to_another_host(clean_state
 def test_drift_names_each_hand_edit_and_changes_nothing(clean_state):
     edit(ROOM_A, PROPERTIES, "s#^accessControlAllowOrigin=.*#accessControlAllowOrigin=https://wrong.example#")
     edit(ROOM_B, HTML5, "s#basename: .*#basename: /html5client#")
+    edit(ROOM_A, RETENTION, "s#^log_history=60$#log_history=7#; $a history=2")  # one changed, one left unset
     before = snapshot()
     rc, output = playbook("bbb.cluster_proxy.drift")
     assert rc != 0
@@ -147,6 +149,14 @@ def test_drift_names_each_hand_edit_and_changes_nothing(clean_state):
     assert (
         f"{HTML5}: public.app.basename is '/html5client', the inventory says '/room-b/html5client': "
         "blank client (it asks for its assets under the wrong path)"
+    ) in text
+    assert (
+        f"{RETENTION}: log_history is '7', the inventory says '60': BigBlueButton's logs are kept for another time"
+        " than the inventory's retention"
+    ) in text
+    assert (
+        f"{RETENTION}: history is '2', the inventory leaves it unset (BigBlueButton's default): presentations and"
+        " raw media (SFU, FreeSWITCH) are kept for another time than the inventory's retention"
     ) in text
     assert "Drift on 2 host(s): room-a.lab.test, room-b.lab.test." in text
     assert snapshot() == before

@@ -19,11 +19,13 @@ PROXY = PROXIES[0]
 ROOM_A, ROOM_B = NODES  # room-a: BBB 3.0, room-b: BBB 2.7
 PROPERTIES = "/etc/bigbluebutton/bbb-web.properties"
 HTML5 = "/etc/bigbluebutton/bbb-html5.yml"
+RETENTION = "/etc/default/bigbluebutton-cron-config"  # room-a: bbb_node_retention_log_days (molecule.yml)
 MANAGED = " ".join(
     [
         "/etc/bigbluebutton/bbb-web.properties /etc/bigbluebutton/bbb-html5.yml /etc/bigbluebutton/etherpad.json",
         "/etc/bigbluebutton/nginx /etc/bigbluebutton/bbb-graphql-server.env /etc/bigbluebutton/bbb-graphql-middleware.yml",
         "/etc/systemd/system/*.d /etc/nginx/conf.d/bbb-cluster-proxy.conf",
+        "/etc/default/bigbluebutton-cron-config",
     ]
 )
 

@@ -23,6 +23,10 @@ What it reads, and where upstream writes it:
   /var/bigbluebutton/recording/status/{recorded,archived,sanity,processed,published}/<id>[-<format>].{done,fail,norecord}.
   Upstream: bbb-web (recorded/<id>.done at the meeting's end); record-and-playback's archive_worker.rb,
   sanity_worker.rb, process_worker.rb, publish_worker.rb. Read by recordings.scan, counted by recordings.last_steps.
+- recording_oldest_published_age_seconds, recording_retention_seconds{kind}: the published markers
+  (recordings.oldest_published), against the retention of BigBlueButton's daily job: its defaults, overridden in
+  /etc/default/bigbluebutton-cron-config (retention.effective; bbb_node_retention_* of the bbb_node role). Alert
+  where the first exceeds recording_retention_seconds{kind="published"} by more than a day (the job is daily).
 - proxy_requests_total{node}, proxy_responses_5xx_total{node,code}: the proxy's access log, format
   ``bbb_cluster_proxy`` (combined + `` node=<host> upstream=<addr> rt= urt= cache=``,
   roles/bbb_proxy/templates/bbb-cluster-proxy.conf.j2).
@@ -34,8 +38,9 @@ What it reads, and where upstream writes it:
 
 Logs are read incrementally (inode and offset in the state file); after a rotation the rest of the rotated file
 (found by its inode in the same directory) is read first. Counters live in the state file and only grow. The
-output file is written to a temporary file and renamed, as node_exporter's textfile collector wants. The script
-reads no BigBlueButton configuration file and so never sees the shared secret.
+output file is written to a temporary file and renamed, as node_exporter's textfile collector wants. Of BigBlueButton's
+configuration the script reads only the daily job's override file (numbers of days), so it never sees the shared
+secret.
 """
 
 from __future__ import annotations
@@ -52,7 +57,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # installed next to this script: the collection's plugins/module_utils files of the same names
 from certificates import not_after  # noqa: E402
 from disk import disk_usage  # noqa: E402
-from recordings import STATES, last_steps  # noqa: E402
+from recordings import STATES, last_steps, oldest_published  # noqa: E402
+from retention import CONFIG as RETENTION_CONFIG  # noqa: E402
+from retention import effective as retention_policy  # noqa: E402
 
 PREFIX = "bbb_cluster_proxy_"
 
@@ -76,6 +83,15 @@ SSL_CERTIFICATE = re.compile(r"^\s*ssl_certificate\s+([^;\s]+)\s*;", re.MULTILIN
 
 
 # ---- logs -------------------------------------------------------------------------------------------------------
+
+
+def read_text(path):
+    """A small text file's content, '' where it cannot be read."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
 
 
 def read_new(path, position):
@@ -313,6 +329,22 @@ def collect(config, state, now):
                 "gauge",
                 "Age of the oldest recording queued or archived but not processed yet (0: none).",
                 [(host, float(oldest))],
+            ),
+            (
+                "recording_oldest_published_age_seconds",
+                "gauge",
+                "Age of the oldest published recording, from its first published format (0: none).",
+                [(host, float(oldest_published(status_dir, raw_dir, now)))],
+            ),
+            (
+                "recording_retention_seconds",
+                "gauge",
+                "Age at which the node's daily jobs remove recordings or logs, by kind (the override file over"
+                " BigBlueButton's defaults, in whole days; published only where the collection deletes them).",
+                [
+                    (dict(host, kind=k), days * 86400)
+                    for k, days in sorted(retention_policy(read_text(RETENTION_CONFIG)).items())
+                ],
             ),
         ]
         disk_path = config.get("disk_path")

@@ -364,3 +364,26 @@ def test_a_busy_proxy_s_first_run_streams_its_access_log_and_gives_the_same_coun
     assert peak < 2**20, f"peak {peak / 2**20:.1f} MiB reading {size / 2**20:.1f} MiB"
     assert elapsed < 20
     assert M.read_new(str(log), {})[1] == end  # the list form agrees
+
+
+def test_the_oldest_published_recording_against_the_retention_policy(tmp_path, monkeypatch):
+    """The age the collection's daily job deletes by, and the policy: BigBlueButton's defaults, overridden by the
+    daily job's override file; published only where the inventory set it."""
+    path, config = _config(tmp_path, "node")
+    now = time.time()
+    _marker(tmp_path / "status", "published", "m1-1-presentation.done", 40 * 86400, now)
+    _marker(tmp_path / "status", "published", "m2-2-presentation.done", 3600, now)
+    override = tmp_path / "bigbluebutton-cron-config"
+    monkeypatch.setattr(M, "RETENTION_CONFIG", str(override))
+    assert M.main([str(path)]) == 0
+    samples = _read(config)[1]
+    assert prom_text.value(samples, P + "recording_oldest_published_age_seconds") == pytest.approx(40 * 86400, abs=5)
+    assert prom_text.value(samples, P + "recording_retention_seconds", kind="raw_media") == 5 * 86400
+    assert prom_text.value(samples, P + "recording_retention_seconds", kind="logs") == 28 * 86400
+    kinds = {dict(labels)["kind"] for name, labels in samples if name == P + "recording_retention_seconds"}
+    assert kinds == {"raw_media", "unpublished", "published_raw", "logs"}  # upstream keeps published ones
+    override.write_text("history=3\nbbb_cluster_proxy_published_days=30\n")
+    assert M.main([str(path)]) == 0
+    samples = _read(config)[1]
+    assert prom_text.value(samples, P + "recording_retention_seconds", kind="raw_media") == 3 * 86400
+    assert prom_text.value(samples, P + "recording_retention_seconds", kind="published") == 30 * 86400

@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.bbb.cluster_proxy.plugins.filter.cluster_nodes import FilterModule, cluster_nodes
+from ansible_collections.bbb.cluster_proxy.plugins.plugin_utils import public_suffix
 
 PROXY = "proxy.example.com"
+SITE_SOURCE = public_suffix.load().source  # the package publicsuffixlist here, else the system's list file
 
 
 def problems(hosts, hostvars, proxy=PROXY):
@@ -52,6 +54,9 @@ def test_two_nodes_exact_output_sorted_by_label():
             "join_url": "https://proxy.example.com/bbb-01/html5client/",
             "guest_url": "https://proxy.example.com/bbb-01/html5client/",
             "same_site": True,
+            "site": "example.com",
+            "proxy_site": "example.com",
+            "site_source": SITE_SOURCE,
             "version": None,
             "family": None,
             "capabilities": {},
@@ -69,6 +74,9 @@ def test_two_nodes_exact_output_sorted_by_label():
             "join_url": "https://proxy.example.com/bbb-02/html5client/",
             "guest_url": "https://proxy.example.com/bbb-02/html5client/",
             "same_site": True,
+            "site": "example.com",
+            "proxy_site": "example.com",
+            "site_source": SITE_SOURCE,
             "version": None,
             "family": None,
             "capabilities": {},
@@ -236,9 +244,44 @@ def test_every_problem_is_reported_at_once():
         ("meet.uni.ac.uk", "bbb-01.other.ac.uk", False),  # ac.uk is a public suffix, not a site (T9)
         ("meet.school.de", "bbb-01.hoster.de", False),
         ("proxy.example.com.", "BBB-01.Example.COM", True),
+        # public suffixes the former rule of thumb on the last labels took for sites (Public Suffix List, T9)
+        ("proxy.education.gouv.fr", "bbb-01.culture.gouv.fr", False),
+        ("proxy.sep.gob.mx", "bbb-01.unam.gob.mx", False),
+        ("proxy.mext.go.jp", "bbb-01.soumu.go.jp", False),
+        ("proxy.a.k12.ca.us", "bbb-01.b.k12.ca.us", False),
+        ("proxy.leeds.nhs.uk", "bbb-01.york.nhs.uk", False),
+        ("proxy-school.duckdns.org", "bbb-01-school.duckdns.org", False),
+        ("proxy-school.ddns.net", "bbb-01-school.ddns.net", False),
+        ("proxy-school.github.io", "bbb-01-school.github.io", False),
+        (
+            "ec2-198-51-100-1.eu-west-1.compute.amazonaws.com",
+            "ec2-198-51-100-2.eu-west-1.compute.amazonaws.com",
+            False,
+        ),
+        ("proxy.education.gouv.fr", "bbb-01.education.gouv.fr", True),
     ],
 )
 def test_same_site_per_registrable_domain(proxy, node, same_site):
-    """T9: the session cookie needs SameSite=None only where proxy and node are different sites."""
+    """T9: the session cookie needs SameSite=None only where proxy and node are different sites (as browsers judge)."""
     hostvars = {"n": {"bbb_node_public_hostname": node.lower(), "bbb_node_label": "bbb-01"}}
-    assert cluster_nodes(["n"], hostvars, proxy.rstrip("."))[0]["same_site"] is same_site
+    (entry,) = cluster_nodes(["n"], hostvars, proxy.rstrip("."))
+    assert entry["same_site"] is same_site
+    assert (entry["site"] == entry["proxy_site"]) is same_site
+    assert entry["site_source"] == SITE_SOURCE
+
+
+def test_without_a_public_suffix_list_the_filter_names_the_fix(monkeypatch):
+    monkeypatch.setattr(public_suffix, "_LOADED", {})
+    monkeypatch.setattr(public_suffix, "PublicSuffixList", None)
+    monkeypatch.setattr(public_suffix, "SYSTEM_FILES", ("/nonexistent/public_suffix_list.dat",))
+    message = problems(["bbb-02.example.com", "bbb-01.example.org"], {})
+    assert message.startswith("Invalid BBB cluster inventory (1 problem)")
+    assert "controller: no Public Suffix List" in message
+    assert "/nonexistent/public_suffix_list.dat (No such file or directory)" in message
+    assert "proxy 'proxy.example.com' (bbb_cluster_proxy_hostname)" in message
+    assert "nodes (bbb-01.example.org, bbb-02.example.com)" in message
+    assert "bbb_node_session_cookie_same_site" in message
+    assert (
+        "Fix: install the Python package publicsuffixlist on the controller (pip install publicsuffixlist)" in message
+    )
+    assert "or the system package publicsuffix" in message

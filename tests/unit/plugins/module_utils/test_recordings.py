@@ -12,7 +12,13 @@ import os
 import time
 
 import pytest
-from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import STATES, last_steps, pipeline, scan
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.recordings import (
+    STATES,
+    last_steps,
+    oldest_published,
+    pipeline,
+    scan,
+)
 
 NOW = 1_800_000_000.0
 
@@ -133,3 +139,14 @@ def test_thousands_of_recordings_are_counted_exactly_and_fast(tmp_path):
         "norecord": 0,
     }
     assert oldest == pytest.approx(100 + 2997, abs=1)  # the oldest of those stopped before processing (n % 5 < 3)
+
+
+def test_the_oldest_published_recording_counts_from_its_first_format(tmp_path):
+    status = tmp_path / "status"
+    assert oldest_published(str(status), str(tmp_path / "raw"), NOW) == 0.0
+    marker(status, "published", "m1-1700000000001-presentation.done", 40 * 86400)
+    marker(status, "published", "m1-1700000000001-video.done", 86400)
+    marker(status, "published", "m2-1700000000002-presentation.done", 3600)
+    marker(status, "published", "m3-1700000000003-sender.done", 90 * 86400)  # Scalelite's: no format
+    marker(status, "processed", "m4-1700000000004-presentation.done", 60 * 86400)  # not published
+    assert oldest_published(str(status), str(tmp_path / "raw"), NOW) == pytest.approx(40 * 86400)

@@ -553,3 +553,50 @@ def test_a_failing_systemctl_fails_the_report_naming_the_unit(node, units, run_m
     )
     assert failed
     assert f"{SHOW_ARGS} failed (rc 1): System has not been booted with systemd" in result["msg"]
+
+
+def test_retention_keys_are_set_removed_whatever_their_value_and_their_drift_named(node, tmp_path):
+    """The retention entries as the role gives them (roles/bbb_node/vars/main/model.yml): set keys written into the
+    daily job's override file (created), keys left null removed whatever their value, a file with nothing to set and
+    not there left alone; drift names a changed key and a key the inventory leaves unset; the cron job with a mode."""
+    etc, marker, apply, drift = node
+    config, job = f"{etc}/default/bigbluebutton-cron-config", f"{etc}/cron.daily/bbb-cluster-proxy-recordings"
+
+    def entries(**days):
+        keys = ("history", "unrecorded_days", "published_days", "log_history", "bbb_cluster_proxy_published_days")
+        wanted = {k: days.get(k) for k in keys}
+        chosen = {k: v for k, v in wanted.items() if v is not None}
+        return [
+            {
+                "path": config,
+                "format": "properties",
+                "create": True,
+                "settings": chosen,
+                "remove": {k: v for k, v in wanted.items() if v is None},
+            },
+            {
+                "path": job,
+                "format": "absent" if wanted["bbb_cluster_proxy_published_days"] is None else "text",
+                "mode": "0755",
+                "content": "#!/bin/sh\n",
+            },
+        ]
+
+    assert apply(entries(), restart=False) == []  # nothing set, nothing there: nothing written
+    assert not os.path.exists(config)
+    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30), restart=False) == [config, job]
+    assert open(config).read() == "history=3\nbbb_cluster_proxy_published_days=30\n"
+    assert oct(os.stat(job).st_mode & 0o777) == "0o755"
+    assert not marker.exists()  # read by the daily job only: no restart
+    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30), restart=False) == []
+    assert drift(entries(history=3, bbb_cluster_proxy_published_days=30)) == []
+
+    with open(config, "a") as handle:  # an operator's hand edits: a key of the policy, one of their own
+        handle.write("log_history=90\nsafemeet_days=7\n")
+    assert drift(entries(history=5, bbb_cluster_proxy_published_days=30)) == [
+        f"{config}: history is '3', the inventory says '5'",
+        f"{config}: log_history is '90', the inventory leaves it unset (BigBlueButton's default)",
+    ]
+    assert apply(entries(history=5), restart=False) == [config, job]
+    assert open(config).read() == "history=5\nsafemeet_days=7\n"  # the operator's own key stays
+    assert not os.path.exists(job)

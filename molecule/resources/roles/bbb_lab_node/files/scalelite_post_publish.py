@@ -17,7 +17,7 @@ bigbluebutton/scalelite.yml, bigbluebutton/README.md); none of its code is copie
 | a tar of them (members `<format>/<id>/...`) as <work_dir>/<id>.tar (work_dir made if missing); failure: "Failed to create recording archive" | system('tar', '--create', '--file', archive_file, *format_dirs) | Python's tarfile (GNU format) |
 | the tar into spool_dir, the one in work_dir removed; failure: "Failed to transfer recording archive" | system('rsync', '--verbose', '--remove-source-files', '--protect-args', *extra_rsync_opts, archive_file, spool_dir) | spool_dir must be a local directory (the lab shares it between the nodes and Scalelite as an NFS mount would: README.md's shared-filesystem setup); the file appears under its name at once (written under a hidden temporary name, then renamed, as rsync does); extra_rsync_opts must be empty |
 | <recording_dir>/status/published/<id>-sender.done with "Published <id>" | File.write("#{recording_dir}/status/published/#{meeting_id}-sender.done", ...) | - |
-| delete_recording: true deletes the node's copy after the transfer | system('bbb-record', '--delete', meeting_id) | refused (exit 1 before anything is done): the lab has no bbb-record |
+| delete_recording: true deletes the node's copy after the transfer | system('bbb-record', '--delete', meeting_id) | refused (exit 1 before anything is done): not simulated (the lab sets false) |
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def transfer(meeting_id):
     if scalelite.get("extra_rsync_opts") not in (None, "[]"):
         raise Failure("extra_rsync_opts: the lab has no rsync, only an empty list is supported")
     if scalelite.get("delete_recording"):
-        raise Failure("delete_recording: the lab has no bbb-record --delete")
+        raise Failure("delete_recording: not simulated in the lab (its scalelite.yml sets false)")
 
     print(f"Transferring recording for {meeting_id} to Scalelite")
     format_dirs = sorted(

@@ -196,6 +196,11 @@ class RecordingCalls:
                 continue
             if "any" not in states and rec["state"] not in states:
                 continue
+            published = os.path.join(self.state.args.recording_dir, "published", "presentation", record_id)
+            if rec["state"] == "published" and not os.path.isfile(os.path.join(published, "metadata.xml")):
+                # deleted beneath bbb-web (bbb-record --delete): bbb-web lists what it reads from the formats'
+                # <id>/metadata.xml (bbb-common-web service/impl/RecordingServiceFileImpl.getRecordings2x)
+                continue
             item = {
                 "recordID": record_id,
                 "meetingID": rec["meetingID"],
