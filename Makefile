@@ -39,7 +39,7 @@ $(STAMP): requirements-test.txt
 	  find $(VENV) -mindepth 1 -maxdepth 1 ! -name matrix -exec rm -rf {} + 2>/dev/null || true; \
 	  $(PYTHON) -m venv $(VENV); fi
 	bash tools/pip-install.sh $(VENV) -r requirements-test.txt
-	$(BIN)/python -c 'import ansible, molecule, testinfra, playwright'
+	$(BIN)/python -c 'import ansible, molecule, testinfra, playwright, axe_playwright_python, publicsuffixlist'
 	bash tools/matrix.sh awx $(VENV)
 	rm -f $(VENV)/.installed-* && touch $@
 

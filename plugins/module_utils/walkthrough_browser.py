@@ -20,10 +20,8 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api 
     place_meetings,
 )
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_report import write_report
-from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_steps import (
-    INIT,
-    walk_node,
-)
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_scripts import INIT
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_steps import walk_node
 
 
 def _trust(module, home, ca_file):

@@ -4,8 +4,10 @@
 """The browser walk-through's report (module browser_walkthrough): JUnit XML and HTML, and the module's summary.
 
 ``results`` is node name -> the steps in the order they ran, each ``{name, status, message, time}`` with status
-``pass`` or ``fail``. A JUnit test suite per node and a test case per step; the HTML pages show every step and the
-node's screenshots (``screenshots/<hostname>-<step>.png``).
+``pass`` or ``fail``, and ``findings`` where the step found more than its sentence says (``accessibility``: axe-core's
+violations, walkthrough_accessibility). A JUnit test suite per node and a test case per step (the findings in its
+system-out); the HTML pages show every step, the findings per node and the node's screenshots
+(``screenshots/<hostname>-<step>.png``; the participants': teacher, guest-lobby, learner, guest-in).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from __future__ import annotations
 import html
 import os
 import xml.etree.ElementTree as ET
+
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_accessibility import (
+    findings_html,
+    findings_text,
+)
 
 
 def _write(results, junit, page, title, shots, hostname):
@@ -26,17 +33,24 @@ def _write(results, junit, page, title, shots, hostname):
             case = ET.SubElement(suite, "testcase", classname=name, name=s["name"], time=f"{s['time']:.2f}")
             if s["status"] == "fail":
                 ET.SubElement(case, "failure", message=s["message"])
-            ET.SubElement(case, "system-out").text = s["message"]
+            out = s["message"]
+            if s.get("findings"):
+                out += "\n" + findings_text(s["findings"])
+            ET.SubElement(case, "system-out").text = out.rstrip("\n")
             rows.append((name, s))
     ET.ElementTree(suites).write(junit, encoding="utf-8", xml_declaration=True)
-    body = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Browser walk-through: {html.escape(title)}</title>",
-            "<style>td,th{border:1px solid #999;padding:4px}.fail{background:#fcc}.pass{background:#cfc}</style>",
+    body = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Browser walk-through: {html.escape(title)}</title>",
+            "<style>td,th{border:1px solid #999;padding:4px}.fail{background:#fcc}.pass{background:#cfc}"
+            ".finding{background:#ffd}</style>",
             f"</head><body><h1>Browser walk-through: {html.escape(title)}</h1>",
             "<table><tr><th>node</th><th>step</th><th>result</th><th>what it saw</th></tr>"]  # fmt: skip
     for name, s in rows:
         body.append(f"<tr class='{s['status']}'><td>{html.escape(name)}</td><td>{s['name']}</td>"
                     f"<td>{s['status']}</td><td>{html.escape(s['message'])}</td></tr>")  # fmt: skip
     body.append("</table>")
+    body += [
+        findings_html(name, s["findings"]) for name, s in rows if s["name"] == "accessibility" and s.get("findings")
+    ]
     mine = [f for f in shots if any(f.startswith(hostname.get(n, n) + "-") for n in results)]
     body += [f"<h2>{html.escape(f)}</h2><img src='screenshots/{html.escape(f)}' width='800'>" for f in mine]
     with open(page, "w", encoding="utf-8") as handle:

@@ -1,14 +1,17 @@
 # Copyright: contributors to bbb.cluster_proxy
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The browser walk-through's steps on one node (module browser_walkthrough), in Playwright, and their JS snippets.
+"""The browser walk-through's steps on one node (module browser_walkthrough), in Playwright (their JS snippets are
+walkthrough_scripts').
 
 A step is a function of the node's walk (``NodeWalk``) that returns what it saw or raises ``Step`` with what went
-wrong. The steps branch on the node's capabilities (``graphql``), never on a version family's name.
+wrong; a step with more to report than a sentence leaves it in ``walk.findings[<step>]`` (the report shows it). The
+steps branch on the node's capabilities (``graphql``), never on a version family's name.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -18,7 +21,22 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.stun_turn import ice_host
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_accessibility import (
+    AccessibilityError,
+    audit,
+    verdict,
+)
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import fetch, node_api, on_livekit, text
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_scripts import (
+    APPROVE,
+    AUDIO_PROCESSOR,
+    ICE,
+    NOTE,
+    NOTE_MARK,
+    OPERATION,
+    SUBMIT,
+    WAITING,
+)
 
 try:
     from playwright.sync_api import Error as PlaywrightError
@@ -30,78 +48,6 @@ except ImportError:
     PLAYWRIGHT_IMPORT_ERROR = traceback.format_exc()
     PlaywrightError = Exception
 
-# What the walk-through records in every page before the client's own scripts run: calls of getUserMedia and
-# every RTCPeerConnection (for its ICE servers and getStats).
-INIT = """
-(() => {
-  const walk = (window.__bbbWalk = { media: [], peers: [] });
-  const gum = navigator.mediaDevices && navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  if (gum) {
-    navigator.mediaDevices.getUserMedia = async (constraints) => {
-      const entry = { audio: !!constraints.audio, video: !!constraints.video };
-      walk.media.push(entry);
-      try {
-        const stream = await gum(constraints);
-        entry.tracks = stream.getTracks().map((t) => t.kind);
-        return stream;
-      } catch (error) {
-        entry.error = error.name;
-        throw error;
-      }
-    };
-  }
-  const Native = window.RTCPeerConnection;
-  if (Native) {
-    window.RTCPeerConnection = function (config, ...rest) {
-      const pc = new Native(config, ...rest);
-      walk.peers.push(pc);
-      return pc;
-    };
-    window.RTCPeerConnection.prototype = Native.prototype;
-  }
-})();
-"""
-ICE = """async () => {
-  const out = [];
-  for (const pc of window.__bbbWalk.peers) {
-    const servers = (pc.getConfiguration().iceServers || []).flatMap((s) => [].concat(s.urls || s.url || []));
-    const remote = [];
-    (await pc.getStats()).forEach((r) => { if (r.type === "remote-candidate") remote.push(r.address || r.ip || ""); });
-    out.push({ servers, remote });
-  }
-  return out;
-}"""
-# Let waiting guests in as the moderator's client does where it speaks graphql (over the node's websocket, its session).
-APPROVE = """async ([url, token]) => new Promise((resolve) => {
-  const socket = new WebSocket(url, "graphql-transport-ws");
-  const done = (value) => { try { socket.close(); } catch (e) {} resolve(value); };
-  // the four headers bbb-graphql-middleware requires (connhandler.go, connectionInitHandler), as the client sends them
-  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: {
-    "X-Session-Token": token, "X-ClientSessionUUID": crypto.randomUUID(), "X-ClientType": "HTML5", "X-ClientIsMobile": "false" } } }));
-  socket.onmessage = (message) => {
-    const data = JSON.parse(message.data);
-    if (data.type === "connection_ack") {
-      // user_guest has no name column (public_v_user_guest.yaml): the name is under the relationship user
-      const query = "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }";
-      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query } }));
-    } else if (data.type === "next" && data.id === "guests") {
-      const waiting = (data.payload.data || {}).user_guest || [];
-      if (!waiting.length) return done("no guest waiting");
-      socket.send(JSON.stringify({ id: "allow", type: "subscribe", payload: {
-        query: "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus(guests: $guests) }",
-        variables: { guests: waiting.map((g) => ({ guest: g.userId, status: "ALLOW" })) } } }));
-    } else if (data.type === "next" && data.id === "allow") {
-      done(data.payload.errors ? `refused: ${JSON.stringify(data.payload.errors)}` : "allowed");
-    }
-  };
-  socket.onerror = () => done("websocket error");
-  setTimeout(() => done("timeout"), 10000);
-})"""
-# What the walk-through saw, written over a screenshot.
-NOTE = """(text) => { const pre = document.createElement("pre");
-  pre.style.cssText = "position:fixed;bottom:0;left:0;right:0;margin:0;padding:6px;background:#ffd;"
-    + "border-top:1px solid #996;font-size:13px;z-index:2147483647;white-space:pre-wrap";
-  pre.textContent = text; document.body.appendChild(pre); }"""
 # The teacher joins audio without the echo test and shares the camera without the preview: no clicks.
 USERDATA = {
     "userdata-bbb_auto_join_audio": "true",
@@ -110,6 +56,8 @@ USERDATA = {
     "userdata-bbb_skip_video_preview": "true",
     "userdata-bbb_listen_only_mode": "false",
 }
+# The participants, by the names they join with (getMeetingInfo lists its attendees by fullName).
+TEACHER, LEARNER, GUEST = "Teacher", "Learner", "Guest"
 
 
 class Step(Exception):
@@ -129,6 +77,8 @@ class NodeWalk:
         self.answered = set()  # the URLs of the websockets that received a frame from their server
         self.addresses = set()
         self.page = None
+        self.guest_page = None  # the guest's, from the step lobby until the step guest lets it in
+        self.findings = {}  # step name -> what it found beyond its sentence (the report shows it)
 
     def open(self):
         """The teacher's page, which notes every websocket (routed through here, to drop it) and every request."""
@@ -151,6 +101,18 @@ class NodeWalk:
 
     def participants(self):
         return int(text(self.api.call("getMeetingInfo", meetingID=self.meeting), "participantCount") or 0)
+
+    def roles(self):
+        """fullName -> role of the meeting's attendees, as the node reports them (getMeetingInfo's <attendees>)."""
+        info = self.api.call("getMeetingInfo", meetingID=self.meeting)
+        return {text(a, "fullName"): text(a, "role") for a in info.iter("attendee")}
+
+    def graphql_url(self):
+        """The node's graphql websocket, as the teacher's client opened it."""
+        url = next((u for _t, u in self.sockets if urllib.parse.urlsplit(u).path.endswith("/graphql")), "")
+        if not url:
+            raise Step("the teacher's client opened no graphql websocket, the way to the node's graphql")
+        return url
 
     def wait(self, page, done, failure):
         """Poll ``done()`` every half second for the step's timeout; raise Step(failure()) when it never held."""
@@ -182,7 +144,7 @@ def create(walk):
 def teacher(walk):
     """The teacher's join leads to the node's client on the proxy, which loads from there and talks to the node."""
     page, node, sockets = walk.page, walk.node, walk.sockets
-    page.goto(walk.api.link("join", meetingID=walk.meeting, fullName="Teacher", role="MODERATOR", **USERDATA))
+    page.goto(walk.api.link("join", meetingID=walk.meeting, fullName=TEACHER, role="MODERATOR", **USERDATA))
     if not page.url.startswith(node["client_url"]):
         raise Step(f"the join led to {page.url.split('?')[0]}, not to {node['client_url']}")
     # a client that speaks graphql does so over a websocket to its node
@@ -241,26 +203,6 @@ def livekit(walk):
         lambda: f"the node's LiveKit did not answer {', '.join(urls)} within {walk.timeout} s",
     )
     return f"LiveKit signalling to the node: {', '.join(urls)}, answered"
-
-
-# The audio processor's files (BBBA, "Musician Mode") as its loader fetches them: the server path prefix taken from
-# the page's path, not from public.app.basename (bigbluebutton-html5 imports/ui/components/audio/audio-processor/
-# providers/bbba.js, loadFiles, 4.0.0-rc.1; bigbluebutton #24857). Chromium has WebAssembly SIMD: no -nosimd files.
-AUDIO_PROCESSOR = """async () => {
-  const pathMatch = window.location.pathname.match('^(.*)/html5client/?$');
-  const serverPathPrefix = pathMatch ? pathMatch[1] : '';
-  const basepath = `${serverPathPrefix}/html5client/wasm/`;
-  const files = [];
-  for (const name of ['BBBA-mapi.wasm', 'BBBA-mapi.js', 'mapi-proc.js']) {
-    try {
-      const response = await fetch(`${basepath}${name}`);
-      files.push({url: response.url, status: response.status});
-    } catch (error) {
-      files.push({url: new URL(`${basepath}${name}`, window.location.href).href, status: 0, error: String(error)});
-    }
-  }
-  return {path: window.location.pathname, files};
-}"""
 
 
 def audio_processor(walk):
@@ -347,34 +289,127 @@ def presentation(walk):
     return f"slide from {slides[0].url.split('/svg')[0]}"
 
 
+def session_token(page):
+    """The session's token in a client page's URL (the join's redirect put it there)."""
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query).get("sessionToken", [""])[0]
+
+
+def waiting_guests(page, url, token):
+    """The userIds of the guests a moderator's session (``token``) sees waiting, over the node's graphql websocket."""
+    answer = page.evaluate(OPERATION, [url, token, WAITING, {}])
+    rows = ((answer.get("data") or {}).get("user_guest")) if isinstance(answer, dict) else None
+    if rows is None:
+        raise Step(f"the moderator's client could not list the waiting guests over graphql: {json.dumps(answer)}")
+    return [row.get("userId") for row in rows]
+
+
+def accessibility(walk):
+    """axe-core on the client page as served through the proxy (the teacher's, after the join): the findings go to the
+    report; the step fails only where a violation reaches the operator's threshold (accessibility_fail_on)."""
+    try:
+        findings = audit(walk.page, walk.params.get("accessibility_fail_on") or "none", exclude=(NOTE_MARK,))
+    except AccessibilityError as error:
+        raise Step(str(error)) from error
+    walk.findings["accessibility"] = findings
+    sentence, over = verdict(findings)
+    if over:
+        raise Step(sentence)
+    return sentence
+
+
+def lobby(walk):
+    """A guest (guest policy ASK_MODERATOR) waits in the lobby and is not in the meeting."""
+    page = walk.context.new_page()
+    try:
+        page.goto(walk.api.link("join", meetingID=walk.meeting, fullName=GUEST, role="VIEWER", guest="true"))
+        if not page.url.startswith(walk.node["guest_url"]):
+            raise Step(f"the guest's join led to {page.url.split('?')[0]}, not to {walk.node['guest_url']}")
+        page.wait_for_timeout(2000)  # time enough for a client that would let the guest in unasked
+        if GUEST in walk.roles():
+            raise Step("the guest entered the meeting without a moderator's approval (guest policy ASK_MODERATOR)")
+        walk.shot(page, "guest-lobby")
+        walk.guest_page = page  # kept open for the steps learner and guest
+    finally:
+        if walk.guest_page is not page:
+            page.close()
+    return "the guest waits in the node's lobby, not in the meeting (guest policy ASK_MODERATOR)"
+
+
+def learner(walk):
+    """A learner (role VIEWER, not a guest) joins beside the teacher, in the same browser context; the node reports the
+    teacher as MODERATOR and the learner as VIEWER. Where the client speaks graphql, the learner's client sends the
+    approval of the waiting guest as a moderator's client does: it must be refused, and the guest still wait."""
+    page = walk.context.new_page()
+    try:
+        page.goto(walk.api.link("join", meetingID=walk.meeting, fullName=LEARNER, role="VIEWER"))
+        if not page.url.startswith(walk.node["client_url"]):
+            raise Step(f"the learner's join led to {page.url.split('?')[0]}, not to {walk.node['client_url']}")
+        walk.wait(
+            page,
+            lambda: LEARNER in walk.roles(),
+            lambda: f"the node does not list the learner {walk.timeout} s after its join: its client did not start",
+        )
+        roles = walk.roles()
+        if roles.get(TEACHER) != "MODERATOR" or roles.get(LEARNER) != "VIEWER":
+            raise Step(
+                f"the node reports the roles {json.dumps(roles, sort_keys=True)} (getMeetingInfo): the teacher must be "
+                "MODERATOR and the learner VIEWER"
+            )
+        walk.shot(page, "learner")
+        seen = "the node reports the teacher as MODERATOR and the learner as VIEWER (getMeetingInfo)"
+        if not walk.graphql:
+            return (
+                f"{seen}; roles only: the node's client speaks no graphql, so whether the learner can let a guest in is "
+                "not tried"
+            )
+        return f"{seen}; {_cannot_approve(walk, page)}"
+    finally:
+        page.close()
+
+
+def _cannot_approve(walk, page):
+    """The learner's client (``page``) sends the approval of the waiting guest: refused, the guest still waiting."""
+    if walk.guest_page is None:
+        raise Step("no guest waits in the lobby (see the step lobby): the learner's approval of a guest was not tried")
+    url, teacher = walk.graphql_url(), session_token(walk.page)
+    waiting = waiting_guests(walk.page, url, teacher)
+    if not waiting:
+        raise Step("the moderator's client lists no waiting guest: the learner's approval of a guest was not tried")
+    approval = {"guests": [{"guest": guest_id, "status": "ALLOW"} for guest_id in waiting]}
+    answer = page.evaluate(OPERATION, [url, session_token(page), SUBMIT, approval])
+    errors = answer.get("errors") if isinstance(answer, dict) else None
+    if not errors:
+        if isinstance(answer, dict) and "data" in answer:
+            raise Step(f"the learner (VIEWER) let the guest in: guestUsersSubmitApprovalStatus answered "
+                       f"{json.dumps(answer)}, where a viewer's approval must be refused")  # fmt: skip
+        raise Step(f"the learner's approval could not be sent over the node's graphql websocket: {json.dumps(answer)}")
+    if set(waiting) - set(waiting_guests(walk.page, url, teacher)) or GUEST in walk.roles():
+        raise Step("the learner's approval was refused, but the guest no longer waits in the lobby")
+    refusal = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+    return f"the learner's approval of the waiting guest was refused ({refusal}) and the guest still waits"
+
+
 def guest(walk):
-    """A guest waits in the lobby; where the client speaks graphql, the moderator's client lets it in."""
-    guest_page = walk.context.new_page()
-    before = walk.participants()
-    guest_page.goto(walk.api.link("join", meetingID=walk.meeting, fullName="Guest", role="VIEWER", guest="true"))
-    if not guest_page.url.startswith(walk.node["guest_url"]):
-        raise Step(f"the guest's join led to {guest_page.url.split('?')[0]}, not to {walk.node['guest_url']}")
-    guest_page.wait_for_timeout(2000)
-    if walk.participants() != before:
-        raise Step("the guest entered the meeting without a moderator's approval (guest policy ASK_MODERATOR)")
-    walk.shot(guest_page, "guest-lobby")
-    if not walk.graphql:
-        guest_page.close()
-        return "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
-    graphql = next((u for _t, u in walk.sockets if u.endswith("/graphql")), "")
-    token = urllib.parse.parse_qs(urllib.parse.urlsplit(walk.page.url).query).get("sessionToken", [""])[0]
-    answer = walk.page.evaluate(APPROVE, [graphql, token])
-    if answer != "allowed":
-        raise Step(f"letting the guest in as the moderator's client does: {answer}")
-    walk.wait(
-        guest_page,
-        lambda: walk.participants() > before,
-        lambda: "the moderator let the guest in, but the guest never entered the meeting",
-    )
-    guest_page.wait_for_timeout(1500)  # for the screenshot: a client shows the meeting shortly after
-    walk.shot(guest_page, "guest-in")
-    guest_page.close()
-    return "the guest waited in the lobby and entered after the moderator's approval"
+    """Where the client speaks graphql, the moderator's client lets the waiting guest in, and the guest enters."""
+    page, walk.guest_page = walk.guest_page, None
+    if page is None:
+        raise Step("no guest waits in the lobby (see the step lobby)")
+    try:
+        if not walk.graphql:
+            return "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
+        answer = walk.page.evaluate(APPROVE, [walk.graphql_url(), session_token(walk.page)])
+        if answer != "allowed":
+            raise Step(f"letting the guest in as the moderator's client does: {answer}")
+        walk.wait(
+            page,
+            lambda: GUEST in walk.roles(),
+            lambda: "the moderator let the guest in, but the guest never entered the meeting",
+        )
+        page.wait_for_timeout(1500)  # for the screenshot: a client shows the meeting shortly after
+        walk.shot(page, "guest-in")
+        return "the guest waited in the lobby and entered after the moderator's approval"
+    finally:
+        page.close()
 
 
 def reconnect(walk):
@@ -461,6 +496,9 @@ PAGE_STEPS = (
     ("media", media),
     ("ice", ice),
     ("presentation", presentation),
+    ("accessibility", accessibility),
+    ("lobby", lobby),
+    ("learner", learner),
     ("guest", guest),
     ("reconnect", reconnect),
 )
@@ -476,6 +514,9 @@ def run_step(steps, name, check, walk):
     except (PlaywrightError, OSError, ValueError, KeyError, ET.ParseError) as error:
         status, message = "fail", f"{type(error).__name__}: {error}"
     steps.append({"name": name, "status": status, "message": message, "time": time.monotonic() - started})
+    findings = getattr(walk, "findings", None) or {}
+    if name in findings:
+        steps[-1]["findings"] = findings[name]
     return status
 
 
@@ -497,5 +538,7 @@ def walk_node(params, context, node, placed, steps):
             walk.shot(walk.page, "teacher")
             break
     walk.page.close()
+    if walk.guest_page is not None:  # a guest the walk never let in
+        walk.guest_page.close()
     if params["recordings"]:
         run_step(steps, "recording", recording, walk)

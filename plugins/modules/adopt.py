@@ -14,7 +14,8 @@ description:
     created nginx files of their own for the same locations the roles manage, or wrote a proxy configuration of their
     own. This module finds each such edit, by file and line, from a list of checks (the roles' data).
   - With O(migrate=true) it undoes them so that the roles' own files carry the values. A package file is restored
-    from its package (C(dpkg -S) names the package, C(apt-get install --reinstall) puts the packaged file back;
+    from its package (C(dpkg -S) names the package, C(apt-get install --reinstall) of its installed version puts the
+    packaged file back, never another version;
     modified conffiles are kept, as dpkg keeps them). A conffile loses only the guide's lines. A file the guide had the
     operator create is removed. Every file is backed up first.
   - Nothing is changed in check mode; with C(--diff) each change is shown.
@@ -271,7 +272,9 @@ def migrate(module, findings):
     if packages and not module.check_mode:
         env = {"DEBIAN_FRONTEND": "noninteractive"}
         command = ["apt-get", "install", "--reinstall", "--yes", "-o", "Dpkg::Options::=--force-confold"]
-        rc, out, err = module.run_command(command + sorted(packages), environ_update=env)
+        rc, out, err = module.run_command(
+            command + [_installed(module, p) for p in sorted(packages)], environ_update=env
+        )
         if rc != 0:
             module.fail_json(
                 msg=(
@@ -283,6 +286,14 @@ def migrate(module, findings):
                 backups=backups,
             )
     return backups, diffs
+
+
+def _installed(module, package):
+    """``package=<installed version>``: apt-get install --reinstall of a bare name installs the newest version the
+    sources offer, an upgrade of BigBlueButton as a side effect; pinned, it puts back the installed version's files."""
+    rc, out, _err = module.run_command(["dpkg-query", "-W", "-f=${Version}", package])
+    version = out.strip() if rc == 0 else ""
+    return f"{package}={version}" if version else package
 
 
 def main():

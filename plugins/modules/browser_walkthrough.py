@@ -36,10 +36,22 @@ description:
     node itself, or a TURN server the cluster shares). With O(media), the remote ICE candidates must be the node's
     addresses.
   - (C(presentation)) the slide of the uploaded document was fetched from the node.
-  - (C(guest)) a guest waits in the lobby and is not in the meeting. Where the node's client speaks graphql
-    (capability C(graphql)), the walk-through then lets the guest in as the moderator's client does, with the
-    graphql mutation C(guestUsersSubmitApprovalStatus) over the node's graphql websocket with the teacher's session,
-    and the guest must then be in the meeting.
+  - (C(accessibility)) axe-core (the Python package C(axe-playwright-python)) checks the teacher's client page as the
+    proxy serves it, the walk-through's own notes left out. The report shows its findings per node (violated rules per
+    impact, each rule's help and help URL, the number of elements affected); the step passes with them (report only)
+    unless O(accessibility_fail_on) names an impact that a violation reaches. Where the page is the lab's stand-in
+    client (it defines C(window.bbbLab)), the report says that the findings are the stand-in's, not BBB's client's.
+    Without the package the step fails and says what to install.
+  - (C(lobby)) a guest waits in the lobby and is not in the meeting (C(getMeetingInfo) does not list it).
+  - (C(learner)) a learner (role C(VIEWER), not a guest) joins in the teacher's browser context, and the node reports
+    (C(getMeetingInfo)'s attendees) the teacher as C(MODERATOR) and the learner as C(VIEWER). Where the node's client
+    speaks graphql (capability C(graphql)), the learner's client then sends the approval of the waiting guest as a
+    moderator's client does (mutation C(guestUsersSubmitApprovalStatus) over the node's graphql websocket with the
+    learner's session), which must be refused (BBB answers C(Permission Denied (not moderator)), bbb-graphql-actions
+    C(throwErrorIfNotModerator)), and the guest must still wait. Elsewhere only the roles are checked, and the step
+    says so.
+  - (C(guest)) where the node's client speaks graphql, the walk-through lets the waiting guest in as the moderator's
+    client does, with the same mutation with the teacher's session, and the guest must then be in the meeting.
   - (C(reconnect)) the walk-through drops the client's websockets (they pass through Playwright's websocket
     routing), and the client must open a new websocket to the node.
   - (C(recording)) with O(recordings), the meeting is ended, and then it must be published within
@@ -50,10 +62,11 @@ description:
     (O(nodes[].recording_transfer)).
   - Writes a report per node, O(report_dir)/<node>.junit.xml and O(report_dir)/<node>.html, one for the whole
     cluster, O(report_dir)/junit.xml (a test suite per node) and O(report_dir)/index.html, and a screenshot per
-    node and step in O(report_dir)/screenshots.
+    node and step in O(report_dir)/screenshots (the teacher's, the guest's in the lobby and let in, the learner's).
   - Changes nothing on any host; the meetings it creates are ended.
 requirements:
   - playwright (Python) and a Chromium it can start (O(chromium)), on the host the module runs on
+  - axe-playwright-python (Python) for the C(accessibility) step, on the host the module runs on
   - certutil (NSS tools) when O(ca_file) is set
 author:
   - bbb.cluster_proxy contributors (!UNKNOWN)
@@ -198,6 +211,15 @@ options:
     choices: ["", sha1, sha256, sha384, sha512]
     default: ""
     version_added: 0.2.0
+  accessibility_fail_on:
+    description:
+      - The impact of axe-core's violations at or above which the C(accessibility) step fails (axe-core's levels, least
+        to most serious, V(minor), V(moderate), V(serious), V(critical)).
+      - V(none) reports the findings only; the step passes whatever they are.
+    type: str
+    choices: [none, minor, moderate, serious, critical]
+    default: none
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -241,7 +263,11 @@ summary:
   type: dict
   returned: always
 nodes:
-  description: Per inventory name, C(passed) and the steps with their C(status) (pass, fail, not run) and message.
+  description:
+    - Per inventory name, C(passed) and the steps with their C(status) (pass, fail, not run) and message.
+    - The C(accessibility) step also has C(findings) (where axe-core ran), with C(engine), C(url), C(stand_in),
+      C(threshold), C(counts) and C(elements) per impact, and C(violations), each with C(id), C(impact), C(help),
+      C(help_url) and C(nodes) (the number of elements affected).
   type: dict
   returned: always
 report:
@@ -256,6 +282,7 @@ import xml.etree.ElementTree as ET
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.bbb_api import ALGORITHMS
+from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_accessibility import THRESHOLDS
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import resolve_with
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_browser import run_walkthrough
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_report import summarize
@@ -333,6 +360,7 @@ def main():
             "hosts": {"type": "dict", "default": {}},
             "timeout": {"type": "int", "default": 30},
             "checksum_algorithm": {"type": "str", "default": "", "choices": ["", *ALGORITHMS]},
+            "accessibility_fail_on": {"type": "str", "default": "none", "choices": list(THRESHOLDS)},
         },
         supports_check_mode=False,
     )

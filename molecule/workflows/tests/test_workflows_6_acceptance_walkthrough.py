@@ -70,7 +70,7 @@ def walkthrough(tmp_path, *extra):
     return lab_walkthrough(tmp_path, *extra, hosts=[LB])
 
 
-WALKED = "create, teacher, livekit, audio_processor, media, ice, presentation, guest, reconnect"
+WALKED = "create, teacher, livekit, audio_processor, media, ice, presentation, accessibility, lobby, learner, guest, reconnect"
 
 
 def steps_seen(report_dir):
@@ -102,7 +102,7 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
     assert "Check the STUN/TURN servers the client gets" in text
     report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
-    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 9 for suite in report)
+    assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 12 for suite in report)
     html = (tmp_path / "report" / "index.html").read_text()
     assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
     # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
@@ -110,6 +110,22 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
     # room-a has LiveKit (bbb-livekit): its meeting is on LiveKit, and the client signals to the node's LiveKit
     assert seen[ROOM_A]["livekit"] == f"LiveKit signalling to the node: wss://{ROOM_A}/livekit/rtc, answered"
     assert seen[ROOM_B]["livekit"] == "not used: no LiveKit on the node, its meeting uses bbb-webrtc-sfu"
+    # the teacher a moderator, the learner a viewer, as the node reports them; on 3.0 the learner's client sends the
+    # approval of the waiting guest as a moderator's does, and bbb-graphql-actions refuses it
+    roles = "the node reports the teacher as MODERATOR and the learner as VIEWER (getMeetingInfo)"
+    assert seen[ROOM_A]["learner"] == (
+        f"{roles}; the learner's approval of the waiting guest was refused (guestUsersSubmitApprovalStatus: "
+        "Permission Denied (not moderator).) and the guest still waits"
+    )
+    assert seen[ROOM_B]["learner"].startswith(f"{roles}; roles only:")
+    # axe-core on the client page through the proxy, report-only, said to be the lab's stand-in client
+    for name in NODES:
+        label = name.split(".")[0]
+        assert seen[name]["accessibility"].startswith(f"axe-core 4.12.1 on https://{PROXY}/{label}/html5client/"), seen
+        assert "report only (threshold none)" in seen[name]["accessibility"]
+        assert "the lab's stand-in client, not of BBB's client" in seen[name]["accessibility"]
+    assert "accessibility" in html and "dequeuniversity.com/rules/axe/" in html
+    assert "screenshots/room-a.lab.test-learner.png" in html
     assert seen[ROOM_A]["guest"] == "the guest waited in the lobby and entered after the moderator's approval"
     assert seen[ROOM_B]["guest"].startswith("the guest waits in the node's lobby")
     dropped = "after the walk-through dropped its websocket the client opened"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 
 from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web import PROXY, SECRET
@@ -18,6 +19,20 @@ from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web_client
     user_join,
     websocket,
 )
+
+
+def test_get_meeting_info_ftlx_lists_the_attendees_with_their_role(node):
+    """bigbluebutton/bigbluebutton bigbluebutton-web src/main/webapp/WEB-INF/freemarker/get-meeting-info.ftlx: each
+    user in the meeting an <attendee> with <fullName> and <role> (the join's role, MODERATOR or VIEWER); a guest in the
+    lobby is none (the walk-through's learner step reads the roles there)."""
+    port = node("3.0")
+    api(port, "create", meetingID="a", guestPolicy="ASK_MODERATOR")
+    for name, role in (("Teacher", "MODERATOR"), ("Learner", "VIEWER")):
+        user_join(port, session_of(api(port, "join", meetingID="a", fullName=name, role=role)[1]))
+    user_join(port, session_of(api(port, "join", meetingID="a", fullName="Guest", role="VIEWER", guest="true")[1]))
+    root = ET.fromstring(api(port, "getMeetingInfo", meetingID="a")[2])
+    attendees = {a.findtext("fullName"): a.findtext("role") for a in root.iter("attendee")}
+    assert attendees == {"Teacher": "MODERATOR", "Learner": "VIEWER"}
 
 
 def test_checksums(node):
@@ -90,24 +105,25 @@ def test_join_redirects_to_the_configured_client_url_per_version(node):
         graphql(port3, guest, "query { user_current { guestStatus } }")[0]["data"]["user_current"][0]["guestStatus"]
         == "WAIT"
     )
-    # a viewer cannot let a guest in; a moderator's client can (guestUsersSubmitApprovalStatus)
+    # a guest in the lobby cannot let a guest in (test_bbb_web_graphql: the action is not in its schema); a moderator's
+    # client in the meeting can (guestUsersSubmitApprovalStatus)
     assert "errors" in graphql(port3, guest, "mutation { guestUsersSubmitApprovalStatus }")[0]
+    assert user_join(port3, teacher) == [{"data": {"userJoinMeeting": True}}]
     (waiting,) = graphql(
         port3, teacher, "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }"
     )
     (row,) = waiting["data"]["user_guest"]
     assert row == {"userId": row["userId"], "user": {"name": "G"}}
     approve = {"guests": [{"guest": row["userId"], "status": "ALLOW"}]}
-    graphql(
+    assert graphql(
         port3,
         teacher,
         "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus }",
         approve,
-    )
+    ) == [{"data": {"guestUsersSubmitApprovalStatus": True}}]
     # let in, the guest is in the meeting once its client joins (userJoinMeeting), as the teacher's did
-    assert "<participantCount>0</participantCount>" in api(port3, "getMeetingInfo", meetingID="m")[2]
-    for session in (teacher, guest):
-        assert user_join(port3, session) == [{"data": {"userJoinMeeting": True}}]
+    assert "<participantCount>1</participantCount>" in api(port3, "getMeetingInfo", meetingID="m")[2]
+    assert user_join(port3, guest) == [{"data": {"userJoinMeeting": True}}]
     info = api(port3, "getMeetingInfo", meetingID="m")[2]
     assert "<fullName>G</fullName>" in info and "<participantCount>2</participantCount>" in info
     # a failed join redirects to the logout URL with the errors (ApiController.groovy: invalid, respondWithRedirect)

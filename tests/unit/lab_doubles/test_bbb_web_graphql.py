@@ -18,8 +18,27 @@ from ansible_collections.bbb.cluster_proxy.tests.unit.lab_doubles.bbb_web_client
     read_message,
     session_of,
     token_of,
+    user_join,
     websocket,
 )
+
+WAITING = "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }"
+SUBMIT = "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus(guests: $guests) }"
+
+
+def a_class(port, meeting):
+    """A meeting (ASK_MODERATOR) with a teacher and a learner in it, and a guest in its lobby: their sessions."""
+    api(port, "create", meetingID=meeting, guestPolicy="ASK_MODERATOR")
+    teacher = session_of(api(port, "join", meetingID=meeting, fullName="Teacher", role="MODERATOR")[1])
+    learner = session_of(api(port, "join", meetingID=meeting, fullName="Learner", role="VIEWER")[1])
+    guest = session_of(api(port, "join", meetingID=meeting, fullName="Guest", role="VIEWER", guest="true")[1])
+    return teacher, learner, guest
+
+
+def waiting(port, session):
+    """The userIds of the guests the session's user_guest lists as waiting."""
+    (answer,) = graphql(port, session, WAITING)
+    return [row["userId"] for row in answer["data"]["user_guest"]]
 
 
 def test_graphql_websocket_accepts_the_authorized_cross_origin_only(node):
@@ -121,6 +140,64 @@ def test_user_guest_exposes_no_name_column(node):
     api(port, "join", meetingID="g", fullName="G", role="VIEWER", guest="true")
     (answer,) = graphql(port, teacher, "query { user_guest { userId name } }")
     assert answer == {"errors": [{"message": "field 'name' not found in type: 'user_guest'"}]}
+
+
+def test_throwErrorIfNotModerator_refuses_a_viewers_guest_approval(node):  # noqa: N802 - upstream's name
+    """bigbluebutton/bigbluebutton bbb-graphql-actions src/actions/guestUsersSubmitApprovalStatus.ts (buildRedisMessage
+    calls throwErrorIfNotModerator first, src/imports/validation.ts: 'Permission Denied (not moderator).', 403) and
+    src/index.ts (a ValidationError answers `${actionName}: ${error.message}`); Hasura passes a handler's 4xx on as an
+    error with code unexpected (hasura/graphql-engine server/src-lib/Hasura/GraphQL/Execute/Action.hs, callWebhook).
+    Refused, not ignored: nothing reaches akka-apps, so the guest still waits and the viewer stays in the meeting."""
+    port = node("3.0")
+    teacher, learner, guest = a_class(port, "v")
+    for session in (teacher, learner):
+        assert user_join(port, session) == [{"data": {"userJoinMeeting": True}}]
+    (guest_id,) = waiting(port, teacher)
+    assert waiting(port, learner) == []  # a viewer sees only its own row of user_guest
+    approve = {"guests": [{"guest": guest_id, "status": "ALLOW"}]}
+    assert graphql(port, learner, SUBMIT, approve) == [
+        {
+            "errors": [
+                {
+                    "message": "guestUsersSubmitApprovalStatus: Permission Denied (not moderator).",
+                    "extensions": {"path": "$", "code": "unexpected"},
+                }
+            ]
+        }
+    ]
+    assert waiting(port, teacher) == [guest_id]
+    (current,) = graphql(port, guest, "query { user_current { guestStatus } }")
+    assert current["data"]["user_current"][0]["guestStatus"] == "WAIT"
+    info = api(port, "getMeetingInfo", meetingID="v")[2]
+    assert "<participantCount>2</participantCount>" in info and "<fullName>Guest</fullName>" not in info
+    assert "<fullName>Learner</fullName><role>VIEWER</role>" in info  # not ejected
+    # the moderator's approval is taken
+    assert graphql(port, teacher, SUBMIT, approve) == [{"data": {"guestUsersSubmitApprovalStatus": True}}]
+    assert waiting(port, teacher) == []
+
+
+def test_actions_yaml_grants_guestUsersSubmitApprovalStatus_to_bbb_client_only(node):  # noqa: N802 - upstream's name
+    """bigbluebutton/bigbluebutton bbb-graphql-server metadata/actions.yaml: guestUsersSubmitApprovalStatus has the
+    permission of role bbb_client only; akka-apps UserInfoService.generateResponseMap gives a session that is not in
+    the meeting (before userJoinMeeting, a guest in the lobby) bbb_client_not_in_meeting, whose schema lacks the
+    mutation: Hasura refuses it in validation, whatever the role of the join."""
+    port = node("3.0")
+    teacher, _learner, guest = a_class(port, "r")
+    refused = {
+        "errors": [
+            {
+                "message": "field 'guestUsersSubmitApprovalStatus' not found in type: 'mutation_root'",
+                "extensions": {"path": "$.selectionSet.guestUsersSubmitApprovalStatus", "code": "validation-failed"},
+            }
+        ]
+    }
+    (guest_id,) = waiting(port, teacher)
+    approve = {"guests": [{"guest": guest_id, "status": "ALLOW"}]}
+    assert graphql(port, teacher, SUBMIT, approve) == [refused]  # a moderator whose client has not joined yet
+    assert graphql(port, guest, SUBMIT, approve) == [refused]
+    assert waiting(port, teacher) == [guest_id]
+    assert user_join(port, teacher) == [{"data": {"userJoinMeeting": True}}]
+    assert graphql(port, teacher, SUBMIT, approve) == [{"data": {"guestUsersSubmitApprovalStatus": True}}]
 
 
 def test_graphql_websocket_without_the_setting_refuses_the_proxy(node):

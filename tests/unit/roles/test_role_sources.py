@@ -57,6 +57,16 @@ def model():
 FORBIDDEN = re.compile(r"^(/usr/share/|/usr/lib/systemd/|/etc/default/|/etc/nginx/sites-available/)")
 
 
+def test_the_retention_is_written_only_where_no_package_writes():
+    """The recording retention (vars/main/model.yml ``__bbb_node_retention_files``): the override file BigBlueButton's
+    daily job sources (no package ships it: upstream docs, administration/configuration-files) and the collection's
+    own daily job; nothing else, so no package file is edited."""
+    assert [entry["path"] for entry in node_vars()["__bbb_node_retention_files"]] == [
+        "/etc/default/bigbluebutton-cron-config",
+        "/etc/cron.daily/bbb-cluster-proxy-recordings",
+    ]
+
+
 def test_package_owned_and_conffiles_are_never_written_on_a_node():
     """T1/T2: the node's model writes nothing below /usr/share or to a conffile under /etc/default."""
     entries = model()

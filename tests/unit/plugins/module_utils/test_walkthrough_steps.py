@@ -20,28 +20,37 @@ GRAPHQL = "wss://room-a.lab.test/graphql"
 
 
 class Meeting:
-    """The node's API for one meeting: participants as getMeetingInfo counts them."""
+    """The node's API for one meeting: participants as getMeetingInfo counts them, attendees (fullName -> role) as it
+    lists them."""
 
     def __init__(self):
-        self.participants, self.calls = 0, []
+        self.participants, self.calls, self.attendees = 0, [], {}
 
     def link(self, call, **params):
         return f"https://room-a.lab.test/bigbluebutton/api/{call}?fullName={params.get('fullName', '')}"
 
     def call(self, call, body=None, **params):
         self.calls.append(call)
-        return ET.fromstring(f"<response><participantCount>{self.participants}</participantCount></response>")
+        attendees = "".join(
+            f"<attendee><fullName>{name}</fullName><role>{role}</role></attendee>"
+            for name, role in self.attendees.items()
+        )
+        return ET.fromstring(
+            f"<response><participantCount>{self.participants}</participantCount>"
+            f"<attendees>{attendees}</attendees></response>"
+        )
 
 
 class Page:
-    """A page whose goto lands on ``lands``; ``joins`` runs when it opens (the client joining)."""
+    """A page whose goto lands on ``lands`` with the session ``token``; ``joins`` runs when it opens (the client
+    joining). ``answers``: script -> what evaluate returns, or a function of its argument that returns it."""
 
-    def __init__(self, lands, joins=None, answers=None):
+    def __init__(self, lands, joins=None, answers=None, token="t0k3n"):
         self.url, self.lands, self.joins, self.answers, self.evaluated = "", lands, joins, answers or {}, []
-        self.closed = False
+        self.closed, self.token = False, token
 
     def goto(self, url):
-        self.url = self.lands + "?sessionToken=t0k3n"
+        self.url = f"{self.lands}?sessionToken={self.token}"
         if self.joins:
             self.joins()
 
@@ -50,7 +59,8 @@ class Page:
 
     def evaluate(self, script, arg=None):
         self.evaluated.append(script)
-        return self.answers.get(script, "https://proxy.lab.test" if script == "window.location.origin" else None)
+        answer = self.answers.get(script, "https://proxy.lab.test" if script == "window.location.origin" else None)
+        return answer(arg) if callable(answer) else answer
 
     def screenshot(self, path, full_page):
         open(path, "wb").close()
@@ -197,37 +207,191 @@ def test_the_audio_processor_s_files_come_from_the_node_s_path(tmp_path, path, f
     assert steps.audio_processor(walk).startswith("not used:")
 
 
-def test_without_graphql_the_guest_waits_and_nobody_lets_it_in(tmp_path):
-    guest = Page(CLIENT)
-    walk = a_walk(tmp_path, {"graphql": False}, guest)
-    walk.page = Page(CLIENT)
-    assert steps.guest(walk) == (
-        "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
-    )
-    assert guest.closed and steps.APPROVE not in walk.page.evaluated
-
-
-def test_with_graphql_the_moderators_client_lets_the_guest_in(tmp_path):
-    guest = Page(CLIENT)
-    walk = a_walk(tmp_path, FAKE_FAMILY, guest, timeout=5)
+def in_the_lobby(tmp_path, capabilities, *pages, timeout=0):
+    """A walk whose teacher is in the meeting and whose guest waits in the lobby (the step lobby passed)."""
+    walk = a_walk(tmp_path, capabilities, *pages, timeout=timeout)
     walk.sockets.append((0.0, GRAPHQL))
-    walk.page = Page(CLIENT, answers={steps.APPROVE: "allowed"})
+    walk.page = Page(CLIENT)
     walk.page.url = CLIENT + "?sessionToken=t0k3n"
+    walk.api.attendees = {"Teacher": "MODERATOR"}
+    walk.guest_page = Page(CLIENT, token="gu35t")
+    return walk
 
-    def approved(_ms):
-        walk.api.participants = 1  # the guest entered after the approval
 
-    guest.wait_for_timeout = lambda ms: approved(ms) if steps.APPROVE in walk.page.evaluated else None
-    assert steps.guest(walk) == "the guest waited in the lobby and entered after the moderator's approval"
-    assert (tmp_path / "screenshots" / "room-a.lab.test-guest-in.png").exists()
+def test_a_guest_waits_in_the_lobby(tmp_path):
+    guest = Page(CLIENT)
+    walk = a_walk(tmp_path, FAKE_FAMILY, guest)
+    walk.api.attendees = {"Teacher": "MODERATOR"}
+    assert steps.lobby(walk) == "the guest waits in the node's lobby, not in the meeting (guest policy ASK_MODERATOR)"
+    assert walk.guest_page is guest and not guest.closed
+    assert (tmp_path / "screenshots" / "room-a.lab.test-guest-lobby.png").exists()
 
 
 def test_a_guest_let_in_without_approval_fails(tmp_path):
     guest = Page(CLIENT)
     walk = a_walk(tmp_path, FAKE_FAMILY, guest)
-    walk.page = Page(CLIENT)
-    guest.joins = teacher_in(walk)
+    guest.joins = lambda: walk.api.attendees.update(Guest="VIEWER")
     with pytest.raises(Step, match="without a moderator's approval"):
+        steps.lobby(walk)
+    assert guest.closed and walk.guest_page is None
+
+
+def test_a_guest_join_that_leads_elsewhere_fails_the_lobby(tmp_path):
+    guest = Page("https://room-a.lab.test/html5client/")
+    walk = a_walk(tmp_path, FAKE_FAMILY, guest)
+    with pytest.raises(Step, match="the guest's join led to https://room-a.lab.test/html5client/, not to " + CLIENT):
+        steps.lobby(walk)
+    assert guest.closed and walk.guest_page is None
+
+
+REFUSED = {
+    "errors": [
+        {
+            "message": "guestUsersSubmitApprovalStatus: Permission Denied (not moderator).",
+            "extensions": {"path": "$", "code": "unexpected"},
+        }
+    ]
+}
+
+
+def graphql_node(waiting, submitted=REFUSED):
+    """OPERATION's answers of a node whose lobby holds ``waiting`` (userIds), the moderator's session t0k3n listing
+    them; the learner's (l34rn3r) approval answered ``submitted``. ``sent`` notes what the learner sent."""
+    sent = []
+
+    def operation(arg):
+        url, token, query, variables = arg
+        assert url == GRAPHQL
+        if query == steps.WAITING:
+            assert token == "t0k3n"  # a moderator's session lists the lobby
+            return {"data": {"user_guest": [{"userId": g, "user": {"name": "Guest"}} for g in waiting]}}
+        assert query == steps.SUBMIT and token == "l34rn3r"
+        sent.append(variables)
+        return submitted
+
+    return operation, sent
+
+
+def test_the_learner_is_a_viewer_and_cannot_let_the_guest_in(tmp_path):
+    operation, sent = graphql_node(["w_guest"])
+    learner = Page(CLIENT, token="l34rn3r", answers={steps.OPERATION: operation})
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, learner, timeout=5)
+    walk.page.answers[steps.OPERATION] = operation
+    learner.joins = lambda: walk.api.attendees.update(Learner="VIEWER")
+    assert steps.learner(walk) == (
+        "the node reports the teacher as MODERATOR and the learner as VIEWER (getMeetingInfo); the learner's approval "
+        "of the waiting guest was refused (guestUsersSubmitApprovalStatus: Permission Denied (not moderator).) and the "
+        "guest still waits"
+    )
+    assert sent == [{"guests": [{"guest": "w_guest", "status": "ALLOW"}]}]
+    assert learner.closed and walk.guest_page is not None and not walk.guest_page.closed
+    assert (tmp_path / "screenshots" / "room-a.lab.test-learner.png").exists()
+
+
+def test_a_learner_whose_approval_is_taken_fails(tmp_path):
+    operation, _sent = graphql_node(["w_guest"], submitted={"data": {"guestUsersSubmitApprovalStatus": True}})
+    learner = Page(CLIENT, token="l34rn3r", answers={steps.OPERATION: operation})
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, learner)
+    walk.page.answers[steps.OPERATION] = operation
+    walk.api.attendees["Learner"] = "VIEWER"
+    with pytest.raises(Step, match=re.escape("the learner (VIEWER) let the guest in: guestUsersSubmitApprovalStatus")):
+        steps.learner(walk)
+    assert learner.closed
+
+
+def test_a_learner_whose_approval_never_arrived_proves_nothing(tmp_path):
+    operation, _sent = graphql_node(["w_guest"], submitted={"error": "timeout"})
+    learner = Page(CLIENT, token="l34rn3r", answers={steps.OPERATION: operation})
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, learner)
+    walk.page.answers[steps.OPERATION] = operation
+    walk.api.attendees["Learner"] = "VIEWER"
+    with pytest.raises(
+        Step, match=re.escape('could not be sent over the node\'s graphql websocket: {"error": "timeout"}')
+    ):
+        steps.learner(walk)
+
+
+@pytest.mark.parametrize(
+    ("attendees", "message"),
+    [
+        ({"Teacher": "MODERATOR", "Learner": "MODERATOR"}, '{"Learner": "MODERATOR", "Teacher": "MODERATOR"}'),
+        ({"Learner": "VIEWER"}, '{"Learner": "VIEWER"}'),
+    ],
+    ids=["learner-moderator", "no-teacher"],
+)
+def test_roles_other_than_moderator_and_viewer_fail_the_learner(tmp_path, attendees, message):
+    learner = Page(CLIENT, token="l34rn3r")
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, learner)
+    walk.api.attendees = attendees
+    with pytest.raises(Step, match=re.escape(f"the node reports the roles {message} (getMeetingInfo): the teacher")):
+        steps.learner(walk)
+    assert steps.OPERATION not in learner.evaluated
+
+
+def test_a_learner_the_node_never_lists_fails(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, Page(CLIENT, token="l34rn3r"))
+    with pytest.raises(Step, match="the node does not list the learner 0 s after its join"):
+        steps.learner(walk)
+
+
+def test_without_graphql_only_the_learners_role_is_checked(tmp_path):
+    learner = Page(CLIENT, token="l34rn3r")
+    walk = in_the_lobby(tmp_path, {"graphql": False}, learner)
+    walk.api.attendees["Learner"] = "VIEWER"
+    assert steps.learner(walk) == (
+        "the node reports the teacher as MODERATOR and the learner as VIEWER (getMeetingInfo); roles only: the node's "
+        "client speaks no graphql, so whether the learner can let a guest in is not tried"
+    )
+    assert steps.OPERATION not in learner.evaluated + walk.page.evaluated
+
+
+def test_with_graphql_the_learner_needs_a_waiting_guest(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, Page(CLIENT, token="l34rn3r"), Page(CLIENT, token="l34rn3r"))
+    walk.api.attendees["Learner"] = "VIEWER"
+    walk.guest_page = None  # the step lobby failed
+    with pytest.raises(Step, match="no guest waits in the lobby"):
+        steps.learner(walk)
+    walk.guest_page = Page(CLIENT)
+    walk.page.answers[steps.OPERATION] = graphql_node([])[0]
+    with pytest.raises(Step, match="the moderator's client lists no waiting guest"):
+        steps.learner(walk)
+
+
+def test_without_graphql_the_guest_waits_and_nobody_lets_it_in(tmp_path):
+    walk = in_the_lobby(tmp_path, {"graphql": False})
+    guest = walk.guest_page
+    assert steps.guest(walk) == (
+        "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
+    )
+    assert guest.closed and walk.guest_page is None and steps.APPROVE not in walk.page.evaluated
+
+
+def test_with_graphql_the_moderators_client_lets_the_guest_in(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY, timeout=5)
+    guest = walk.guest_page
+    walk.page.answers[steps.APPROVE] = lambda arg: arg == [GRAPHQL, "t0k3n"] and "allowed"
+
+    def approved(_ms):
+        walk.api.attendees["Guest"] = "VIEWER"  # the guest entered after the approval
+
+    guest.wait_for_timeout = lambda ms: approved(ms) if steps.APPROVE in walk.page.evaluated else None
+    assert steps.guest(walk) == "the guest waited in the lobby and entered after the moderator's approval"
+    assert (tmp_path / "screenshots" / "room-a.lab.test-guest-in.png").exists() and guest.closed
+
+
+def test_a_refused_approval_fails_the_guest(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY)
+    guest = walk.guest_page
+    walk.page.answers[steps.APPROVE] = "no guest waiting"
+    with pytest.raises(Step, match="letting the guest in as the moderator's client does: no guest waiting"):
+        steps.guest(walk)
+    assert guest.closed
+
+
+def test_the_guest_step_needs_the_lobbys_guest(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY)
+    walk.guest_page = None
+    with pytest.raises(Step, match=re.escape("no guest waits in the lobby (see the step lobby)")):
         steps.guest(walk)
 
 
@@ -299,10 +463,10 @@ def test_every_step_in_order_and_the_recording_after_the_page(tmp_path, recorded
     ran, _fail = recorded
     results, page = walk_node(tmp_path)
     assert ran == [
-        "create", "teacher", "livekit", "audio_processor", "media", "ice", "presentation", "guest", "reconnect",
-        "recording",
+        "create", "teacher", "livekit", "audio_processor", "media", "ice", "presentation", "accessibility", "lobby",
+        "learner", "guest", "reconnect", "recording",
     ]  # fmt: skip
-    assert [r["status"] for r in results] == ["pass"] * 10 and results[1]["message"] == "teacher seen"
+    assert [r["status"] for r in results] == ["pass"] * 13 and results[1]["message"] == "teacher seen"
     assert page.closed
 
 

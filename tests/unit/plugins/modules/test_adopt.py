@@ -47,9 +47,17 @@ def node(tmp_path, monkeypatch):
     )
     # apt-get install --reinstall PKG...: every file of PKG back as packaged, but a conffile (BBB's fpm packages: all
     # of /etc) that was modified stays (dpkg --force-confold); an unknown package fails (exit 100).
+    # dpkg-query -W -f=${Version} PKG: the installed version (every package of the stand-in: 1:3.0.30-1)
+    (bin_dir / "dpkg-query").write_text(
+        f'#!/bin/sh\nfor pkg; do :; done\ngrep -q "^$pkg " {owners} && printf 1:3.0.30-1 && exit 0\n'
+        'echo "dpkg-query: no packages found matching $pkg" >&2; exit 1\n'
+    )
+    # apt-get must be asked for the installed version: a bare name would upgrade to the newest on offer
     (bin_dir / "apt-get").write_text(
         "#!/bin/sh\nshift 3\nfor arg; do case $arg in -o|Dpkg*) continue;; esac\n"
+        "  case $arg in *=*) v=${arg#*=}; arg=${arg%%=*};; *) v=;; esac\n"
         f'  grep -q "^$arg " {owners} || {{ echo "E: Unable to locate package $arg" >&2; exit 100; }}\n'
+        '  [ "$v" = 1:3.0.30-1 ] || { echo "E: $arg not asked for at its installed version" >&2; exit 100; }\n'
         f'  grep "^$arg " {owners} | while read -r p f src; do case $f in {root}/etc/*) continue;; esac; cp "$src" "$f"; done\n'
         "done\n"
     )

@@ -141,3 +141,17 @@ def test_the_deprecated_familys_capabilities_are_those_of_the_family_files():
     families = load_families()
     for name, capabilities in walkthrough.FAMILY_CAPABILITIES.items():
         assert {key: families[name]["capabilities"][key] for key in capabilities} == capabilities, name
+
+
+def test_the_accessibility_threshold_defaults_to_report_only(walked):
+    failed, result, _raw, params = walked(a_node(capabilities={"graphql": True}))
+    assert not failed, result
+    assert params["accessibility_fail_on"] == "none"
+    failed, result, _raw, params = walked(a_node(capabilities={"graphql": True}), accessibility_fail_on="serious")
+    assert not failed and params["accessibility_fail_on"] == "serious"
+
+
+def test_an_accessibility_threshold_that_is_no_impact_is_refused(walked):
+    failed, result, _raw, _params = walked(a_node(capabilities={"graphql": True}), accessibility_fail_on="severe")
+    assert failed and "accessibility_fail_on" in result["msg"]
+    assert "none, minor, moderate, serious, critical" in result["msg"], result["msg"]

@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """bbb-graphql-middleware's websocket (3.0): the origin check, connection_init, and the few graphql operations the
-lab's client uses (answered as bbb-graphql-server and bbb-graphql-actions would)."""
+lab's client and the walk-through use (answered as bbb-graphql-server and bbb-graphql-actions would, Hasura's errors
+as Hasura shapes them: a field outside the session's role, an action handler's refusal)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,24 @@ GRAPHQL_INIT_HEADERS = ("X-Session-Token", "X-ClientSessionUUID", "X-ClientType"
 GRAPHQL_MAX_CONNECTIONS_PER_TOKEN = 3  # config.yml server.max_connections_per_session_token
 
 
+def not_in_schema(field, root="mutation_root"):
+    """Hasura's answer to a field its role's schema lacks (validation, before anything runs): bbb-graphql-server
+    metadata/actions.yaml grants each action to the roles it lists, and a session's role comes from akka-apps
+    UserInfoService.generateResponseMap (bbb_client in the meeting, bbb_client_not_in_meeting before userJoinMeeting)."""
+    return {
+        "message": f"field '{field}' not found in type: '{root}'",
+        "extensions": {"path": f"$.selectionSet.{field}", "code": "validation-failed"},
+    }
+
+
+def action_refused(action, message):
+    """An action whose handler (bbb-graphql-actions) answered 4xx: src/index.ts sends a ValidationError as
+    ``{message: `${actionName}: ${error.message}`}`` with its status, and Hasura (graphql-engine
+    server/src-lib/Hasura/GraphQL/Execute/Action.hs, callWebhook: statusIsClientError) passes the message on with the
+    code ``unexpected`` (none given); nothing is published to akka-apps."""
+    return {"message": f"{action}: {message}", "extensions": {"path": "$", "code": "unexpected"}}
+
+
 class Graphql:
     """The Handler's /graphql websocket."""
 
@@ -131,7 +150,10 @@ class Graphql:
             elif message.get("type") == "subscribe":
                 with LOCK:
                     data, errors = self.graphql_operation(token, message.get("payload") or {})
-                answer = {"data": data} if errors is None else {"errors": [{"message": errors}]}
+                if errors is None:
+                    answer = {"data": data}
+                else:  # a message, or Hasura's whole error object
+                    answer = {"errors": [errors if isinstance(errors, dict) else {"message": errors}]}
                 self.ws_send({"id": message.get("id"), "type": "next", "payload": answer})
                 self.ws_send({"id": message.get("id"), "type": "complete"})
 
@@ -168,7 +190,8 @@ class Graphql:
         return None
 
     def graphql_operation(self, token, payload):
-        """(data, None) or (None, error) for the few operations the stand-in client uses."""
+        """(data, None) or (None, error) for the few operations the stand-in client uses; the error is a message or
+        Hasura's whole error object."""
         user = self.state.sessions.get(token or "")
         meeting = self.state.meetings.get(user["meeting"]) if user else None
         if meeting is None:
@@ -177,8 +200,20 @@ class Graphql:
         moderator = user["attendee"]["role"] == "MODERATOR"
         guests = [u for u in self.state.sessions.values() if u["meeting"] == meeting["id"] and u["attendee"]["isGuest"]]
         if "guestUsersSubmitApprovalStatus" in query:
+            # bbb-graphql-server metadata/actions.yaml: the action is granted to role bbb_client only, the role of a
+            # session in the meeting (akka-apps UserInfoService.generateResponseMap: currentlyInMeeting), so a client
+            # before userJoinMeeting (a guest in the lobby too) does not even have it in its schema
+            if not user["present"]:
+                return None, not_in_schema("guestUsersSubmitApprovalStatus")
+            # bbb-graphql-actions src/actions/guestUsersSubmitApprovalStatus.ts, buildRedisMessage: first
+            # throwErrorIfNotModerator (src/imports/validation.ts: x-hasura-moderatorinmeeting empty -> ValidationError
+            # 'Permission Denied (not moderator).', 403). That session variable is the meeting id for a moderator of
+            # the join, else empty (bbb-web ConnectionController.groovy checkGraphqlAuthorization; later akka-apps
+            # UserInfoService.generateResponseMap). So a viewer's approval is refused with an error, not ignored: no
+            # GuestsWaitingApprovedMsg reaches akka-apps (whose own check, GuestsWaitingApprovedMsgHdlr
+            # handleGuestsWaitingApprovedMsg, would eject the sender), the guest waits on, the viewer stays.
             if not moderator:
-                return None, "guestUsersSubmitApprovalStatus: the user is not a moderator"
+                return None, action_refused("guestUsersSubmitApprovalStatus", "Permission Denied (not moderator).")
             decided = {g.get("guest"): g.get("status") for g in (payload.get("variables") or {}).get("guests") or []}
             for guest in guests:
                 if guest["internalUserID"] in decided and decided[guest["internalUserID"]] in ("ALLOW", "DENY"):
