@@ -14,7 +14,7 @@ description:
     the variable, the value and the fix. Checked are the proxy hostname (a bare lowercase FQDN), every node
     hostname, every label (lowercase letters, digits, inner dashes; not a reserved BBB path), unique labels,
     unique public hostnames, and that no node uses the proxy's hostname.
-  - Whether each node is the same site as the proxy (RV(_value.same_site)) is judged by the Public Suffix List, as
+  - Whether each node is the same site as the proxy (RV(_value[].same_site)) is judged by the Public Suffix List, as
     browsers judge it, from the Python package C(publicsuffixlist) on the controller, else the system's list file (Debian
     and Ubuntu package C(publicsuffix)). With neither, the filter fails and names both.
   - The cluster lookup (P(bbb.cluster_proxy.cluster#lookup)), which every role and playbook asks, calls this filter, so
@@ -111,7 +111,7 @@ _value:
       type: str
       sample: example.com
     site_source:
-      description: Which Public Suffix List decided RV(_value.same_site), the package with its version or the system file.
+      description: Which Public Suffix List decided RV(_value[].same_site), the package with its version or the system file.
       type: str
       sample: publicsuffixlist 1.1.2.20261023 (PyPI package)
     version:

@@ -108,7 +108,7 @@ class SuffixRules:
                 exception = max(exception, depth)
             if depth < len(labels):
                 label = labels[-1 - depth]
-                stack.extend((node.children[key], depth + 1) for key in {label, "*"} if key in node.children)
+                stack.extend((node.children[key], depth + 1) for key in (label, "*") if key in node.children)
         if exception:  # an exception rule prevails; its public suffix drops the exception's leftmost label
             return exception - 1
         return max(rule, 1)

@@ -254,7 +254,7 @@ REFUSED = {
 }
 
 
-def graphql_node(waiting, submitted=REFUSED):
+def graphql_node(waiting, submitted=None):
     """OPERATION's answers of a node whose lobby holds ``waiting`` (userIds), the moderator's session t0k3n listing
     them; the learner's (l34rn3r) approval answered ``submitted``. ``sent`` notes what the learner sent."""
     sent = []
@@ -267,7 +267,7 @@ def graphql_node(waiting, submitted=REFUSED):
             return {"data": {"user_guest": [{"userId": g, "user": {"name": "Guest"}} for g in waiting]}}
         assert query == steps.SUBMIT and token == "l34rn3r"
         sent.append(variables)
-        return submitted
+        return REFUSED if submitted is None else submitted
 
     return operation, sent
 

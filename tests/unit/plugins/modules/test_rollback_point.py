@@ -176,7 +176,11 @@ def fake_host(monkeypatch, installed, offered=None):
     from ansible.module_utils import basic
 
     host = FakeHost(installed, offered)
-    monkeypatch.setattr(basic.AnsibleModule, "run_command", lambda self, args, **kw: host.run_command(self, args, **kw))
+
+    def run_command(module, args, **kwargs):  # the module (AnsibleModule's self) handed on to the fake host
+        return host.run_command(module, args, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
     return host
 
 
@@ -192,9 +196,9 @@ RECORDED = {
 }
 
 
-def record_point(run_module, tmp_path, monkeypatch, installed=RECORDED, **extra):
+def record_point(run_module, tmp_path, monkeypatch, installed=None, **extra):
     base, files = setup(tmp_path)
-    host = fake_host(monkeypatch, installed)
+    host = fake_host(monkeypatch, RECORDED if installed is None else installed)
     failed, result, _unused = run_module(main, dict(id=POINT, path=str(base), files=files, packages=True, **extra))
     assert not failed, result
     return base, files, host, result
@@ -294,7 +298,7 @@ def test_restore_with_packages_puts_the_versions_back_first_then_the_files(tmp_p
     failed, result, _unused = run_module(main, dict(state="restored", id=POINT, path=str(base), packages=True), True)
     assert not failed and result["changed"]
     assert result["packages_restored"] == TARGETS and result["restored"] == [props]
-    assert host.commands(["apt-cache"]) == [["apt-cache", "madison", *[t.split("=")[0] for t in TARGETS]]]
+    assert host.commands(["apt-cache"]) == [["apt-cache", "madison", *[t.split("=", maxsplit=1)[0] for t in TARGETS]]]
     assert host.commands(APT_INSTALL) == [[*APT_INSTALL, "--simulate", *TARGETS]]
     assert open(props).read() == "a=2\n" and host.installed["bbb-web"][0] == "1:3.0.31-1"
 
