@@ -179,3 +179,23 @@ def test_acceptance_refuses_a_load_balancer_url_that_is_not_https_before_any_mee
     assert expected in text and "Fix these variables" in text
     assert "PLAY [Walk through a class on every node]" not in output
     assert snapshot() == lab_before
+
+
+def test_a_node_of_another_site_is_named_by_the_public_suffix_list(extra_inventory, lab_before):
+    """gouv.fr is a public suffix: culture.gouv.fr and education.gouv.fr are two sites, which browsers keep apart and
+    a rule of thumb on the last labels took for one (the session cookie kept bbb-web's SameSite, joins from the
+    proxy's page failed). Validation warns, names each registrable domain and the list, and changes nothing."""
+    rc, output = playbook(
+        "bbb.cluster_proxy.validate",
+        "-e",
+        "bbb_cluster_proxy_hostname=proxy.education.gouv.fr",
+        *extra_inventory({"all": {"hosts": {N0: {"bbb_node_public_hostname": "bbb-01.culture.gouv.fr"}}}}),
+    )
+    text = flat(output)
+    assert rc == 0, text[-2500:]
+    assert "WARNING: the proxy proxy.education.gouv.fr (registrable domain education.gouv.fr) and" in text
+    assert "bbb-01.culture.gouv.fr (registrable domain culture.gouv.fr)" in text
+    assert "their users fail to join (upstream bigbluebutton/bigbluebutton issue #25212)" in text
+    assert "Recommended: one registrable domain for the proxy and all nodes, e.g. bbb-01.education.gouv.fr" in text
+    assert "Sites by the Public Suffix List of publicsuffixlist " in text
+    assert snapshot() == lab_before
