@@ -93,6 +93,8 @@ def api_answers(timeout=60):
 def test_rollback_reports_and_with_bbb_rollback_packages_restores_the_packages(tmp_path):
     lab1 = installed()
     assert {"bbb-web", "bbb-html5"} <= set(lab1), lab1
+    # lab2 is apt's candidate: the converge's adoption reinstalled the installed lab1 (adopt: name=version), and
+    # did not upgrade the node on its way
     assert all(version.endswith("-lab1") for version in lab1.values()), lab1
     manifest = record(tmp_path)
     assert manifest["packages"] == lab1, manifest.get("packages")
