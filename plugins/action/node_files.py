@@ -61,11 +61,13 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc)) from exc
 
         changed = [s for s in steps if s["changed"]]
+        # a change of a file BigBlueButton reads without a restart (entry restart: false) arms no marker
+        restarting = restart and any(s["restart"] for s in changed)
         result.update(
             changed=bool(changed),
             changed_files=[s["path"] for s in changed],
             marker_found=read["marker_found"],
-            pending=restart and (read["marker_found"] or bool(changed)),
+            pending=restart and (read["marker_found"] or restarting),
             daemon_reload=any(s["path"].startswith("/etc/systemd/") for s in changed),
             backups={},
             drift=[],
@@ -77,7 +79,9 @@ class ActionModule(ActionBase):
             return result
 
         writes = [s["write"] for s in changed if s["format"] != "nginx"]
-        written = self._module({"phase": "write", "files": writes, "marker": marker, "backup": backup}, task_vars)
+        written = self._module(
+            {"phase": "write", "files": writes, "marker": marker if restarting else "", "backup": backup}, task_vars
+        )
         result["backups"].update(written.get("backups") or {})
         for step in changed:
             if step["format"] != "nginx":

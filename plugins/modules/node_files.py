@@ -44,6 +44,8 @@ options:
         right but whose mode differs is only given the mode. Without it, a new file gets V("0644") and an existing
         file keeps its mode.
       - C(if_exists) or C(unless_exists), a path; the entry applies only where that path exists or does not exist.
+      - C(restart) (default V(true)), V(false) for a file BigBlueButton reads without a restart (the daily job's
+        retention override); its change neither arms the marker nor makes RV(pending) true.
     type: list
     elements: dict
     default: []

@@ -102,6 +102,8 @@ def normalise(files, host):
             entry["unit"] = posixpath.basename(entry["dir"])[: -len(".d")]
         if entry["format"] == "nginx" and not (entry.get("source") and entry.get("basename")):
             raise ModelError(f"{where} ({entry['path']}): an nginx entry needs source and basename")
+        if not isinstance(entry.get("restart", True), bool):
+            raise ModelError(f"{where} ({entry['path']}): restart must be true or false")
         if entry["format"] == "absent":
             entry.pop("mode", None)  # a file that goes has no mode
         if entry.get("mode") is not None:
@@ -281,7 +283,7 @@ def plan(files, found, host, pending=()):
     for entry in files:
         path, fmt = entry["path"], entry["format"]
         have = found.get(path, {})
-        step = {"path": path, "format": fmt, "changed": False}
+        step = {"path": path, "format": fmt, "changed": False, "restart": entry.get("restart", True) is not False}
         if fmt == "absent":
             step["changed"] = have.get("exists", False)
             step.update(

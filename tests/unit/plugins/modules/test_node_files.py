@@ -113,9 +113,10 @@ def node(tmp_path, run_module, units):
         changed = [s for s in steps if s["changed"]]
         assert SECRET not in json.dumps([s.get("diff") for s in steps])
         if changed and not check:
+            restarting = restart and any(s["restart"] for s in changed)  # as the action: entries of restart: false
             failed, result, raw = run_module(
                 main,
-                {"phase": "write", "files": [s["write"] for s in changed], "marker": str(marker) if restart else ""},
+                {"phase": "write", "files": [s["write"] for s in changed], "marker": str(marker) if restarting else ""},
             )
             assert not failed and SECRET not in raw, result
         return [s["path"] for s in changed]
@@ -573,22 +574,24 @@ def test_retention_keys_are_set_removed_whatever_their_value_and_their_drift_nam
                 "create": True,
                 "settings": chosen,
                 "remove": {k: v for k, v in wanted.items() if v is None},
+                "restart": False,
             },
             {
                 "path": job,
                 "format": "absent" if wanted["bbb_cluster_proxy_published_days"] is None else "text",
                 "mode": "0755",
                 "content": "#!/bin/sh\n",
+                "restart": False,
             },
         ]
 
-    assert apply(entries(), restart=False) == []  # nothing set, nothing there: nothing written
+    assert apply(entries()) == []  # nothing set, nothing there: nothing written
     assert not os.path.exists(config)
-    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30), restart=False) == [config, job]
+    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30)) == [config, job]
     assert open(config).read() == "history=3\nbbb_cluster_proxy_published_days=30\n"
     assert oct(os.stat(job).st_mode & 0o777) == "0o755"
-    assert not marker.exists()  # read by the daily job only: no restart
-    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30), restart=False) == []
+    assert not marker.exists()  # read by the daily job only (restart: false): no restart
+    assert apply(entries(history=3, bbb_cluster_proxy_published_days=30)) == []
     assert drift(entries(history=3, bbb_cluster_proxy_published_days=30)) == []
 
     with open(config, "a") as handle:  # an operator's hand edits: a key of the policy, one of their own
@@ -597,6 +600,9 @@ def test_retention_keys_are_set_removed_whatever_their_value_and_their_drift_nam
         f"{config}: history is '3', the inventory says '5'",
         f"{config}: log_history is '90', the inventory leaves it unset (BigBlueButton's default)",
     ]
-    assert apply(entries(history=5), restart=False) == [config, job]
+    assert apply(entries(history=5)) == [config, job]
     assert open(config).read() == "history=5\nsafemeet_days=7\n"  # the operator's own key stays
-    assert not os.path.exists(job)
+    assert not os.path.exists(job) and not marker.exists()
+    # in one round trip with a file BigBlueButton reads at its start: that one arms the marker
+    assert apply([*entries(history=4), *model(etc)[:1]]) == [config, f"{etc}/bbb/web.properties"]
+    assert marker.exists()
