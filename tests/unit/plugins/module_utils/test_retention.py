@@ -5,6 +5,8 @@ would, and the bbb_node role's model and defaults agreeing with the one table (m
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -95,5 +97,8 @@ def test_the_role_model_and_defaults_follow_the_table():
         retention.CONFIG,
         "/etc/cron.daily/bbb-cluster-proxy-recordings",
     ]
-    job = (ROLE / "files/bbb-cluster-proxy-recordings").read_text()
+    job = model["__bbb_node_retention_job"]
     assert retention.CONFIG in job and "bbb_cluster_proxy_published_days" in job
+    assert job.startswith("#!/bin/sh\n") and not re.search(r"{[{%#]", job)  # nothing Jinja would take for itself
+    done = subprocess.run(["sh", "-n"], input=job, text=True, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
