@@ -47,32 +47,6 @@ ICE = """async () => {
   }
   return out;
 }"""
-# Let waiting guests in as the moderator's client does where it speaks graphql (over the node's websocket, its session).
-APPROVE = """async ([url, token]) => new Promise((resolve) => {
-  const socket = new WebSocket(url, "graphql-transport-ws");
-  const done = (value) => { try { socket.close(); } catch (e) {} resolve(value); };
-  // the four headers bbb-graphql-middleware requires (connhandler.go, connectionInitHandler), as the client sends them
-  socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { headers: {
-    "X-Session-Token": token, "X-ClientSessionUUID": crypto.randomUUID(), "X-ClientType": "HTML5", "X-ClientIsMobile": "false" } } }));
-  socket.onmessage = (message) => {
-    const data = JSON.parse(message.data);
-    if (data.type === "connection_ack") {
-      // user_guest has no name column (public_v_user_guest.yaml): the name is under the relationship user
-      const query = "subscription { user_guest(where: {isWaiting: {_eq: true}}) { userId user { name } } }";
-      socket.send(JSON.stringify({ id: "guests", type: "subscribe", payload: { query } }));
-    } else if (data.type === "next" && data.id === "guests") {
-      const waiting = (data.payload.data || {}).user_guest || [];
-      if (!waiting.length) return done("no guest waiting");
-      socket.send(JSON.stringify({ id: "allow", type: "subscribe", payload: {
-        query: "mutation ($guests: [GuestUserApprovalStatus]!) { guestUsersSubmitApprovalStatus(guests: $guests) }",
-        variables: { guests: waiting.map((g) => ({ guest: g.userId, status: "ALLOW" })) } } }));
-    } else if (data.type === "next" && data.id === "allow") {
-      done(data.payload.errors ? `refused: ${JSON.stringify(data.payload.errors)}` : "allowed");
-    }
-  };
-  socket.onerror = () => done("websocket error");
-  setTimeout(() => done("timeout"), 10000);
-})"""
 # One graphql operation over the node's websocket with a user's session, as that user's client sends it: its payload
 # (data and/or errors), Hasura's error message as errors, or why there was none (closed, websocket error, timeout).
 OPERATION = """async ([url, token, query, variables]) => new Promise((resolve) => {

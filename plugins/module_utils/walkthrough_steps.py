@@ -28,7 +28,6 @@ from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_acce
 )
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_api import fetch, node_api, on_livekit, text
 from ansible_collections.bbb.cluster_proxy.plugins.module_utils.walkthrough_scripts import (
-    APPROVE,
     AUDIO_PROCESSOR,
     ICE,
     NOTE,
@@ -397,9 +396,16 @@ def guest(walk):
     try:
         if not walk.graphql:
             return "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
-        answer = walk.page.evaluate(APPROVE, [walk.graphql_url(), session_token(walk.page)])
-        if answer != "allowed":
-            raise Step(f"letting the guest in as the moderator's client does: {answer}")
+        url, teacher = walk.graphql_url(), session_token(walk.page)
+        waiting = waiting_guests(walk.page, url, teacher)
+        if not waiting:
+            raise Step(
+                "letting the guest in as the moderator's client does: the moderator's client lists no guest waiting"
+            )
+        approval = {"guests": [{"guest": guest_id, "status": "ALLOW"} for guest_id in waiting]}
+        answer = walk.page.evaluate(OPERATION, [url, teacher, SUBMIT, approval])
+        if not isinstance(answer, dict) or answer.get("errors") or "data" not in answer:
+            raise Step(f"letting the guest in as the moderator's client does: refused: {json.dumps(answer)}")
         walk.wait(
             page,
             lambda: GUEST in walk.roles(),

@@ -325,12 +325,16 @@ def proxy_without_room_b():
         site_again()
 
 
-def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_without_room_b):
+def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_without_room_b, tmp_path):
+    """Requests through the proxy from before the run until after the proxy's play reloaded nginx (its handlers run
+    at the end of that play, before the nodes' play begins); the rest of the run goes on without the load."""
     paths = [f"/{LABEL_A}/html5client/", f"/{LABEL_A}/html5client/static/app.js"]
     with Load(address(PROXY), paths, limit=300.0) as load:
         time.sleep(2)  # requests before the run
-        rc, output = playbook("bbb.cluster_proxy.site")
+        run = Run(tmp_path / "site.log", "bbb.cluster_proxy.site")
+        run.wait_for("PLAY [Configure the BigBlueButton nodes]")  # the proxy's play and its reload are done
         time.sleep(2)  # and after it
+    rc, output = run.finish()
     assert rc == 0, flat(output)[-3000:]
     assert "RUNNING HANDLER [bbb.cluster_proxy.bbb_proxy : Reload nginx on the proxy]" in output
     assert f"changed: [{PROXY}]" in output.split("Reload nginx on the proxy]")[1].split("RUNNING HANDLER")[0]

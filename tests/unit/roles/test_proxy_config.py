@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 from ansible_collections.bbb.cluster_proxy.tests.prerequisites import require
 from ansible_collections.bbb.cluster_proxy.tests.proxy_render import PROXY_RENDER_PLAY
@@ -136,19 +135,20 @@ def test_the_asset_cache_regex_is_nested_in_each_node_prefix(tmp_path):
     assert check.returncode == 0, check.stderr
 
 
-@pytest.mark.parametrize(
-    "pins,named",
-    [
-        ({"bbb-09.example.com": ["192.0.2.9"]}, "bbb-09.example.com (not a node)"),
-        ({"bbb-01.example.com": "192.0.2.11"}, "bbb-01.example.com (not a list of IP addresses)"),
-        ({"bbb-01.example.com": ["bbb-01.internal"]}, "bbb-01.example.com (not a list of IP addresses)"),
-        ({"bbb-01.example.com": []}, "bbb-01.example.com (not a list of IP addresses)"),
-    ],
-)
-def test_bad_pins_stop_with_the_variable_and_the_fix(tmp_path, pins, named):
+def test_bad_pins_stop_with_the_variable_and_the_fix(tmp_path):
+    """Every kind of bad entry at once (one run: the check names each, not the first only)."""
+    pins = {
+        "bbb-09.example.com": ["192.0.2.9"],  # no node of the group
+        "bbb-01.example.com": "192.0.2.11",  # an address, not a list
+        "bbb-02.example.com": ["bbb-02.internal"],  # a name, not an address
+        "bbb-03.example.com": [],  # nothing
+    }
     rc, output, conf = render(tmp_path, pins)
     assert rc != 0
     flat = " ".join(output.split())
-    assert f"Host proxy.example.com: bbb_proxy_node_addresses has {named}" in flat, flat[-2000:]
+    # in the inventory's order (yaml.safe_dump sorts the keys)
+    bad = "bbb-01.example.com, bbb-02.example.com, bbb-03.example.com".replace(",", " (not a list of IP addresses),")
+    named = f"{bad} (not a list of IP addresses), bbb-09.example.com (not a node)"
+    assert f"Host proxy.example.com: bbb_proxy_node_addresses has {named}: each key must" in flat, flat[-2000:]
     assert "Fix the variable, or remove the entry" in flat
     assert conf == ""

@@ -254,9 +254,10 @@ REFUSED = {
 }
 
 
-def graphql_node(waiting, submitted=None):
+def graphql_node(waiting, submitted=None, by="l34rn3r"):
     """OPERATION's answers of a node whose lobby holds ``waiting`` (userIds), the moderator's session t0k3n listing
-    them; the learner's (l34rn3r) approval answered ``submitted``. ``sent`` notes what the learner sent."""
+    them; the approval of session ``by`` (the learner's l34rn3r unless said) answered ``submitted``. ``sent`` notes
+    what that session sent."""
     sent = []
 
     def operation(arg):
@@ -265,7 +266,7 @@ def graphql_node(waiting, submitted=None):
         if query == steps.WAITING:
             assert token == "t0k3n"  # a moderator's session lists the lobby
             return {"data": {"user_guest": [{"userId": g, "user": {"name": "Guest"}} for g in waiting]}}
-        assert query == steps.SUBMIT and token == "l34rn3r"
+        assert query == steps.SUBMIT and token == by
         sent.append(variables)
         return REFUSED if submitted is None else submitted
 
@@ -363,29 +364,41 @@ def test_without_graphql_the_guest_waits_and_nobody_lets_it_in(tmp_path):
     assert steps.guest(walk) == (
         "the guest waits in the node's lobby (approval is checked only where the client speaks graphql)"
     )
-    assert guest.closed and walk.guest_page is None and steps.APPROVE not in walk.page.evaluated
+    assert guest.closed and walk.guest_page is None and steps.OPERATION not in walk.page.evaluated
 
 
 def test_with_graphql_the_moderators_client_lets_the_guest_in(tmp_path):
     walk = in_the_lobby(tmp_path, FAKE_FAMILY, timeout=5)
     guest = walk.guest_page
-    walk.page.answers[steps.APPROVE] = lambda arg: arg == [GRAPHQL, "t0k3n"] and "allowed"
+    operation, sent = graphql_node(["w_guest"], {"data": {"guestUsersSubmitApprovalStatus": True}}, by="t0k3n")
+    walk.page.answers[steps.OPERATION] = operation
 
     def approved(_ms):
-        walk.api.attendees["Guest"] = "VIEWER"  # the guest entered after the approval
+        if sent:
+            walk.api.attendees["Guest"] = "VIEWER"  # the guest entered after the approval
 
-    guest.wait_for_timeout = lambda ms: approved(ms) if steps.APPROVE in walk.page.evaluated else None
+    guest.wait_for_timeout = approved
     assert steps.guest(walk) == "the guest waited in the lobby and entered after the moderator's approval"
+    assert sent == [{"guests": [{"guest": "w_guest", "status": "ALLOW"}]}]  # the teacher's session, as its client
     assert (tmp_path / "screenshots" / "room-a.lab.test-guest-in.png").exists() and guest.closed
 
 
 def test_a_refused_approval_fails_the_guest(tmp_path):
     walk = in_the_lobby(tmp_path, FAKE_FAMILY)
     guest = walk.guest_page
-    walk.page.answers[steps.APPROVE] = "no guest waiting"
-    with pytest.raises(Step, match="letting the guest in as the moderator's client does: no guest waiting"):
+    walk.page.answers[steps.OPERATION] = graphql_node(["w_guest"], {"errors": [{"message": "denied"}]}, by="t0k3n")[0]
+    with pytest.raises(
+        Step, match=re.escape('the moderator\'s client does: refused: {"errors": [{"message": "denied"}]}')
+    ):
         steps.guest(walk)
     assert guest.closed
+
+
+def test_no_waiting_guest_fails_the_guest(tmp_path):
+    walk = in_the_lobby(tmp_path, FAKE_FAMILY)
+    walk.page.answers[steps.OPERATION] = graphql_node([], by="t0k3n")[0]
+    with pytest.raises(Step, match="the moderator's client lists no guest waiting"):
+        steps.guest(walk)
 
 
 def test_the_guest_step_needs_the_lobbys_guest(tmp_path):
