@@ -25,18 +25,18 @@ export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection setup-demo setup-test lab-image lint unit tarball package-check ee docs sanity release \
-  molecule matrix matrix-checks matrix-molecule test test-steps test-lab test-workflows test-checks bench demo \
+.PHONY: help venv collection setup-demo setup-test lab-image lint unit tarball package-check ee docs docsite sanity release \
+  molecule matrix matrix-checks matrix-molecule ee-image node-pythons test test-steps test-lab test-workflows test-checks bench demo \
   demo-destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-# .venv/matrix/ (the oldest core's tool chain) is kept when .venv is made anew.
+# .venv/matrix/ (the oldest core's tool chain) and .venv/node/ (the nodes' Pythons) are kept when .venv is made anew.
 $(STAMP): requirements-test.txt
 	@test -n "$(PYTHON)" || { bash tools/matrix.sh --python newest; exit 1; }
 	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
-	  find $(VENV) -mindepth 1 -maxdepth 1 ! -name matrix -exec rm -rf {} + 2>/dev/null || true; \
+	  find $(VENV) -mindepth 1 -maxdepth 1 ! -name matrix ! -name node -exec rm -rf {} + 2>/dev/null || true; \
 	  $(PYTHON) -m venv $(VENV); fi
 	bash tools/pip-install.sh $(VENV) -r requirements-test.txt
 	$(BIN)/python -c 'import ansible, molecule, testinfra, playwright, axe_playwright_python, publicsuffixlist'
@@ -75,7 +75,10 @@ lint: venv collection ## yamllint, ansible-lint (production profile), ruff
 	$(BIN)/ruff format --check plugins tests molecule tools
 	cd $(COLL_LINK) && $(BIN)/antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs self .
 	cd $(COLL_LINK) && $(BIN)/antsibull-changelog lint
+	$(BIN)/python tools/check_release.py version-added
+	$(BIN)/python tools/check_release.py fragments
 	$(BIN)/python tools/render_docs.py --check
+	bash tools/docsite.sh rst --check
 
 unit: venv collection ## pytest unit tests of the filters and modules
 	mkdir -p $(RESULTS)
@@ -115,26 +118,51 @@ package-check: venv tarball ## install the built tarball cleanly, run playbooks 
 sanity: venv tarball ## ansible-test sanity of the built collection (local venv, no containers)
 	bash tools/sanity.sh $(VENV) $(TARBALL) $(CURDIR)/.build/sanity
 
-docs: venv ## render docs/roles/*.md and docs/filters.md from the argument specs and plugin docs
+docs: venv ## render docs/roles/*.md and docs/filters.md, and the docsite's RST of the guides (docs/docsite/rst)
 	$(BIN)/python tools/render_docs.py
+	bash tools/docsite.sh rst
 
-# ansible-builder writes the EE build context; building the image needs a registry.
+docsite: venv collection ## build the docsite (antsibull-docs, Sphinx; warnings are errors) into .build/docsite
+	bash tools/docsite.sh build $(VENV) $(CURDIR)/.build/docsite
+
+# The execution environment as AWX users build it (execution-environment.yml, ansible-builder, a registry's base
+# image; docs/awx.md): `make ee` writes and checks its build context. The same contents built here without a registry
+# (tools/ee_image.sh, tests/ee/Containerfile, on the lab's trixie image): `make ee-image`; the workflows scenario runs
+# the acceptance job with the browser walk-through inside it through ansible-runner, as AWX does (test_awx_runner.py).
+ee-image: venv tarball ## build the execution environment's image bbb-cluster-proxy-ee:<version> (no registry)
+	$(MAKE) --no-print-directory lab-image LAB_SUITES=trixie
+	flock .build/ee-image.lock bash tools/ee_image.sh $(TARBALL)
+
 ee: venv tarball ## write the execution-environment build context to .build/ee/context and check it
 	rm -rf .build/ee && mkdir -p .build/ee
 	cp $(TARBALL) .build/ee/bbb-cluster_proxy.tar.gz
 	$(BIN)/ansible-builder create --file execution-environment.yml --context .build/ee/context
 	$(BIN)/python tests/ee/check_context.py .build/ee/context
 
-# A release: CHANGELOG.rst for galaxy.yml's version from the fragments (bump the
-# version in galaxy.yml first), then the tarball, installed into a clean
-# collections path and run by FQCN (package-check); the tarball is left in .build/release.
-release: venv collection ## write the changelog, build the tarball, check it installs cleanly
+# A release (galaxy.yml's version, bumped first): every version_added names a release, the changelog from the
+# fragments (CHANGELOG.rst, changelogs/changelog.yaml), the tarball installed into a clean collections path and
+# run by FQCN (package-check), the Galaxy importer's checks (tools/galaxy_importer.sh), then a commit of the
+# changelog and the annotated tag <version>. The tarball is left in .build/release. Starts from a clean checkout.
+release: venv collection ## release galaxy.yml's version: changelog, tarball, checks, Galaxy importer, commit and tag
+	@test -z "$$(git status --porcelain)" || { echo "release: commit or stash your changes first" >&2; exit 1; }
+	@! git rev-parse -q --verify "refs/tags/$(VERSION)" >/dev/null || { echo "release: tag $(VERSION) exists: bump version in galaxy.yml" >&2; exit 1; }
+	@grep -q '^repository: https://' galaxy.yml || { echo "release: galaxy.yml has no repository: Galaxy's importer requires the project's public URL (and ansible-lint's galaxy[no-repository]); set it, drop the skip in .config/ansible-lint.yml, then release" >&2; exit 1; }
+	$(BIN)/python tools/check_release.py version-added --release $(VERSION)
 	cd $(COLL_LINK) && $(BIN)/antsibull-changelog lint
 	cd $(COLL_LINK) && if ls changelogs/fragments/*.yml >/dev/null 2>&1; then \
 	  $(BIN)/antsibull-changelog release; else $(BIN)/antsibull-changelog generate; fi
-	$(MAKE) package-check
+	$(MAKE) --no-print-directory package-check
+	bash tools/galaxy_importer.sh $(TARBALL)
 	rm -rf .build/release && mkdir -p .build/release && cp $(TARBALL) .build/release/
-	@ls -l .build/release
+	git add -A CHANGELOG.rst changelogs && git commit -q -m "Release $(VERSION)"
+	git tag -a $(VERSION) -m "bbb.cluster_proxy $(VERSION)"
+	@echo "release: $(VERSION) tagged; .build/release/$(notdir $(TARBALL))"
+
+# The modules on the BBB nodes' Pythons (3.8 Ubuntu 20.04, 3.10 22.04, 3.12 24.04; PATH or pyenv): nothing newer
+# than 3.8 (vermin, tests/node/newer_api.py), ansible-test 2.16's compile and import tests of the built tarball, the
+# unit tests of the node's code with 2.16's module_utils -> node-py<v>.xml (tools/node_pythons.sh).
+node-pythons: collection tarball ## modules and module_utils on the nodes' Pythons 3.8, 3.10, 3.12: compile, import, unit
+	bash tools/node_pythons.sh $(TARBALL)
 
 # The ansible-core matrix: the main tool chain is the newest core (it runs
 # everything); the oldest core galaxy.yml claims (tools/matrix.sh,
@@ -172,7 +200,8 @@ LOGS = $(CURDIR)/.build/logs
 comma := ,
 # The matrix is left out only when BBB_TEST_SKIP names it (or all) as a word, as tests/prerequisites.py reads it.
 SKIP_MATRIX = $(filter matrix all,$(subst $(comma), ,$(BBB_TEST_SKIP)))
-EXPECTED = unit step-lint step-package-check step-ee step-sanity $(foreach s,$(SCENARIOS),molecule-$(s)) \
+EXPECTED = unit step-lint step-docsite step-package-check step-ee step-ee-image step-sanity step-node-pythons \
+  $(foreach v,3.8 3.10 3.12,node-py$(v)) $(foreach s,$(SCENARIOS),molecule-$(s)) \
   $(if $(SKIP_MATRIX),,$(foreach l,$(MATRIX_LEGS),unit-$(l) molecule-default-$(l)))
 STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
 
@@ -190,6 +219,7 @@ test-steps: venv collection tarball
 LAB_STREAM = $(filter-out workflows operations,$(SCENARIOS))
 test-lab:
 	$(STEP) lab-image --log $(LOGS)/lab-image.log -- $(MAKE) --no-print-directory lab-image
+	$(STEP) ee-image --log $(LOGS)/ee-image.log -- $(MAKE) --no-print-directory ee-image
 	$(if $(LAB_STREAM),$(MAKE) --no-print-directory molecule SCENARIOS="$(LAB_STREAM)")
 	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
 
@@ -198,11 +228,13 @@ test-workflows:
 
 test-checks:
 	$(STEP) lint --log $(LOGS)/lint.log -- $(MAKE) --no-print-directory lint
+	$(STEP) docsite --log $(LOGS)/docsite.log -- $(MAKE) --no-print-directory docsite
 	$(STEP) unit-run --log $(LOGS)/unit.log -- $(MAKE) --no-print-directory unit
 	$(STEP) package-check --log $(LOGS)/package-check.log -- $(MAKE) --no-print-directory package-check
 	$(STEP) ee --log $(LOGS)/ee.log -- $(MAKE) --no-print-directory ee
 	$(STEP) sanity --log $(LOGS)/sanity.log -- $(MAKE) --no-print-directory sanity
 	$(if $(SKIP_MATRIX),,$(STEP) matrix-checks --log $(LOGS)/matrix-checks.log -- $(MAKE) --no-print-directory matrix-checks)
+	$(STEP) node-pythons --log $(LOGS)/node-pythons.log -- $(MAKE) --no-print-directory node-pythons
 	$(if $(filter operations,$(SCENARIOS)),$(STEP) operations --log $(LOGS)/scenario-operations.log -- $(MAKE) --no-print-directory molecule SCENARIOS=operations LAB_SUITES=bookworm)
 
 # Benchmarks in containers of their own (bench-*, network bbb-bench, removed at the end):

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The play that renders the proxy role's nginx file without nginx or a proxy host, for tests that run it through
 ansible-playbook: the role's ``nodes`` and ``upstreams`` entry points, then its template, written to $OUT.
 

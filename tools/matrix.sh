@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The ansible-core matrix. The main tool chain (requirements-test.txt, .venv)
 # is the newest ansible-core release and runs everything; the oldest release
 # that galaxy.yml claims runs, in a virtualenv of its own (.venv/matrix/oldest,
@@ -14,7 +17,8 @@
 #   tools/matrix.sh molecule LEG        the default Molecule scenario -> .build/results/molecule-default-LEG.xml
 #
 # A leg leaves out, by name, the tests whose subject does not run on ansible-core, so that their time is paid once:
-# the lab's doubles, the tools and the generated docs (unit), and the browser's suite (default scenario: Playwright
+# the lab's doubles, the tools and the generated docs (unit), the tests of node code that tools/node_pythons.sh runs
+# with this core's module_utils on the nodes' Pythons, and the browser's suite (default scenario: Playwright
 # drives Chromium against the converged lab from pytest, whatever core converged it). Of the operator playbooks the
 # leg runs site (converge, idempotence); the others, the log bundle's collect among them, it lints (ansible-lint's
 # syntax check and module arguments) and ansible-test sanity checks, as the main tool chain runs them all.
@@ -117,8 +121,12 @@ case "${1:-}" in
     venv "$2" >/dev/null && leg_env "$2"
     mkdir -p "$results"
     cd "$root/.build/collections/ansible_collections/bbb/cluster_proxy"
+    # the tests of node code that tools/node_pythons.sh runs whole, with this core's module_utils, on the nodes'
+    # Pythons 3.8, 3.10 and 3.12 (tests/node/node_select.py --on-nodes) are not run a fourth time here
+    mapfile -t on_nodes < <(python tests/node/node_select.py --on-nodes)
     PYTHONPATH=$root/.build/collections python -m pytest -q -p no:cacheprovider tests/unit \
       --ignore=tests/unit/lab_doubles --ignore=tests/unit/tooling --ignore=tests/unit/docs \
+      "${on_nodes[@]/#/--ignore=}" \
       --junitxml="$results/unit-$2.xml" -o junit_suite_name="unit-$2"
     ;;
   sanity)

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tools/pip-install.sh VENV PIP-ARGS...: install into the virtualenv VENV with uv (pinned below, from PyPI), which
 # resolves and installs the tool chain in seconds where pip takes about a minute (the `ansible` package alone is
 # tens of thousands of files); with pip where uv cannot be had. The versions are requirements files' pins either way.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # ansible-test sanity of the collection as shipped (the built tarball, so what
 # galaxy.yml's build_ignore leaves out, the Molecule lab and tools/, is not in
 # it), with the ansible-test of the given virtualenv.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # What `make demo` and `make test` need on the machine, installed and started
 # on a fresh Debian/Ubuntu machine. Called by both targets (and so by .ci/run).
 #
@@ -6,7 +9,8 @@
 #                          browser suite of the lab's check), a Python >= 3.12
 #   tools/setup.sh test    the same, plus nginx (unit tests of nginx_file run the
 #                          real `nginx -t`), the Python of the oldest ansible-core and
-#                          promtool (unpacked from Debian's prometheus package into .build/promtool)
+#                          promtool (unpacked from Debian's prometheus package into .build/promtool),
+#                          pandoc (the docsite's guides, tools/docsite.sh)
 #
 # As root it installs what is missing with apt-get (services are not started by
 # the packages: nginx would take port 80) and starts dockerd if it is not
@@ -29,12 +33,14 @@ declare -A package=(
   [git]=git
   [curl]=curl
   [/usr/share/publicsuffix/public_suffix_list.dat]=publicsuffix
+  [pandoc]=pandoc
 )
 # A suite the user left out with BBB_TEST_SKIP (tests/prerequisites.py) needs nothing here.
 skipping() { [[ ",${BBB_TEST_SKIP:-}," == *",$1,"* || ",${BBB_TEST_SKIP:-}," == *",all,"* ]]; }
 # The Public Suffix List file: the fallback of the cluster's same-site check, tested beside the Python package
 wanted=(dockerd debootstrap git curl /usr/share/publicsuffix/public_suffix_list.dat)
 [[ "$what" == test ]] && ! skipping nginx && wanted+=(/usr/sbin/nginx)
+[[ "$what" == test ]] && wanted+=(pandoc)  # the docsite: guides converted to RST (tools/docsite.sh)
 # The demo's check runs the default scenario's browser suite too.
 skipping browser || wanted+=(chromium certutil)
 

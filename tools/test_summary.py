@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The closing lines of `make test`: counts per suite from JUnit XML files, what was skipped and why.
 
     tools/test_summary.py step RESULTS_DIR NAME [--log FILE] -- COMMAND ...

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Print what to open after `make demo`. The proxy container publishes its
 # port 443 on 127.0.0.1:8443 of this machine.
 set -euo pipefail

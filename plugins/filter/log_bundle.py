@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: log_bundle
 short_description: The files of a log bundle - one per host and source, a merged timeline and a manifest
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - The input is what P(bbb.cluster_proxy.log_collect#module) returned on each host, with the host's name and role.
   - Returns one file per host and source (C(<host>/<source>.log), the lines in time order), C(timeline.log) (every

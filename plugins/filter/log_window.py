@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: log_window
 short_description: Check a log bundle's request (a meeting, or a time window) and return its window
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - The input is the operator's request of P(bbb.cluster_proxy.bbb_logs#role) - O(_input.meeting_id), or
     O(_input.since) and O(_input.until) - checked before anything is collected.

@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: meeting_window
 short_description: The node and the time window of a meeting, from what bbb-web logged on each node
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - The input maps each node to the meetings that P(bbb.cluster_proxy.log_collect#module) found for the meeting id
     in its bbb-web log (C(create_meeting) and C(meeting_removed_from_running) lines).

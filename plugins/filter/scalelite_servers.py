@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: scalelite_servers
 short_description: Scalelite's servers without their secrets, or the one of a BigBlueButton node
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Takes the JSON answer of Scalelite's admin API C(GET /scalelite/api/getServers) (a list of servers,
     C(app/controllers/api/servers_controller.rb) C(server_to_json)) and returns each server's C(id), C(url), C(state)

@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: version_family
 short_description: The BigBlueButton version family of a version, with its capabilities
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Returns the version family that covers a BigBlueButton version (its major.minor), as the node role's data files
     C(roles/bbb_node/vars/family_*.yml) declare it, with the family's public capabilities.

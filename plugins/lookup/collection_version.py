@@ -1,10 +1,12 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: collection_version
 short_description: The version of the bbb.cluster_proxy collection that runs
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Returns the version of the installed C(bbb.cluster_proxy) collection this plugin belongs to, read from its
     C(MANIFEST.json) (an installed collection) or C(galaxy.yml) (a source checkout).

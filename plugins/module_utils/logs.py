@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Log lines of a BigBlueButton cluster: their time, their secrets, a time window, a meeting's events.
 
 Shared by the module ``log_collect`` (on the hosts: it reads, filters and redacts there, so a secret never

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: adopt
 short_description: Find the hand edits of the upstream cluster-proxy guide on a host, and migrate them
-version_added: 1.2.0
+version_added: 0.2.0
 description:
   - Operators who followed the upstream BigBlueButton cluster-proxy guide by hand edited package files in place
     (the client's nginx locations, C(loadbalancer.nginx)), added lines to dpkg conffiles (C(/etc/default/bbb-web)),

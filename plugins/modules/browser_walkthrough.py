@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: browser_walkthrough
 short_description: Walk through a class on every BigBlueButton node in headless Chromium and report what the network shows
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - "Runs on the controller (or in the execution environment), with Playwright and Chromium there; use
     C(delegate_to: localhost). The C(bbb.cluster_proxy.acceptance) playbook calls it with

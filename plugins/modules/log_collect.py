@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: log_collect
 short_description: Read a host's log lines of a time window, redacted, or find a meeting in bbb-web's log
-version_added: 0.1.0
+version_added: 0.2.0
 description:
   - Reads the log files and systemd journal units of O(sources) on the host and returns the lines whose time lies
     in [O(since), O(until)], each with its time. Times are read from the line (nginx access and error logs,

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: node_files
 short_description: Bring the files of a BigBlueButton node to the wanted state in one round trip
-version_added: 1.1.0
+version_added: 0.2.0
 description:
   - Takes the list of files a node must have (the data model of the node's BigBlueButton version, see
     C(roles/bbb_node/vars/)) and brings each to its wanted state. Key=value files are edited key by key (the shared

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The node's wanted files (one family's data model, roles/bbb_node/vars/) turned into content, changes and drift.
 
 One computation for the rollout, check mode and the drift report (plugins/action/node_files.py), so that drift

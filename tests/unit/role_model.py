@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The bbb_node role's data model read as raw YAML (untemplated), assembled as the role assembles it
 (roles/bbb_node/vars/main/model.yml ``__bbb_node_files``, vars/main/adopt.yml ``__bbb_node_adopt_checks``): the files
 every family needs, those of the React client where the family has the capability ``graphql``, then the family's."""

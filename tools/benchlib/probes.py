@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the benchmarks measure inside a container (nginx's memory, CPU time and `nginx -t`, read from /proc with
 the container's own python3, no tools needed) and what they ask over HTTPS (same bytes straight and proxied, a
 cache that answers HIT)."""

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Section 2 of the report: the asset cache at BENCH_CACHE_NODES nodes (the cache500 benchmark)."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmark 4, rollout: the lab's cluster prepared once and kept as images, then for each size a first converge
 and a no-op re-run of bbb.cluster_proxy.site on fresh containers; assets and cache500 run on the first size."""
 

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Acceptance of the mixed cluster's BBB 4.0 node, by API and in the browser (the 2.7 and 3.0 nodes' walks: the
 workflows scenario). On 4.0 every media bridge is LiveKit by default (its bigbluebutton.properties), so its client's
 LiveKit signalling must go to the node, never to the proxy; and its audio processor's files, whose path the client

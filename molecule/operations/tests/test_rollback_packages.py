@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Rollback of the BigBlueButton packages, in the operations lab (molecule/operations).
 
 ops-c is the lab's packaged node (``bbb_lab_node_packaged``, molecule/resources/roles/bbb_lab_node/tasks/packages.yml):

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Adoption of a hand-made setup, in the operations lab (molecule/operations).
 
 ops-c (BBB 3.0.30, like ops-a) has its package files owned by real Debian packages (dpkg, a local apt repository)

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The contract of the lab's bbb-conf double (molecule/resources/roles/bbb_lab_node/templates/bbb-conf.j2): one test
 per upstream behaviour the collection relies on, named after the function of bigbluebutton-config/bin/bbb-conf it
 mirrors (read in bigbluebutton/bigbluebutton: 15b0e11 of the 2.7 line, 0001331 and 6ddc25d of the 3.0 line).

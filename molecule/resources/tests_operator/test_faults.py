@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Faults during a rollout, in the operations lab (molecule/operations: a proxy, a 3.0 and a 2.7 node): a node that is unreachable before the run, at its batch or in the
 middle of it; a run killed between the node's file writes and its restart; a proxy configuration that fails nginx's
 validation; and an nginx reload under a request loop through the proxy.
@@ -132,7 +134,11 @@ def test_an_unreachable_node_stops_the_run_before_any_host_changes(tmp_path, exe
         pinned.write_text(f'bbb_nodes:\n  hosts:\n    {ROOM_B}:\n      bbb_node_version: "2.7"\n')
         proxy_conf = host(PROXY).file(PROXY_CONF).content_string
         with lab_pipelining():  # the paused node is out of this run: no docker exec reaches it
-            rc, output = playbook("bbb.cluster_proxy.site", "-i", str(pinned), "--limit", f"all:localhost:!{ROOM_B}")
+            rc, output = playbook(
+                "bbb.cluster_proxy.site",
+                *("-i", str(pinned), "--limit", f"all:localhost:!{ROOM_B}"),
+                *("-e", "bbb_proxy_probe_timeout=3"),  # the paused node's TLS answer never comes
+            )
         assert rc == 0, flat(output)[-3000:]
         assert (
             f"cannot reach https://{ROOM_B} (node {ROOM_B}, not in this run's --limit): its location stays, "

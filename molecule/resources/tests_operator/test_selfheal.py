@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Upgrade self-healing (the hook after package upgrades), in the upgrade scenario: life after the rollout, without Ansible.
 
 - prepare.yml upgraded bbb-01 from 2.7 to 3.0 and bbb-02 from 3.0 to 4.0 (family changes) after a rollout that

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The job templates of playbooks/controller.yml (role bbb_controller's data), run through ansible-runner the way AWX runs them.
 
 AWX checks the project out into a private data dir, writes the inventory to a
@@ -7,67 +9,41 @@ multiplechoice answers as strings) and runs the template's playbook with
 ansible-runner; the execution environment provides the collection. Here the
 project is this checkout's playbooks/, the inventory is the lab's, the survey
 answers are the surveys' own defaults (plus an operator name where the survey
-requires one), and ANSIBLE_COLLECTIONS_PATH stands in for the EE.
+requires one). The acceptance job runs in the execution environment's container
+(make ee-image: this checkout's collection, Chromium, ansible-runner inside);
+the others run on this machine's tool chain, ANSIBLE_COLLECTIONS_PATH standing
+in for the EE.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import ansible_runner
 import pytest
-import yaml
-from lab_runs import HOSTS, INVENTORY, PROXIES, SECRETS, host
+from lab_runs import HOSTS, PROXIES, host
 
-ROOT = Path(__file__).resolve().parents[3]
+from .workflows_lab import TEMPLATES, assert_no_secret_in, private_data_dir
+
 # Where the execution environment would have the collection: the Makefile's collections path.
 COLLECTIONS = os.environ.get("ANSIBLE_COLLECTIONS_PATH", "")
 
 
-TEMPLATES = {
-    Path(t["playbook"]).stem: t
-    for t in yaml.safe_load((ROOT / "roles/bbb_controller/vars/main.yml").read_text())["bbb_controller_job_templates"]
-}
-
-
-def survey_answers(template, **answers):
-    """Extra vars as AWX builds them from a survey: the defaults, overridden by ``answers``."""
-    found = {}
-    for question in template["survey"]:
-        value = answers.get(question["variable"], question.get("default", ""))
-        if value == "" and not question["required"]:
-            continue  # AWX leaves an unanswered optional question out
-        if question["type"] == "integer":
-            value = int(value)
-        elif value == "" and not question["required"]:
-            continue  # AWX leaves an unanswered optional question out
-        found[question["variable"]] = value
-    return found
-
-
 @pytest.fixture
 def job(tmp_path):
-    """Run one job template in a fresh private data dir; return (runner, artifacts dir)."""
+    """Run one job template in a fresh private data dir, on this machine's tool chain (ANSIBLE_COLLECTIONS_PATH
+    stands in for the EE); return (runner, artifacts dir)."""
 
     def run(name, job_type="run", **answers):
         assert COLLECTIONS, "set ANSIBLE_COLLECTIONS_PATH to a path that holds bbb.cluster_proxy (make does)"
         data = tmp_path / f"{name}-{len(list(tmp_path.iterdir()))}"  # one private data dir per job, as AWX
-        shutil.copytree(ROOT / "playbooks", data / "project" / "playbooks")
-        shutil.copytree(Path(INVENTORY).parent, data / "inventory")
-        (data / "env").mkdir()
-        (data / "env" / "extravars").write_text(yaml.safe_dump(survey_answers(TEMPLATES[name], **answers)))
-        (data / "env" / "envvars").write_text(
-            yaml.safe_dump(
-                {
-                    "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-                    "ANSIBLE_NOCOLOR": "1",
-                    "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-                }
-            )
-        )
+        envvars = {
+            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        }
+        private_data_dir(data, name, envvars=envvars, **answers)
         runner = ansible_runner.run(
             private_data_dir=str(data),
             playbook=TEMPLATES[name]["playbook"],
@@ -77,14 +53,6 @@ def job(tmp_path):
         return runner, data / "artifacts"
 
     return run
-
-
-def assert_no_secret_in(artifacts):
-    for path in artifacts.rglob("*"):
-        if path.is_file():
-            text = path.read_text(errors="replace")
-            for secret in SECRETS:
-                assert secret not in text, f"a node's shared secret is in the job's artifact {path}"
 
 
 def test_site_job_with_the_survey_defaults_converges_and_a_check_job_changes_nothing(job):
@@ -106,17 +74,22 @@ def test_drift_job_succeeds_on_the_converged_lab(job):
     assert_no_secret_in(artifacts)
 
 
-def test_acceptance_job_with_survey_answers_as_strings(job):
-    runner, artifacts = job("acceptance", bbb_acceptance_lb_attempts="")
-    output = runner.stdout.read()
+def test_acceptance_job_in_the_execution_environment_walks_through_every_node(ee_acceptance):
+    """The acceptance job in the EE's container (ansible-runner, as AWX runs it; conftest.ee_acceptance): the survey's
+    answers as strings, the API walk and the browser walk-through (Chromium of the image) pass on every node; no
+    secret in the job's artifacts. test_workflows_6 checks what the walk-through saw in the same run."""
+    runner, output, report, artifacts = ee_acceptance
     assert runner.status == "successful", output[-3000:]
+    command = runner.config.command
+    assert command[:2] == ["docker", "run"] and any(arg.startswith("bbb-cluster-proxy-ee:") for arg in command), command
     text = " ".join(output.split())
     for name in ("room-a.lab.test", "room-b.lab.test"):
         label = name.split(".", maxsplit=1)[0]
         assert (
-            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXIES[0]}/{label}/html5client/'
-            in text
-        )
+            f'"{name}": "pass: teacher, learner and guest joined through https://{PROXIES[0]}/{label}/html5client/; '
+            "browser walk-through: pass:"
+        ) in text
+    assert (report / "junit.xml").exists() and (report / "index.html").exists()
     assert_no_secret_in(artifacts)
 
 

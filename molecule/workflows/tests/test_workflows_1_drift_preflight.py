@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The operator workflows (playbooks called by FQCN) against the converged lab, step 1: drift and preflight.
 
 test_workflows_1_*.py to test_workflows_7_*.py are one sequence, in the order an operator uses the playbooks,

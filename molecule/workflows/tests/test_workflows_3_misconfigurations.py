@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The operator workflows, step 3: what breaks the client though the roles' files are right, named by the playbooks.
 
 acceptance, drift and site name a node that refuses the proxy's origin, a later drop-in or /etc/default/bbb-web

@@ -1,8 +1,10 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The operator workflows, step 6: acceptance through the Scalelite double, and the browser walk-through.
 
-The walk-through runs on every node directly, then through Scalelite with recordings, then once with a step that
-fails. Each test puts back what it changed (a cordoned server, a moved post-publish script, a node's allowed
+The walk-through runs on every node directly (the acceptance job in the execution environment, conftest.py), then
+through Scalelite with recordings, then once with a step that fails. Each test puts back what it changed (a cordoned server, a moved post-publish script, a node's allowed
 origin).
 """
 
@@ -85,13 +87,21 @@ def result_of(text, name):
     return re.search(rf'"{re.escape(name)}": "((?:[^"\\]|\\.)*)"', report).group(1)
 
 
-def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browser(tmp_path):
-    """The API walk, then the browser's. On 3.0 the client settings are read as the client reads them: the
-    x-session-token header and the node's JSESSIONID from the join (checkGraphqlAuthorization refuses a
-    ?sessionToken= query, which 82b2c61 sent)."""
-    rc, output = playbook("bbb.cluster_proxy.acceptance", *walkthrough(tmp_path), "-vvv")  # test_workflows_8 too
+def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browser(ee_acceptance):
+    """The API walk, then the browser's, in the run of the acceptance job in the execution environment at -vvv
+    (conftest.ee_acceptance, the AWX job template through ansible-runner; test_workflows_8 counts it). On 3.0 the
+    client settings are read as the client reads them: the x-session-token header and the node's JSESSIONID from the
+    join (checkGraphqlAuthorization refuses a ?sessionToken= query, which 82b2c61 sent)."""
+    runner, output, report_dir, _artifacts = ee_acceptance
+    rc = runner.rc
     text = flat(output)
     assert rc == 0, text[-3000:]
+    # at -vvv (an AWX job's events hold the same): no API call's checksum (each is valid for its call: a join as
+    # moderator) and no user's session token, neither in a URL nor in a header
+    leaks = re.findall(
+        r"(?:checksum=[0-9a-f]{40,}|sessionToken=\w{6,}|x-session-token\W+\w{6,}|JSESSIONID=\w{6,})", output
+    )
+    assert leaks == [], leaks[:3]
     for name in NODES:
         label = name.split(".")[0]
         assert result_of(text, name) == (
@@ -100,13 +110,13 @@ def test_acceptance_walks_through_a_class_on_every_node_by_api_and_in_the_browse
         ), result_of(text, name)
     assert "Check that the node hands the client its settings, readable from the proxy's page" in text
     assert "Check the STUN/TURN servers the client gets" in text
-    report = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    report = ET.parse(report_dir / "junit.xml").getroot()
     assert {suite.get("name") for suite in report} == set(NODES)
     assert all(suite.get("failures") == "0" and int(suite.get("tests")) == 12 for suite in report)
-    html = (tmp_path / "report" / "index.html").read_text()
+    html = (report_dir / "index.html").read_text()
     assert "screenshots/room-a.lab.test-teacher.png" in html and "screenshots/room-a.lab.test-guest-in.png" in html
     # what it saw: the 3.0 guest let in by the moderator's client, the 2.x guest in the node's lobby
-    seen = steps_seen(tmp_path / "report")
+    seen = steps_seen(report_dir)
     # room-a has LiveKit (bbb-livekit): its meeting is on LiveKit, and the client signals to the node's LiveKit
     assert seen[ROOM_A]["livekit"] == f"LiveKit signalling to the node: wss://{ROOM_A}/livekit/rtc, answered"
     assert seen[ROOM_B]["livekit"] == "not used: no LiveKit on the node, its meeting uses bbb-webrtc-sfu"
@@ -220,7 +230,7 @@ def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
         assert host(ROOM_A).run(WITHOUT_LIVEKIT_URL).rc == 0
         host(ROOM_B).run("systemctl restart bbb-web")
         rc, output = playbook(
-            "bbb.cluster_proxy.acceptance", *walkthrough(tmp_path, "-e", "bbb_acceptance_browser_timeout=10")
+            "bbb.cluster_proxy.acceptance", *walkthrough(tmp_path, "-e", "bbb_acceptance_browser_timeout=5")
         )
         drift_rc, drift = playbook("bbb.cluster_proxy.drift")
     finally:
@@ -229,7 +239,7 @@ def test_browser_walkthrough_names_the_step_that_fails(tmp_path):
         host(ROOM_B).run("systemctl restart bbb-web")
     text = flat(output)
     assert rc != 0
-    assert "; browser walk-through: FAIL at 'teacher': after 10 s the node counts 0 users" in result_of(text, ROOM_B)
+    assert "; browser walk-through: FAIL at 'teacher': after 5 s the node counts 0 users" in result_of(text, ROOM_B)
     # the API walk reads the client's settings and names the key; the browser sees where the client then dials
     assert result_of(text, ROOM_A).startswith(
         "FAIL at 'Check that the client's endpoints point at the node itself': client settings point away from the "

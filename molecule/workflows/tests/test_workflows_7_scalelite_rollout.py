@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The operator workflows, step 7: the rollout cordons a restarting node in Scalelite (the Scalelite cordon).
 
 Cordon, drain, restart, the node's check, enable; a failed restart keeps the node cordoned and the next run

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Every operator playbook ran at -vvv in this session, and none printed a node's shared secret.
 
 The runs are the sequence's own (drift and preflight in 1, rollback in 2, health in 4, acceptance with the

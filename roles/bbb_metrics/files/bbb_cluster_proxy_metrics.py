@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Prometheus textfile metrics of a BigBlueButton node or of the cluster proxy (role bbb.cluster_proxy.bbb_metrics).
 
 Run by bbb-cluster-proxy-metrics.service (a timer, every 5 minutes by default) as

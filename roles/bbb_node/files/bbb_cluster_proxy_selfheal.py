@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Self-heal of a BigBlueButton node's cluster-proxy nginx copy after a package upgrade (installed by bbb_node).
 
 Run by bbb-conf (--restart, --setip: /etc/bigbluebutton/bbb-conf/apply-config.sh) and by the systemd path unit

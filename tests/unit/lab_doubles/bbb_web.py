@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's bbb-web double (molecule/resources/roles/bbb_lab_node/files/bbb_web_double.py) in-process, for the
 double's contract tests and for the modules that talk to a node's API (node_ready)."""
 

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A browser's and a client's side of the bbb-web double (tests/unit/lab_doubles/bbb_web.py starts it): signed API
 calls, the join's session, 2.x's enter and validateAuthToken, 3.0's graphql websocket."""
 

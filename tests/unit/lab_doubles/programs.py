@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab doubles' programs in-process, their modules importable as where the lab roles install them side by side
 (/usr/local/lib/bbb-lab): the bbb_lab_node role's files (bbb_lab/, bbb_web_lab/) and the bbb_lab_scalelite role's
 (scalelite_lab/)."""

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's LiveKit: tokens as livekit-server checks them (pkg/service/auth.go), its signalling stand-in, and the
 bbb-web double's meeting bridges and per-user token (what the client's livekit/component.tsx reads)."""
 

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The Prometheus alert rules shipped in extensions/prometheus: promtool check rules, and promtool test rules
 (rules_test.yml: every alert fires on one series and stays quiet on a healthy one). promtool comes from Debian's
 prometheus package, unpacked (not installed as a service) by tools/setup.sh test; missing, the tests fail."""

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Deprecated plugins: meta/runtime.yml and each plugin's DOCUMENTATION agree (as ansible-test's validate-modules
 requires), and no role or playbook of the collection uses one (the reason the docs give for the deprecation)."""
 

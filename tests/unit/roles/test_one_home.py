@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One place per fact: the inventory group names, the cluster and the version families each have one home.
 
 - The group names (bbb_nodes, bbb_proxy) are written only in plugins/plugin_utils/cluster.py; roles and playbooks ask

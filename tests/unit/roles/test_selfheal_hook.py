@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The node's upgrade self-heal hook (roles/bbb_node/files/bbb_cluster_proxy_selfheal.py), installed as the role
 installs it (next to plugins/plugin_utils/nginx_copy.py) and run as a process, with nginx, systemctl and logger
 stand-ins on PATH.

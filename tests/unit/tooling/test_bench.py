@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The pure parts of the benchmarks (tools/benchlib): the report written from a result dict, the baselines as data,
 the play recap and the growth checks. Nothing here starts a container; `make bench` is the benchmark itself."""
 

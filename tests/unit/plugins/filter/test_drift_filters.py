@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """proxy_labels, and the deprecated filters properties, settings_drift and drift_report as thin wrappers of
 plugins/plugin_utils/drift.py (whose logic is tested in tests/unit/plugins/plugin_utils/test_drift.py)."""
 

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The deprecated node_label filter is a thin wrapper of plugin_utils.cluster.node_label.
 
 The derivation itself is tested in tests/unit/plugins/plugin_utils/test_cluster_paths.py.

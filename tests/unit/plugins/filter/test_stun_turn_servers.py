@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """stun_turn_servers: the STUN/TURN servers a node's bbb-web hands its clients, read from the node's
 turn-stun-servers.xml as bbb-web's Spring context loads it (grails-app/conf/spring/resources.groovy), in the shapes
 bbb-install writes (configure_coturn, v2.7.x and v3.0.x: turn0 turn:<host>:3478, turn1 turns:<host>:443, an empty

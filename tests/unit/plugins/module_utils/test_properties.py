@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """plugins/module_utils/properties.py: line-by-line editing of key=value files, shared by the node_files, adopt and
 (deprecated) properties_file modules. The modules' own behaviour (options, backup, create, mode, check mode) is tested

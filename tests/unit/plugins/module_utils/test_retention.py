@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Recording retention: the inventory's values refused or taken, the override file read as the daily job's ``.``
 would, and the bbb_node role's model and defaults agreeing with the one table (module_utils/retention.py)."""

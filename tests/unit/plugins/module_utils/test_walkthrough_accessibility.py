@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The walk-through's accessibility step without a browser: axe-playwright-python's Axe replaced by one that answers
 what axe-core 4.12 answered on the lab's stand-in page (the shape checked with Chromium), the threshold, the lab's

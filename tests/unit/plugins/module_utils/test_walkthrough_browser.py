@@ -1,3 +1,6 @@
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The walk-through's run leaves nothing behind in the controller's temporary directory, even when it fails early
 (it imports Playwright, a test requirement)."""
 

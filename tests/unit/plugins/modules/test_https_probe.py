@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """https_probe against TLS servers on loopback with a CA and certificates made for the test."""
 
@@ -190,6 +191,7 @@ def test_a_name_that_does_not_resolve(pki):
     assert found["status"] == -1 and found["msg"].startswith("no-such-node.invalid does not resolve here")
 
 
+@pytest.mark.at_size
 def test_hundreds_of_nodes_take_about_the_time_of_the_slowest(pki, serve):
     """300 nodes that each take 0.2 s to answer: in turn that is a minute, at once about 4 s at most."""
     server = serve("node.test", delay=0.2)

@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """log_collect at production size: a busy node's journal of a day, its large rotated and gzipped
 bbb-web logs, the proxy's access log of hundreds of nodes, thousands of meetings. The answer is the one the small lab
@@ -62,6 +63,7 @@ def _journal(count):
     return "\n".join(out) + "\n", records
 
 
+@pytest.mark.at_size
 def test_a_busy_days_journal_gives_exactly_the_window_redacted(run_module, monkeypatch):
     text, records = _journal(160_000)
     assert len(text) > 14 * 2**20
@@ -145,6 +147,7 @@ def week(tmp_path_factory):
     return meetings, _bbb_web_logs(tmp_path_factory.mktemp("week"), meetings, 8_000)
 
 
+@pytest.mark.at_size
 def test_a_meeting_among_thousands_is_the_one_asked_for(week, run_module):
     """External id 42 among 2016 meetings: the internal ids of some others start with 42 (1 in 256), which the prefix
     lookup found too, and the bundle then showed the newest of them. The meeting whose external (or whole internal)
@@ -160,6 +163,7 @@ def test_a_meeting_among_thousands_is_the_one_asked_for(week, run_module):
         assert not failed and result["meetings"] == want, asked
 
 
+@pytest.mark.at_size
 def test_large_rotated_and_gzipped_files_give_exactly_the_window_and_are_streamed(week, run_module):
     _meetings_of_the_week, logs_dir = week
     size = sum(p.stat().st_size for p in logs_dir.iterdir())
@@ -211,6 +215,7 @@ def test_a_gzip_cut_short_keeps_its_lines_and_names_the_file(tmp_path, run_modul
     assert source["error"].startswith(f"{path}: ") and 0 < len(source["lines"]) < 5000
 
 
+@pytest.mark.at_size
 def test_hundreds_of_nodes_cost_no_more_per_line_than_one():
     """The proxy's lines of every node (bbb_logs_nodes empty): the test of a line's node= does not grow with the
     number of nodes (it was one substring search per node and line)."""

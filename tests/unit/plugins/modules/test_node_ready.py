@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """node_ready, the check after `bbb-conf --restart`: units from a fake systemd (systemctl show and journalctl as
 systemd 252 prints them), the API and the graphql websocket of the lab's bbb-web double (which answers and refuses
@@ -51,7 +52,7 @@ class FakeSystemd:
     def show(self, names):
         blocks = []
         for name in names:
-            shown = self.units[name.removesuffix(".service")]
+            shown = self.units[name[: -len(".service")] if name.endswith(".service") else name]
             blocks.append(
                 "\n".join(
                     [

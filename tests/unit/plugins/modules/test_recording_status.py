@@ -1,4 +1,5 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """recording_status (module_utils/recordings.py): the recordings of a node from the markers that persist, as the
 record-and-playback workers of 2.7 and 3.0 leave them (rap-starter.rb deletes recorded/<id>.done at once; each worker

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers of plugins/plugin_utils/cluster.py that the deprecated filters node_label and prefix_locations wrap.
 
 The cluster as a whole (cluster_nodes) is tested in tests/unit/plugins/filter/test_cluster_nodes.py.

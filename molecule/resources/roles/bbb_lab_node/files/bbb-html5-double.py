@@ -1,4 +1,7 @@
 #!/usr/bin/python3
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for a meteor bbb-html5 frontend process of BBB 2.x (lab only).
 
 Like systemd_start_frontend.sh it defaults ROOT_URL to http://127.0.0.1/html5client

@@ -1,4 +1,7 @@
 #!/bin/bash
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bbb-record test double of the bbb.cluster_proxy lab: the one option the collection's daily job calls
 # (roles/bbb_node/files/bbb-cluster-proxy-recordings), as upstream's bigbluebutton-config/bin/bbb-record does it
 # (read in the 2.6.14 tree; docs/upstream-behaviour.md):

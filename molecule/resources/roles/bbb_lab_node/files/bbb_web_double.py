@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for bbb-web's HTTP API in the Molecule lab (not BigBlueButton).
 
 It reads, on every request, the files the bbb_node role writes - the package's

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for livekit-server (bbb-livekit) in the Molecule lab: its signalling endpoint only (not LiveKit).
 
 A node with LiveKit answers behind its nginx: bbb-livekit's /usr/share/bigbluebutton/nginx/livekit.nginx passes

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lab stand-in for Scalelite's recording transfer script (not Scalelite's code; Python, standard library only).
 
 The lab node role installs it as /usr/local/bigbluebutton/core/scripts/post_publish/scalelite_post_publish.rb where

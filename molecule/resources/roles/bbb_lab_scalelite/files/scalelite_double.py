@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for Scalelite v1.8.5 in the Molecule lab (not Scalelite; no Redis, no database, no poller process).
 
 Every behaviour below was read from blindsidenetworks/scalelite at tag v1.8.5 (7498a81); none of its code is

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The HTTP plumbing of the lab's doubles (bbb_web_double.py, scalelite_double.py).
 
 A handler that answers with a body and its Content-Length (no body to a HEAD), takes HEAD and POST to its do_GET,

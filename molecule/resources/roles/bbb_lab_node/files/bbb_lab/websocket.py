@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """RFC 6455 framing of the lab's websockets: bbb-web double's graphql (bbb-graphql-middleware) and the meteor
 stand-in's sockjs (bbb-html5-double). Server side only: the opening handshake, unmasked frames out, masked in."""
 

@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The client's start: the servlet session of the join (JSESSIONID), 2.x's enter, 3.0's clientSettings behind nginx's
 auth_request, the presentation's slides, and the lab's loopback endpoints for the 2.x meteor stand-in."""
 

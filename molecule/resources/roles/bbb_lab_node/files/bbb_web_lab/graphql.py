@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bbb-graphql-middleware's websocket (3.0): the origin check, connection_init, and the few graphql operations the
 lab's client and the walk-through use (answered as bbb-graphql-server and bbb-graphql-actions would, Hasura's errors
 as Hasura shapes them: a field outside the session's role, an action handler's refusal)."""

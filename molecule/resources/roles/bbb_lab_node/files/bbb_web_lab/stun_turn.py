@@ -1,4 +1,6 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: contributors to bbb.cluster_proxy
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GET /bigbluebutton/api/stuns: the STUN/TURN servers of /etc/bigbluebutton/turn-stun-servers.xml as bbb-web loads
 them, and the TURN credentials it hands each user."""
 
