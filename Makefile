@@ -78,7 +78,6 @@ lint: venv collection ## yamllint, ansible-lint (production profile), ruff
 	$(BIN)/python tools/check_release.py version-added
 	$(BIN)/python tools/check_release.py fragments
 	$(BIN)/python tools/render_docs.py --check
-	bash tools/docsite.sh rst --check
 
 unit: venv collection ## pytest unit tests of the filters and modules
 	mkdir -p $(RESULTS)
@@ -209,7 +208,7 @@ STEP = $(BIN)/python tools/test_summary.py step $(RESULTS)
 # about 0.7 of one busy, the checks about one):
 # - lab: the lab images, then the scenarios whose containers share names one after the other (default, mixed,
 #   upgrade), then default on the oldest core; live on the terminal;
-# - workflows: the operator workflows scenario (containers of its own names) once the bookworm image is there;
+# - workflows: the docsite, then the operator workflows scenario (containers of its own names; the bookworm image);
 # - checks: lint, unit, packaging, EE, sanity, the oldest core's checks (no image needed, so they run while the
 #   images are built), then the operations scenario (containers of its own names).
 # The output of the last two is in .build/logs/ (the end of a failed step is shown).
@@ -224,11 +223,11 @@ test-lab:
 	$(if $(SKIP_MATRIX),$(BIN)/python tools/test_summary.py skip $(RESULTS) matrix "left out by BBB_TEST_SKIP=$(BBB_TEST_SKIP)",$(MAKE) --no-print-directory matrix-molecule)
 
 test-workflows:
+	$(STEP) docsite --log $(LOGS)/docsite.log -- $(MAKE) --no-print-directory docsite
 	$(if $(filter workflows,$(SCENARIOS)),$(STEP) workflows --log $(LOGS)/scenario-workflows.log -- $(MAKE) --no-print-directory molecule SCENARIOS=workflows LAB_SUITES=bookworm)
 
 test-checks:
 	$(STEP) lint --log $(LOGS)/lint.log -- $(MAKE) --no-print-directory lint
-	$(STEP) docsite --log $(LOGS)/docsite.log -- $(MAKE) --no-print-directory docsite
 	$(STEP) unit-run --log $(LOGS)/unit.log -- $(MAKE) --no-print-directory unit
 	$(STEP) package-check --log $(LOGS)/package-check.log -- $(MAKE) --no-print-directory package-check
 	$(STEP) ee --log $(LOGS)/ee.log -- $(MAKE) --no-print-directory ee

@@ -39,6 +39,13 @@ sed -n 's/^\([A-Za-z0-9.+-]*\) \[platform:dpkg\]$/\1/p' "$root/bindep.txt" | sor
 # cert, else the system bundle); public certificates, not kept as the image's trust store
 cert=$(pip config get global.cert 2>/dev/null || true)
 cp "${PIP_CERT:-${cert:-/etc/ssl/certs/ca-certificates.crt}}" "$ctx/build-ca.crt"
+# The same context and base as the image's last build: nothing to do (a cached docker build still costs seconds)
+inputs=$( (cd "$ctx" && sha256sum Containerfile bbb-cluster_proxy.tar.gz requirements.txt bindep-dpkg.txt build-ca.crt;
+  docker image inspect --format '{{.Id}}' "$base") | sha256sum | cut -c1-16)
+if [[ "$(docker image inspect --format '{{index .Config.Labels "bbb.cluster_proxy.inputs"}}' "$image" 2>/dev/null)" == "$inputs" ]]; then
+  echo "ee_image: $image is built from these inputs ($inputs)"
+  exit 0
+fi
 echo "ee_image: building $image from $base (context $ctx)"
-docker build --build-arg BASE="$base" -t "$image" -f "$ctx/Containerfile" "$ctx"
+docker build --build-arg BASE="$base" --label "bbb.cluster_proxy.inputs=$inputs" -t "$image" -f "$ctx/Containerfile" "$ctx"
 echo "ee_image: $image"

@@ -6,7 +6,7 @@
 # galaxy.yml's build_ignore leaves out, the Molecule lab and tools/, is not in
 # it), with the ansible-test of the given virtualenv.
 #
-#   tools/sanity.sh VENV TARBALL WORKDIR
+#   tools/sanity.sh VENV TARBALL WORKDIR [ANSIBLE-TEST OPTIONS...]
 #
 # ansible-test wants the collection at .../ansible_collections/bbb/cluster_proxy,
 # in git, and fetches a get-pip script from the network: the offline stand-in
@@ -14,6 +14,7 @@
 # the pip version that ansible-test itself asks for (its get_venv_packages()).
 set -euo pipefail
 venv=$1 tarball=$2 work=$3
+shift 3
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
@@ -35,4 +36,4 @@ tar -xzf "$tarball" -C "$tree"
 printf "tests/output/\n" >"$tree/.gitignore"
 cd "$tree" && git init -q && git add -A
 echo "sanity: $("$venv/bin/ansible-test" --version) on Python ${python} (pip ${pip})"
-"$venv/bin/ansible-test" sanity --venv --python "$python" --requirements --color no
+"$venv/bin/ansible-test" sanity --venv --python "$python" --requirements --color no "$@"

@@ -335,7 +335,7 @@ def test_no_request_fails_while_a_converge_adds_a_node_and_reloads_nginx(proxy_w
     """Requests through the proxy from before the run until after the proxy's play reloaded nginx (its handlers run
     at the end of that play, before the nodes' play begins); the rest of the run goes on without the load."""
     paths = [f"/{LABEL_A}/html5client/", f"/{LABEL_A}/html5client/static/app.js"]
-    with Load(address(PROXY), paths, limit=300.0) as load:
+    with Load(address(PROXY), paths, limit=300.0, pause=0.03) as load:
         time.sleep(2)  # requests before the run
         run = Run(tmp_path / "site.log", "bbb.cluster_proxy.site")
         run.wait_for("PLAY [Configure the BigBlueButton nodes]")  # the proxy's play and its reload are done
