@@ -8,7 +8,7 @@
 # pinned by tests/matrix/oldest.txt), the steps that depend on ansible-core.
 #
 #   tools/matrix.sh --python [LEG ...]  are the Pythons of the legs here? (else: what to install)
-#   tools/matrix.sh python LEG          the Python of a leg (newest: >= 3.12, oldest: 3.10-3.12)
+#   tools/matrix.sh python LEG          the Python of a leg (newest: >= 3.12, oldest: 3.10-3.12), or of a version X.Y
 #   tools/matrix.sh awx VENV            put awx.awx into VENV (the `ansible` package no longer ships it)
 #   tools/matrix.sh venv LEG            create/refresh .venv/matrix/LEG
 #   tools/matrix.sh lint LEG            ansible-lint (production profile) of what operators run, with LEG's core
@@ -30,18 +30,22 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 results=$root/.build/results
 
-# The Python of a leg: the first of its versions found on PATH or under pyenv.
+# The Python of a leg (the first of its versions found), or of one version X.Y (a node's: tools/node_pythons.sh):
+# pythonX.Y on PATH (a pyenv shim only if it runs), else pyenv's newest X.Y; it must be X.Y and make virtualenvs.
 python_for() {
-  local versions
+  local versions v candidate
   case "$1" in
     oldest) versions="3.11 3.12 3.10" ;;
     newest) versions="3.13 3.12" ;;
+    [0-9].[0-9]*) versions=$1 ;;
     *) echo "matrix: unknown leg '$1' (oldest; newest is the main tool chain)" >&2; return 2 ;;
   esac
   for v in $versions; do
-    for candidate in "$(command -v "python$v" 2>/dev/null || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v"*/bin/python3; do
+    for candidate in "$(command -v "python$v" 2>/dev/null || true)" \
+      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python"$v" 2>/dev/null | sort -V -r); do
       [[ -n "$candidate" && -x "$candidate" ]] || continue
-      "$candidate" -c 'import venv, ensurepip, sys; print(sys.executable)' 2>/dev/null && return 0
+      "$candidate" -c 'import sys, venv, ensurepip; assert "%d.%d" % sys.version_info[:2] == sys.argv[1]
+print(sys.executable)' "$v" 2>/dev/null && return 0
     done
   done
   return 1
@@ -109,7 +113,7 @@ leg_env() {
 
 case "${1:-}" in
   --python) shift; check_pythons "$@" ;;
-  python) python_for "$2" || { check_pythons "$2"; exit 1; } ;;
+  python) python_for "$2" || { [[ $2 == [0-9]* ]] || check_pythons "$2"; exit 1; } ;;
   awx) awx "$2" ;;
   venv) venv "$2" ;;
   lint)

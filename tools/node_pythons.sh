@@ -34,17 +34,8 @@ requirements=$root/tests/node/requirements.txt
 start=$SECONDS
 failed=()
 
-# The interpreter of a Python version: pythonX.Y on PATH (a pyenv shim only if it runs), else pyenv's newest X.Y.
-python_for() {
-  local candidate
-  for candidate in "$(command -v "python$1" 2>/dev/null || true)" \
-    $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/python"$1" 2>/dev/null | sort -V -r); do
-    [[ -n "$candidate" && -x "$candidate" ]] || continue
-    "$candidate" -c 'import sys, venv, ensurepip; assert "%d.%d" % sys.version_info[:2] == sys.argv[1]
-print(sys.executable)' "$1" 2>/dev/null && return 0
-  done
-  return 1
-}
+# The interpreter of a Python version: pythonX.Y on PATH, else pyenv's newest X.Y (tools/matrix.sh finds them all).
+python_for() { bash "$root/tools/matrix.sh" python "$1" 2>/dev/null; }
 
 declare -A python
 missing=()

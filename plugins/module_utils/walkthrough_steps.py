@@ -302,6 +302,13 @@ def waiting_guests(page, url, token):
     return [row.get("userId") for row in rows]
 
 
+def allow(page, url, waiting):
+    """The approval of the ``waiting`` guests (ALLOW), sent by the client of ``page`` (its session) as a moderator's
+    client sends it (guestUsersSubmitApprovalStatus); what the node answered (OPERATION's result)."""
+    approval = {"guests": [{"guest": guest_id, "status": "ALLOW"} for guest_id in waiting]}
+    return page.evaluate(OPERATION, [url, session_token(page), SUBMIT, approval])
+
+
 def accessibility(walk):
     """axe-core on the client page as served through the proxy (the teacher's, after the join): the findings go to the
     report; the step fails only where a violation reaches the operator's threshold (accessibility_fail_on)."""
@@ -374,8 +381,7 @@ def _cannot_approve(walk, page):
     waiting = waiting_guests(walk.page, url, teacher)
     if not waiting:
         raise Step("the moderator's client lists no waiting guest: the learner's approval of a guest was not tried")
-    approval = {"guests": [{"guest": guest_id, "status": "ALLOW"} for guest_id in waiting]}
-    answer = page.evaluate(OPERATION, [url, session_token(page), SUBMIT, approval])
+    answer = allow(page, url, waiting)
     errors = answer.get("errors") if isinstance(answer, dict) else None
     if not errors:
         if isinstance(answer, dict) and "data" in answer:
@@ -402,8 +408,7 @@ def guest(walk):
             raise Step(
                 "letting the guest in as the moderator's client does: the moderator's client lists no guest waiting"
             )
-        approval = {"guests": [{"guest": guest_id, "status": "ALLOW"} for guest_id in waiting]}
-        answer = walk.page.evaluate(OPERATION, [url, teacher, SUBMIT, approval])
+        answer = allow(walk.page, url, waiting)
         if not isinstance(answer, dict) or answer.get("errors") or "data" not in answer:
             raise Step(f"letting the guest in as the moderator's client does: refused: {json.dumps(answer)}")
         walk.wait(
